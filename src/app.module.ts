@@ -1,0 +1,48 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { Clock } from './common/clock';
+import { ClientsModule } from './clients/clients.module';
+import { MetricsModule } from './common/metrics';
+import { OAuthExceptionFilter } from './common/oauth-exception.filter';
+import { throttlers } from './common/rate-limit';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { DeviceFlowModule } from './device-flow/device-flow.module';
+import { OpsModule } from './ops/ops.module';
+import { REDIS, RedisModule } from './redis/redis.module';
+import type { RedisConnection } from './redis/redis-connection';
+import { SsoBridgeModule } from './sso-bridge/sso-bridge.module';
+import { TokensModule } from './tokens/tokens.module';
+import { WebModule } from './web/web.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, clock?: Clock): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config, clock),
+        MetricsModule,
+        DatabaseModule,
+        RedisModule,
+        ThrottlerModule.forRootAsync({
+          inject: [AppConfig, REDIS],
+          useFactory: (appConfig: AppConfig, redis: RedisConnection | null) => ({
+            throttlers: throttlers(appConfig.rateLimits),
+            storage: redis ? new ThrottlerStorageRedisService(redis as never) : undefined,
+          }),
+        }),
+        ClientsModule,
+        TokensModule,
+        DeviceFlowModule,
+        SsoBridgeModule,
+        WebModule,
+        OpsModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }],
+    };
+  }
+}

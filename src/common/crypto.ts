@@ -1,0 +1,73 @@
+import { createHash, createHmac, hkdfSync, randomBytes, randomInt, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scryptAsync = promisify(scrypt) as (
+  password: string,
+  salt: Buffer,
+  keyLength: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>;
+
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function hmacSha256(key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text).digest('base64url');
+}
+
+/** A key for one purpose, derived from a configured secret so one secret never serves two uses. */
+export function deriveKey(secret: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `devicegate:${purpose}`, 32));
+}
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = createHash('sha256').update(a).digest();
+  const right = createHash('sha256').update(b).digest();
+  return timingSafeEqual(left, right) && a.length === b.length;
+}
+
+/** Uniform draw from `alphabet` (randomInt rejects out-of-range values, so no modulo bias). */
+export function randomString(alphabet: string, length: number): string {
+  let text = '';
+  for (let i = 0; i < length; i++) text += alphabet[randomInt(alphabet.length)];
+  return text;
+}
+
+const SCRYPT = { N: 32768, r: 8, p: 1, keyLength: 32 };
+
+function scryptOptions(N: number, r: number, p: number) {
+  return { N, r, p, maxmem: 128 * N * r * 2 };
+}
+
+function encodeScrypt(salt: Buffer, hash: Buffer): string {
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  return encodeScrypt(salt, await scryptAsync(password, salt, SCRYPT.keyLength, scryptOptions(SCRYPT.N, SCRYPT.r, SCRYPT.p)));
+}
+
+export function hashPasswordSync(password: string): string {
+  const salt = randomBytes(16);
+  return encodeScrypt(salt, scryptSync(password, salt, SCRYPT.keyLength, scryptOptions(SCRYPT.N, SCRYPT.r, SCRYPT.p)));
+}
+
+/** Verifies `scrypt$N$r$p$salt$hash`; a malformed hash verifies nothing. */
+export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
+  const [scheme, n, r, p, saltText, hashText] = encoded.split('$');
+  if (scheme !== 'scrypt' || !hashText) return false;
+  const expected = Buffer.from(hashText, 'base64');
+  if (expected.length === 0) return false;
+  const actual = await scryptAsync(password, Buffer.from(saltText, 'base64'), expected.length, scryptOptions(Number(n), Number(r), Number(p)));
+  return timingSafeEqual(actual, expected);
+}

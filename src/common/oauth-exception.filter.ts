@@ -1,0 +1,78 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { isDependencyFailure } from './dependency-errors';
+import { InvalidRequest, NotFound, OAuthError, TemporarilyUnavailable } from './oauth-errors';
+
+/**
+ * The one place errors become responses: `{"error", "error_description"}`
+ * with the RFC's status. Bad input is a 4xx, a down Postgres or Redis a 503,
+ * anything else a 500 without details; never a stack trace.
+ */
+@Catch()
+export class OAuthExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const response = http.getResponse();
+    const error = this.toOAuthError(exception);
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries({ ...error.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' })) {
+      adapter.setHeader(response, name, value);
+    }
+    adapter.reply(
+      response,
+      { error: error.code, error_description: error.description, ...error.extra },
+      error.status,
+    );
+  }
+
+  private toOAuthError(exception: unknown): OAuthError {
+    if (exception instanceof OAuthError) return exception;
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    const status = (exception as { statusCode?: unknown })?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Body-parser and content-type errors of the HTTP adapter.
+      return new InvalidRequest(status === 415 ? 'Send application/x-www-form-urlencoded or application/json' : 'The request body cannot be read');
+    }
+    if (isDependencyFailure(exception)) {
+      this.logger.warn({ msg: 'dependency unavailable', error: describe(exception) });
+      return new TemporarilyUnavailable();
+    }
+    this.logger.error({ msg: 'unexpected error', error: describe(exception) });
+    return new ServerError();
+  }
+}
+
+class ServerError extends OAuthError {
+  readonly code = 'server_error';
+  readonly status = HttpStatus.INTERNAL_SERVER_ERROR;
+
+  constructor() {
+    super('Something went wrong on our side; it has been logged');
+  }
+}
+
+function fromHttpException(exception: HttpException): OAuthError {
+  const status = exception.getStatus();
+  if (status === HttpStatus.NOT_FOUND) return new NotFound('No such endpoint');
+  if (status >= 500) return new ServerError();
+  const error = new (class extends OAuthError {
+    readonly code = status === HttpStatus.METHOD_NOT_ALLOWED ? 'method_not_allowed' : 'invalid_request';
+    readonly status = status;
+  })(exception.message);
+  return error;
+}
+
+/** Name, message and the top of the stack: enough to debug, never request data. */
+function describe(exception: unknown): Record<string, unknown> {
+  if (!(exception instanceof Error)) return { value: String(exception) };
+  return {
+    name: exception.name,
+    message: exception.message,
+    code: (exception as { code?: unknown }).code,
+    stack: exception.stack?.split('\n').slice(0, 6).join('\n'),
+  };
+}

@@ -1,0 +1,82 @@
+import type { RateLimit } from './durations';
+
+export type ClientType = 'public' | 'confidential';
+
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const REFRESH_TOKEN_GRANT = 'refresh_token';
+
+export interface ScopeDefinition {
+  name: string;
+  description: string;
+}
+
+export interface ClientDefinition {
+  clientId: string;
+  name: string;
+  type: ClientType;
+  /** SHA-256 (hex) of the secret; confidential clients only. */
+  secretHash?: string;
+  grantTypes: string[];
+  allowedScopes: string[];
+  defaultScopes: string[];
+  deviceCodeTtlSeconds?: number;
+  pollIntervalSeconds?: number;
+  accessTokenTtlSeconds?: number;
+  enabled: boolean;
+}
+
+export interface LocalUser {
+  username: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+}
+
+export interface SecretKey {
+  id: string;
+  secret: Buffer;
+}
+
+export interface RateLimits {
+  deviceCodePerIp: RateLimit;
+  deviceCodePerClient: RateLimit;
+  lookupPerIp: RateLimit;
+  loginPerIp: RateLimit;
+  approvalPerIp: RateLimit;
+  failedUserCodes: RateLimit;
+}
+
+/**
+ * The one validated configuration object. Built once at boot by
+ * `loadConfig()` from the environment and the optional config file; see the
+ * README for every variable and its default. An abstract class so that it is
+ * its own injection token.
+ */
+export abstract class AppConfig {
+  abstract env: 'production' | 'development' | 'test';
+  /** `embedded`: no DATABASE_URL and no REDIS_URL, so PGlite and in-process stores. */
+  abstract mode: 'embedded' | 'external';
+  abstract host: string;
+  abstract port: number;
+  abstract publicUrl: string;
+  abstract trustProxy: boolean | number | string[];
+  abstract databaseUrl?: string;
+  abstract databasePoolSize: number;
+  abstract redisUrl?: string;
+  abstract redisKeyPrefix: string;
+  abstract dataDir: string;
+  abstract migrateOnBoot: boolean;
+  /** The first key signs; all of them verify. */
+  abstract secretKeys: SecretKey[];
+  abstract logLevel: string;
+  abstract deviceCodeTtlSeconds: number;
+  abstract pollIntervalSeconds: number;
+  abstract accessTokenTtlSeconds: number;
+  abstract approvalGrantTtlSeconds: number;
+  abstract rateLimits: RateLimits;
+  abstract scopes: ScopeDefinition[];
+  abstract clients: ClientDefinition[];
+  abstract localUsers: LocalUser[];
+  /** Where the dev-mode demo client and user came from, for the banner. */
+  abstract demo?: { clientId: string; username: string; password: string };
+}

@@ -1,0 +1,319 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { hashPasswordSync, sha256Hex } from '../common/crypto';
+import {
+  type AppConfig,
+  type ClientDefinition,
+  DEVICE_CODE_GRANT,
+  type LocalUser,
+  type ScopeDefinition,
+  type SecretKey,
+} from './app-config';
+import { ConfigFile } from './config-file.dto';
+import { describeValidationErrors } from './config-validation';
+import { parseDuration, parseRateLimit, type RateLimit } from './durations';
+import { EnvironmentVariables } from './environment.dto';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`devicegate cannot start; fix the configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+export type Environment = Record<string, string | undefined>;
+
+const PLACEHOLDER = /change|example|placeholder|secret|password|dummy|todo|xxx|replace|default/i;
+const MIN_SECRET_LENGTH = 32;
+
+export const DEMO = {
+  clientId: 'devicegate-demo-cli',
+  username: 'demo',
+  password: 'demo-password',
+  scopes: [
+    { name: 'profile', description: 'See your name and email address' },
+    { name: 'read', description: 'Read your data' },
+    { name: 'write', description: 'Change your data' },
+  ],
+};
+
+/**
+ * Reads the environment and the optional config file once, and either
+ * returns a complete, typed configuration or throws one ConfigError that
+ * lists every problem.
+ */
+export function loadConfig(environment: Environment = process.env): AppConfig {
+  const env = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
+  ) as Record<string, string>;
+  const problems: string[] = [];
+
+  const envDto = plainToInstance(EnvironmentVariables, env);
+  problems.push(...describeValidationErrors(validateSync(envDto, { forbidUnknownValues: false })));
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const nodeEnv = (env.NODE_ENV ?? 'development') as AppConfig['env'];
+  const production = nodeEnv === 'production';
+  const mode: AppConfig['mode'] = !env.DATABASE_URL && !env.REDIS_URL ? 'embedded' : 'external';
+  if (mode === 'external' && (!env.DATABASE_URL || !env.REDIS_URL)) {
+    problems.push('set both DATABASE_URL and REDIS_URL, or neither (embedded dev mode)');
+  }
+  if (production && mode === 'embedded') {
+    problems.push('NODE_ENV=production needs DATABASE_URL and REDIS_URL; the embedded mode is for development only');
+  }
+
+  const port = Number(env.PORT ?? 3000);
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (production && !env.PUBLIC_URL) problems.push('PUBLIC_URL is required in production');
+  if (production && publicUrl.startsWith('http://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:|$)/.test(publicUrl)) {
+    problems.push('PUBLIC_URL must be https in production (the approval cookie is Secure only over https)');
+  }
+
+  const dataDir = resolvePath(env.DATA_DIR ?? '.devicegate');
+  const secretKeys = readSecretKeys(env.SECRET_KEYS, { production, mode, dataDir, problems });
+
+  const durations = {
+    deviceCodeTtlSeconds: seconds(env.DEVICE_CODE_TTL, 600),
+    pollIntervalSeconds: seconds(env.POLL_INTERVAL, 5),
+    accessTokenTtlSeconds: seconds(env.ACCESS_TOKEN_TTL, 30 * 86400),
+    approvalGrantTtlSeconds: seconds(env.APPROVAL_GRANT_TTL, 300),
+  };
+  if (durations.deviceCodeTtlSeconds < 60 || durations.deviceCodeTtlSeconds > 3600) {
+    problems.push('DEVICE_CODE_TTL must be between 1m and 1h');
+  }
+  if (durations.pollIntervalSeconds < 1 || durations.pollIntervalSeconds > 60) {
+    problems.push('POLL_INTERVAL must be between 1s and 60s');
+  }
+  if (durations.accessTokenTtlSeconds < 60) problems.push('ACCESS_TOKEN_TTL must be at least 1m');
+  if (durations.approvalGrantTtlSeconds < 30 || durations.approvalGrantTtlSeconds > 300) {
+    problems.push('APPROVAL_GRANT_TTL must be between 30s and 5m');
+  }
+
+  const file = env.DEVICEGATE_CONFIG ? readConfigFile(env.DEVICEGATE_CONFIG, env, problems) : new ConfigFile();
+  const scopes: ScopeDefinition[] = (file.scopes ?? []).map((scope) => ({ ...scope }));
+  const clients = (file.clients ?? []).map((entry, index) => toClient(entry, index, production, problems));
+  const localUsers: LocalUser[] = (file.users ?? []).map((user) => ({
+    username: user.username,
+    email: user.email.toLowerCase(),
+    name: user.name ?? user.username,
+    passwordHash: user.password_hash,
+  }));
+
+  let demo: AppConfig['demo'];
+  if (mode === 'embedded') {
+    demo = { clientId: DEMO.clientId, username: DEMO.username, password: DEMO.password };
+    for (const scope of DEMO.scopes) if (!scopes.some((known) => known.name === scope.name)) scopes.push(scope);
+    if (!clients.some((client) => client.clientId === DEMO.clientId)) clients.push(demoClient());
+    if (!localUsers.some((user) => user.username === DEMO.username)) localUsers.push(demoUser());
+  }
+
+  checkCatalog(scopes, clients, localUsers, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: nodeEnv,
+    mode,
+    host: env.HOST ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0'),
+    port,
+    publicUrl,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    databaseUrl: env.DATABASE_URL,
+    databasePoolSize: Number(env.DATABASE_POOL_SIZE ?? 10),
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'devicegate:',
+    dataDir,
+    migrateOnBoot: mode === 'embedded' || /^(true|1)$/i.test(env.MIGRATE_ON_BOOT ?? ''),
+    secretKeys,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    ...durations,
+    rateLimits: {
+      deviceCodePerIp: rate(env.RATE_LIMIT_DEVICE_CODE_PER_IP, '20/1m'),
+      deviceCodePerClient: rate(env.RATE_LIMIT_DEVICE_CODE_PER_CLIENT, '600/1m'),
+      lookupPerIp: rate(env.RATE_LIMIT_LOOKUP_PER_IP, '30/1m'),
+      loginPerIp: rate(env.RATE_LIMIT_LOGIN_PER_IP, '10/1m'),
+      approvalPerIp: rate(env.RATE_LIMIT_APPROVAL_PER_IP, '30/1m'),
+      failedUserCodes: rate(env.RATE_LIMIT_FAILED_USER_CODES, '500/10m'),
+    },
+    scopes,
+    clients,
+    localUsers,
+    demo,
+  };
+}
+
+function seconds(text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : (parseDuration(text) ?? fallback);
+}
+
+function rate(text: string | undefined, fallback: string): RateLimit {
+  return parseRateLimit(text ?? fallback) ?? (parseRateLimit(fallback) as RateLimit);
+}
+
+function resolvePath(path: string): string {
+  return isAbsolute(path) ? path : resolve(process.cwd(), path);
+}
+
+function parseTrustProxy(text: string | undefined): AppConfig['trustProxy'] {
+  const value = (text ?? 'false').trim().toLowerCase();
+  if (value === 'false' || value === '') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+function readSecretKeys(
+  text: string | undefined,
+  context: { production: boolean; mode: AppConfig['mode']; dataDir: string; problems: string[] },
+): SecretKey[] {
+  if (!text && context.mode === 'embedded') return readSecretKeys(devSecretKeys(context.dataDir), context);
+  if (!text) {
+    context.problems.push('SECRET_KEYS is required (comma-separated id:secret pairs, the first one signs)');
+    return [];
+  }
+  const keys: SecretKey[] = [];
+  for (const [index, pair] of text.split(',').entries()) {
+    const separator = pair.indexOf(':');
+    const id = pair.slice(0, separator).trim();
+    const secret = pair.slice(separator + 1).trim();
+    if (separator < 1 || !/^[\w.-]{1,32}$/.test(id)) {
+      context.problems.push(`SECRET_KEYS entry ${index + 1} must look like <id>:<secret> with a short id`);
+      continue;
+    }
+    if (secret.length < MIN_SECRET_LENGTH) {
+      context.problems.push(`SECRET_KEYS key "${id}" is shorter than ${MIN_SECRET_LENGTH} characters`);
+    } else if (context.production && (PLACEHOLDER.test(secret) || new Set(secret).size < 10)) {
+      context.problems.push(`SECRET_KEYS key "${id}" looks like a placeholder; generate one with: openssl rand -base64 48`);
+    }
+    if (keys.some((key) => key.id === id)) context.problems.push(`SECRET_KEYS has key id "${id}" twice`);
+    keys.push({ id, secret: Buffer.from(secret, 'utf8') });
+  }
+  return keys;
+}
+
+/** Dev mode keeps one generated key in its data folder so cookies survive a restart. */
+function devSecretKeys(dataDir: string): string {
+  const path = join(dataDir, 'secret-keys');
+  if (!existsSync(path)) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, `dev1:${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  return readFileSync(path, 'utf8').trim();
+}
+
+function readConfigFile(path: string, env: Record<string, string>, problems: string[]): ConfigFile {
+  let raw: unknown;
+  try {
+    const text = readFileSync(resolvePath(path), 'utf8');
+    raw = parseYaml(interpolate(text, env, problems));
+  } catch (error) {
+    problems.push(`DEVICEGATE_CONFIG (${path}) cannot be read: ${(error as Error).message}`);
+    return new ConfigFile();
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push(`DEVICEGATE_CONFIG (${path}) must hold a mapping with scopes, clients and users`);
+    return new ConfigFile();
+  }
+  const file = plainToInstance(ConfigFile, raw);
+  problems.push(
+    ...describeValidationErrors(validateSync(file, { whitelist: true, forbidNonWhitelisted: true })).map(
+      (line) => `config file ${line}`,
+    ),
+  );
+  return file;
+}
+
+/** `${NAME}` in the config file is replaced by the environment variable NAME, so secrets stay out of the file. */
+function interpolate(text: string, env: Record<string, string>, problems: string[]): string {
+  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (_match, name: string) => {
+    if (env[name] === undefined) {
+      problems.push(`config file refers to \${${name}}, which is not set`);
+      return '';
+    }
+    return env[name];
+  });
+}
+
+function toClient(
+  entry: ConfigFile['clients'] extends (infer T)[] | undefined ? T : never,
+  index: number,
+  production: boolean,
+  problems: string[],
+): ClientDefinition {
+  const where = `config file clients[${index}] (${entry.client_id})`;
+  let secretHash = entry.client_secret_sha256;
+  if (entry.client_secret !== undefined) {
+    if (secretHash) problems.push(`${where}: give client_secret or client_secret_sha256, not both`);
+    if (entry.client_secret.length < MIN_SECRET_LENGTH) {
+      problems.push(`${where}: client_secret must be at least ${MIN_SECRET_LENGTH} characters`);
+    } else if (production && PLACEHOLDER.test(entry.client_secret)) {
+      problems.push(`${where}: client_secret looks like a placeholder`);
+    }
+    secretHash = sha256Hex(entry.client_secret);
+  }
+  if (entry.type === 'confidential' && !secretHash) problems.push(`${where}: a confidential client needs a secret`);
+  if (entry.type === 'public' && secretHash) problems.push(`${where}: a public client must not have a secret`);
+  return {
+    clientId: entry.client_id,
+    name: entry.name,
+    type: entry.type,
+    secretHash,
+    grantTypes: entry.grant_types ?? [DEVICE_CODE_GRANT],
+    allowedScopes: entry.scopes ?? [],
+    defaultScopes: entry.default_scopes ?? entry.scopes ?? [],
+    deviceCodeTtlSeconds: entry.device_code_ttl,
+    pollIntervalSeconds: entry.poll_interval,
+    accessTokenTtlSeconds: entry.access_token_ttl,
+    enabled: entry.enabled ?? true,
+  };
+}
+
+function checkCatalog(scopes: ScopeDefinition[], clients: ClientDefinition[], users: LocalUser[], problems: string[]) {
+  const known = new Set<string>();
+  for (const scope of scopes) {
+    if (known.has(scope.name)) problems.push(`config file declares scope "${scope.name}" twice`);
+    known.add(scope.name);
+  }
+  const clientIds = new Set<string>();
+  for (const client of clients) {
+    if (clientIds.has(client.clientId)) problems.push(`config file declares client "${client.clientId}" twice`);
+    clientIds.add(client.clientId);
+    for (const scope of client.allowedScopes) {
+      if (!known.has(scope)) problems.push(`client "${client.clientId}" allows scope "${scope}", which the scope catalog does not declare`);
+    }
+    for (const scope of client.defaultScopes) {
+      if (!client.allowedScopes.includes(scope)) {
+        problems.push(`client "${client.clientId}" has default scope "${scope}" outside its allowed scopes`);
+      }
+    }
+  }
+  const usernames = new Set<string>();
+  for (const user of users) {
+    if (usernames.has(user.username)) problems.push(`config file declares user "${user.username}" twice`);
+    usernames.add(user.username);
+  }
+}
+
+function demoClient(): ClientDefinition {
+  return {
+    clientId: DEMO.clientId,
+    name: 'devicegate demo CLI',
+    type: 'public',
+    grantTypes: [DEVICE_CODE_GRANT],
+    allowedScopes: DEMO.scopes.map((scope) => scope.name),
+    defaultScopes: ['profile', 'read'],
+    enabled: true,
+  };
+}
+
+function demoUser(): LocalUser {
+  return {
+    username: DEMO.username,
+    email: 'demo@devicegate.local',
+    name: 'Demo User',
+    passwordHash: hashPasswordSync(DEMO.password),
+  };
+}

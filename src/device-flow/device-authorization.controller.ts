@@ -1,0 +1,43 @@
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ClientRegistry } from '../clients/client-registry.service';
+import { ClientIp, OAuthParams, UserAgent } from '../common/http';
+import { NoStore } from '../common/no-store';
+import { RATE_LIMITS, RateLimited } from '../common/rate-limit';
+import { DeviceFlowService } from './device-flow.service';
+
+@ApiTags('RFC 8628 device flow')
+@Controller('oauth/device')
+export class DeviceAuthorizationController {
+  constructor(
+    private readonly clients: ClientRegistry,
+    private readonly deviceFlow: DeviceFlowService,
+  ) {}
+
+  @Post('code')
+  @HttpCode(200)
+  @NoStore()
+  @RateLimited(RATE_LIMITS.deviceCodePerIp, RATE_LIMITS.deviceCodePerClient)
+  @ApiOperation({ summary: 'Device authorization request (RFC 8628 §3.1–3.2)' })
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  async deviceAuthorization(
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+    @ClientIp() ip: string,
+    @UserAgent() userAgent: string,
+  ) {
+    const params = new OAuthParams(body);
+    const client = await this.clients.authenticate({
+      authorization,
+      clientId: params.optional('client_id'),
+      clientSecret: params.optional('client_secret'),
+    });
+    return this.deviceFlow.authorize({
+      client,
+      scope: params.optional('scope'),
+      deviceLabel: params.optional('device_label'),
+      ip,
+      userAgent,
+    });
+  }
+}

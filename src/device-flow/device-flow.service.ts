@@ -1,0 +1,244 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { deriveKey, hmacSha256, randomToken, sha256 } from '../common/crypto';
+import { Metrics } from '../common/metrics';
+import {
+  AccessDenied,
+  AuthorizationPending,
+  ExpiredToken,
+  InvalidGrant,
+  InvalidRequest,
+  InvalidScope,
+  InvalidUserCode,
+  SlowDown,
+  TooManyRequests,
+  UnauthorizedClient,
+} from '../common/oauth-errors';
+import { ClientRegistry } from '../clients/client-registry.service';
+import { AppConfig, type ClientDefinition, DEVICE_CODE_GRANT } from '../config/app-config';
+import { CounterStore } from '../redis/once.store';
+import type { Approver } from '../tokens/approver';
+import { TokensService } from '../tokens/tokens.service';
+import { type DeviceFlow, DeviceFlowStore } from './device-flow.store';
+import { formatUserCode, generateUserCode, normalizeUserCode } from './user-code';
+
+/** How long one poll may take to mint and deliver before another poll may retry the delivery. */
+const DELIVERY_LEASE_MS = 10_000;
+/** How long a flow is remembered past its lifetime, so a late poll hears expired_token rather than invalid_grant. */
+const RETAIN_AFTER_EXPIRY_MS = 10 * 60_000;
+const FAILED_USER_CODES = 'failed-user-codes';
+const DEVICE_LABEL = /^[^\p{C}]{1,64}$/u;
+
+export interface DeviceAuthorizationRequest {
+  client: ClientDefinition;
+  scope?: string;
+  deviceLabel?: string;
+  ip: string;
+  userAgent: string;
+}
+
+/** RFC 8628 §3.2 */
+export interface DeviceAuthorizationResponse {
+  device_code: string;
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete: string;
+  expires_in: number;
+  interval: number;
+}
+
+/** RFC 6749 §5.1 */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+/** A live, pending flow as the approving browser may see it. */
+export interface PendingFlow {
+  userCode: string;
+  flow: DeviceFlow;
+  client: ClientDefinition;
+}
+
+/**
+ * The RFC 8628 state machine: issues codes, answers polls, and applies the
+ * approving person's decision. It never knows how that person signed in.
+ */
+@Injectable()
+export class DeviceFlowService {
+  private readonly userCodeKeys: Buffer[];
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly store: DeviceFlowStore,
+    private readonly clients: ClientRegistry,
+    private readonly tokens: TokensService,
+    private readonly counters: CounterStore,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+  ) {
+    this.userCodeKeys = config.secretKeys.map((key) => deriveKey(key.secret, 'user-code'));
+  }
+
+  /** RFC 8628 §3.1–3.2 */
+  async authorize(request: DeviceAuthorizationRequest): Promise<DeviceAuthorizationResponse> {
+    const { client } = request;
+    if (!client.grantTypes.includes(DEVICE_CODE_GRANT)) {
+      throw new UnauthorizedClient('This client may not use the device authorization grant');
+    }
+    const scopes = resolveScopes(client, request.scope);
+    const deviceLabel = request.deviceLabel?.trim() ?? '';
+    if (request.deviceLabel !== undefined && !DEVICE_LABEL.test(deviceLabel)) {
+      throw new InvalidRequest('device_label must be 1 to 64 printable characters');
+    }
+    const expiresIn = client.deviceCodeTtlSeconds ?? this.config.deviceCodeTtlSeconds;
+    const interval = client.pollIntervalSeconds ?? this.config.pollIntervalSeconds;
+    const deviceCode = randomToken(32);
+    const now = this.clock.now();
+
+    for (let draw = 0; draw < 5; draw++) {
+      const userCode = generateUserCode();
+      const created = await this.store.create(
+        {
+          deviceCodeHash: sha256(deviceCode),
+          userCodeHash: this.userCodeHash(userCode, this.userCodeKeys[0]),
+          clientId: client.clientId,
+          scopes,
+          deviceLabel,
+          status: 'pending',
+          createdAt: now,
+          expiresAt: now + expiresIn * 1000,
+          interval,
+          requestIp: request.ip,
+          userAgent: request.userAgent,
+        },
+        expiresIn * 1000 + RETAIN_AFTER_EXPIRY_MS,
+      );
+      if (created) {
+        this.metrics.deviceAuthorizations.inc({ client_id: client.clientId });
+        const verificationUri = `${this.config.publicUrl}/device`;
+        return {
+          device_code: deviceCode,
+          user_code: formatUserCode(userCode),
+          verification_uri: verificationUri,
+          verification_uri_complete: `${verificationUri}?user_code=${formatUserCode(userCode)}`,
+          expires_in: expiresIn,
+          interval,
+        };
+      }
+    }
+    // 20^8 codes: five collisions in a row means the store is not behaving.
+    throw new Error('Could not draw a free user code');
+  }
+
+  /** RFC 8628 §3.4–3.5: one poll of the device. */
+  async poll(client: ClientDefinition, deviceCode: string, ip: string): Promise<TokenResponse> {
+    const grantId = sha256(deviceCode);
+    const outcome = await this.store.poll(grantId, client.clientId, this.clock.now(), DELIVERY_LEASE_MS);
+    this.metrics.polls.inc({ outcome: outcome.kind });
+    switch (outcome.kind) {
+      case 'unknown':
+      case 'other_client':
+        throw new InvalidGrant('The device code is unknown or belongs to another client');
+      case 'consumed':
+        throw new InvalidGrant('The device code was already used');
+      case 'expired':
+        throw new ExpiredToken('The device code has expired; start again');
+      case 'slow_down':
+        throw new SlowDown(`Polling too fast; wait at least ${outcome.interval} seconds between requests`, outcome.interval);
+      case 'pending':
+        throw new AuthorizationPending('The user has not yet approved or denied this device');
+      case 'denied':
+        throw new AccessDenied('The user denied this device');
+      case 'claimed':
+        return this.deliver(client, outcome.flow, outcome.attempt, ip);
+    }
+  }
+
+  /** The pending flow behind what a person typed; every bad code gets the same answer and counts against the global budget. */
+  async findPending(input: unknown): Promise<PendingFlow> {
+    const budget = this.config.rateLimits.failedUserCodes;
+    const spent = await this.counters.read(FAILED_USER_CODES);
+    if (spent.count >= budget.limit) {
+      throw new TooManyRequests('Too many wrong codes were entered recently; try again in a few minutes', spent.resetInMs / 1000);
+    }
+    const userCode = normalizeUserCode(input);
+    const flow = userCode ? await this.findByUserCode(userCode) : undefined;
+    const client = flow && flow.status === 'pending' && flow.expiresAt > this.clock.now() ? await this.clientOf(flow) : undefined;
+    if (!userCode || !flow || !client) {
+      this.metrics.userCodeFailures.inc();
+      await this.counters.increment(FAILED_USER_CODES, budget.windowSeconds * 1000);
+      throw new InvalidUserCode();
+    }
+    return { userCode, flow, client };
+  }
+
+  /** Applies the approving person's decision to a pending flow, once. */
+  async decide(pending: PendingFlow, decision: { approve: true; approver: Approver } | { approve: false }): Promise<void> {
+    const outcome = await this.store.decide(
+      pending.flow.deviceCodeHash,
+      decision.approve ? { status: 'approved', approver: decision.approver } : { status: 'denied' },
+      this.clock.now(),
+    );
+    if (outcome !== 'decided') throw new InvalidUserCode();
+    this.metrics.decisions.inc({ decision: decision.approve ? 'approved' : 'denied' });
+  }
+
+  private async deliver(client: ClientDefinition, flow: DeviceFlow, attempt: number, ip: string): Promise<TokenResponse> {
+    let minted;
+    try {
+      minted = await this.tokens.mint({
+        grantId: flow.deviceCodeHash,
+        attempt,
+        approver: flow.approver as Approver,
+        clientId: flow.clientId,
+        deviceLabel: flow.deviceLabel,
+        scopes: flow.scopes,
+        ttlSeconds: client.accessTokenTtlSeconds ?? this.config.accessTokenTtlSeconds,
+        ip,
+      });
+    } catch (error) {
+      await this.store.releaseDelivery(flow.deviceCodeHash, attempt).catch(() => undefined);
+      throw error;
+    }
+    if (!minted || !(await this.store.completeDelivery(flow.deviceCodeHash, attempt))) {
+      throw new InvalidGrant('The device code was already used');
+    }
+    this.metrics.tokensMinted.inc({ rotated: String(minted.rotated) });
+    return {
+      access_token: minted.accessToken,
+      token_type: 'Bearer',
+      expires_in: minted.expiresIn,
+      scope: flow.scopes.join(' '),
+    };
+  }
+
+  private async findByUserCode(userCode: string): Promise<DeviceFlow | undefined> {
+    for (const key of this.userCodeKeys) {
+      const flow = await this.store.findByUserCode(this.userCodeHash(userCode, key));
+      if (flow) return flow;
+    }
+    return undefined;
+  }
+
+  private async clientOf(flow: DeviceFlow): Promise<ClientDefinition | undefined> {
+    const client = await this.clients.find(flow.clientId);
+    return client?.enabled ? client : undefined;
+  }
+
+  /** A keyed hash: 20^8 codes are too few for a plain hash to hide them. */
+  private userCodeHash(userCode: string, key: Buffer): string {
+    return hmacSha256(key, userCode);
+  }
+}
+
+/** RFC 6749 §3.3: the requested scopes, or the client's defaults; each one must be allowed to the client. */
+export function resolveScopes(client: ClientDefinition, scope: string | undefined): string[] {
+  if (scope === undefined || scope.trim() === '') return [...client.defaultScopes];
+  const requested = [...new Set(scope.trim().split(/ +/))];
+  const refused = requested.filter((name) => !client.allowedScopes.includes(name));
+  if (refused.length > 0) throw new InvalidScope(`Scope not allowed for this client: ${refused.join(' ')}`);
+  return requested;
+}

@@ -1,0 +1,74 @@
+import type { Approver } from '../tokens/approver';
+
+/**
+ * Storage port of the device flow: one record per device authorization,
+ * keyed by the hash of its device code, found again by the hash of its user
+ * code. Every transition of the state machine
+ *
+ *   pending → approved | denied;  approved → delivering → consumed
+ *
+ * is one atomic step of the store. Plaintext codes and tokens never reach it.
+ */
+
+export type FlowStatus = 'pending' | 'approved' | 'denied' | 'delivering' | 'consumed';
+
+export interface DeviceFlow {
+  deviceCodeHash: string;
+  userCodeHash: string;
+  clientId: string;
+  scopes: string[];
+  deviceLabel: string;
+  status: FlowStatus;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  expiresAt: number;
+  /** Current polling interval in seconds (grows by 5 with every slow_down). */
+  interval: number;
+  requestIp: string;
+  userAgent: string;
+  approver?: Approver;
+  decidedAt?: number;
+}
+
+export type PollOutcome =
+  | { kind: 'unknown' }
+  | { kind: 'other_client' }
+  | { kind: 'consumed' }
+  | { kind: 'expired' }
+  | { kind: 'slow_down'; interval: number }
+  | { kind: 'pending' }
+  | { kind: 'denied' }
+  /** This poll holds the delivery lease for `attempt`; it mints, then calls completeDelivery. */
+  | { kind: 'claimed'; attempt: number; flow: DeviceFlow };
+
+export type Decision = { status: 'approved'; approver: Approver } | { status: 'denied' };
+
+export type DecisionOutcome = 'decided' | 'not_pending' | 'expired' | 'unknown';
+
+export abstract class DeviceFlowStore {
+  /** Stores a new flow; false when the user code collides with a live one (draw another). */
+  abstract create(flow: DeviceFlow, retainMs: number): Promise<boolean>;
+
+  abstract findByUserCode(userCodeHash: string): Promise<DeviceFlow | undefined>;
+
+  abstract findByDeviceCode(deviceCodeHash: string): Promise<DeviceFlow | undefined>;
+
+  /**
+   * One token-endpoint poll, atomically: client check, expiry, interval
+   * (slow_down), state, and — for an approved flow — the delivery lease.
+   */
+  abstract poll(deviceCodeHash: string, clientId: string, now: number, leaseMs: number): Promise<PollOutcome>;
+
+  /** Marks the flow consumed if `attempt` still holds the lease; only then may the token be delivered. */
+  abstract completeDelivery(deviceCodeHash: string, attempt: number): Promise<boolean>;
+
+  /** Hands the lease back after a failed mint so the next poll retries at once. */
+  abstract releaseDelivery(deviceCodeHash: string, attempt: number): Promise<void>;
+
+  /** pending → approved | denied, once. */
+  abstract decide(deviceCodeHash: string, decision: Decision, now: number): Promise<DecisionOutcome>;
+}
+
+/** How far a poll may be early before it counts as too fast (clock and network jitter). */
+export const POLL_TOLERANCE_MS = 250;
+export const SLOW_DOWN_STEP_SECONDS = 5;

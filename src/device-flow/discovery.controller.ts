@@ -1,0 +1,32 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AppConfig, DEVICE_CODE_GRANT } from '../config/app-config';
+
+@ApiTags('discovery')
+@Controller('.well-known')
+export class DiscoveryController {
+  private readonly metadata: Record<string, unknown>;
+
+  constructor(config: AppConfig) {
+    const issuer = config.publicUrl;
+    this.metadata = {
+      issuer,
+      device_authorization_endpoint: `${issuer}/oauth/device/code`,
+      token_endpoint: `${issuer}/oauth/token`,
+      grant_types_supported: [DEVICE_CODE_GRANT],
+      response_types_supported: [],
+      scopes_supported: config.scopes.map((scope) => scope.name),
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+      device_authorization_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+      service_documentation: `${issuer}/docs`,
+    };
+  }
+
+  /** RFC 8414 authorization server metadata. */
+  @Get('oauth-authorization-server')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'Authorization server metadata (RFC 8414)' })
+  metadataDocument() {
+    return this.metadata;
+  }
+}

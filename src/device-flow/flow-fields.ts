@@ -1,0 +1,54 @@
+import type { DeviceFlow } from './device-flow.store';
+
+/** The flat string fields a flow is kept as (a Redis hash, or the in-process map). */
+export function flowToFields(flow: Partial<DeviceFlow>): Record<string, string> {
+  const fields: Record<string, string | number | undefined> = {
+    user_code_hash: flow.userCodeHash,
+    client_id: flow.clientId,
+    scopes: flow.scopes?.join(' '),
+    device_label: flow.deviceLabel,
+    status: flow.status,
+    created_at: flow.createdAt,
+    expires_at: flow.expiresAt,
+    interval: flow.interval,
+    request_ip: flow.requestIp,
+    user_agent: flow.userAgent,
+    decided_at: flow.decidedAt,
+    subject_id: flow.approver?.subjectId,
+    subject_issuer: flow.approver?.issuer,
+    subject_external_id: flow.approver?.externalId,
+    subject_email: flow.approver?.email,
+    subject_name: flow.approver?.name,
+  };
+  return Object.fromEntries(
+    Object.entries(fields)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [key, String(value)]),
+  );
+}
+
+export function flowFromFields(deviceCodeHash: string, fields: Record<string, string>): DeviceFlow {
+  return {
+    deviceCodeHash,
+    userCodeHash: fields.user_code_hash,
+    clientId: fields.client_id,
+    scopes: fields.scopes ? fields.scopes.split(' ') : [],
+    deviceLabel: fields.device_label ?? '',
+    status: fields.status as DeviceFlow['status'],
+    createdAt: Number(fields.created_at),
+    expiresAt: Number(fields.expires_at),
+    interval: Number(fields.interval),
+    requestIp: fields.request_ip ?? '',
+    userAgent: fields.user_agent ?? '',
+    decidedAt: fields.decided_at ? Number(fields.decided_at) : undefined,
+    approver: fields.subject_id
+      ? {
+          subjectId: fields.subject_id,
+          issuer: fields.subject_issuer,
+          externalId: fields.subject_external_id,
+          email: fields.subject_email,
+          name: fields.subject_name,
+        }
+      : undefined,
+  };
+}

@@ -1,0 +1,38 @@
+import { Controller, Get, Header, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Clock } from '../common/clock';
+import { InvalidUserCode } from '../common/oauth-errors';
+import { OAuthParams } from '../common/http';
+import { RATE_LIMITS, RateLimited } from '../common/rate-limit';
+import { DeviceFlowService } from './device-flow.service';
+
+@ApiTags('RFC 8628 device flow')
+@Controller('oauth/device')
+export class LookupController {
+  constructor(
+    private readonly deviceFlow: DeviceFlowService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Pre-validates a code for the page; unknown, expired and used codes all get `{"valid": false}`. */
+  @Get('lookup')
+  @Header('Cache-Control', 'no-store')
+  @RateLimited(RATE_LIMITS.lookupPerIp)
+  @ApiOperation({ summary: 'Check a user code before signing in' })
+  async lookup(@Query() query: unknown) {
+    const userCode = new OAuthParams(query).required('user_code');
+    try {
+      const { flow, client } = await this.deviceFlow.findPending(userCode);
+      return {
+        valid: true,
+        client_id: client.clientId,
+        client_name: client.name,
+        device_label: flow.deviceLabel || null,
+        expires_in: Math.max(0, Math.floor((flow.expiresAt - this.clock.now()) / 1000)),
+      };
+    } catch (error) {
+      if (error instanceof InvalidUserCode) return { valid: false };
+      throw error;
+    }
+  }
+}

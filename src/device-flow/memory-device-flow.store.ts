@@ -1,0 +1,104 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { ExpiringMap } from '../redis/expiring-map';
+import {
+  type Decision,
+  type DecisionOutcome,
+  type DeviceFlow,
+  DeviceFlowStore,
+  POLL_TOLERANCE_MS,
+  type PollOutcome,
+  SLOW_DOWN_STEP_SECONDS,
+} from './device-flow.store';
+
+interface Entry {
+  flow: DeviceFlow;
+  lastPoll?: number;
+  leaseUntil: number;
+  attempt: number;
+}
+
+/** The in-process twin of RedisDeviceFlowStore for the embedded dev mode; same contract, same specs. */
+@Injectable()
+export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnModuleDestroy {
+  private readonly flows: ExpiringMap<Entry>;
+  private readonly userCodes: ExpiringMap<string>;
+
+  constructor(clock: Clock) {
+    super();
+    this.flows = new ExpiringMap(clock);
+    this.userCodes = new ExpiringMap(clock);
+  }
+
+  async create(flow: DeviceFlow, retainMs: number): Promise<boolean> {
+    if (!this.userCodes.setIfAbsent(flow.userCodeHash, flow.deviceCodeHash, Math.max(1, flow.expiresAt - flow.createdAt))) {
+      return false;
+    }
+    this.flows.set(flow.deviceCodeHash, { flow: structuredClone(flow), leaseUntil: 0, attempt: 0 }, retainMs);
+    return true;
+  }
+
+  async findByUserCode(userCodeHash: string): Promise<DeviceFlow | undefined> {
+    const deviceCodeHash = this.userCodes.get(userCodeHash);
+    return deviceCodeHash ? this.findByDeviceCode(deviceCodeHash) : undefined;
+  }
+
+  async findByDeviceCode(deviceCodeHash: string): Promise<DeviceFlow | undefined> {
+    const entry = this.flows.get(deviceCodeHash);
+    return entry ? structuredClone(entry.flow) : undefined;
+  }
+
+  async poll(deviceCodeHash: string, clientId: string, now: number, leaseMs: number): Promise<PollOutcome> {
+    const entry = this.flows.get(deviceCodeHash);
+    if (!entry) return { kind: 'unknown' };
+    const { flow } = entry;
+    if (flow.clientId !== clientId) return { kind: 'other_client' };
+    if (flow.status === 'consumed') return { kind: 'consumed' };
+    if (now >= flow.expiresAt) return { kind: 'expired' };
+    const previous = entry.lastPoll;
+    entry.lastPoll = now;
+    if (previous !== undefined && now - previous < flow.interval * 1000 - POLL_TOLERANCE_MS) {
+      flow.interval += SLOW_DOWN_STEP_SECONDS;
+      return { kind: 'slow_down', interval: flow.interval };
+    }
+    if (flow.status === 'pending') return { kind: 'pending' };
+    if (flow.status === 'denied') return { kind: 'denied' };
+    if (flow.status === 'delivering' && entry.leaseUntil > now) return { kind: 'pending' };
+    entry.attempt += 1;
+    entry.leaseUntil = now + leaseMs;
+    flow.status = 'delivering';
+    return { kind: 'claimed', attempt: entry.attempt, flow: structuredClone(flow) };
+  }
+
+  async completeDelivery(deviceCodeHash: string, attempt: number): Promise<boolean> {
+    return this.endDelivery(deviceCodeHash, attempt, 'consumed');
+  }
+
+  async releaseDelivery(deviceCodeHash: string, attempt: number): Promise<void> {
+    this.endDelivery(deviceCodeHash, attempt, 'approved');
+  }
+
+  async decide(deviceCodeHash: string, decision: Decision, now: number): Promise<DecisionOutcome> {
+    const entry = this.flows.get(deviceCodeHash);
+    if (!entry) return 'unknown';
+    if (now >= entry.flow.expiresAt) return 'expired';
+    if (entry.flow.status !== 'pending') return 'not_pending';
+    entry.flow.status = decision.status;
+    entry.flow.decidedAt = now;
+    if (decision.status === 'approved') entry.flow.approver = { ...decision.approver };
+    return 'decided';
+  }
+
+  onModuleDestroy(): void {
+    this.flows.close();
+    this.userCodes.close();
+  }
+
+  private endDelivery(deviceCodeHash: string, attempt: number, next: 'consumed' | 'approved'): boolean {
+    const entry = this.flows.get(deviceCodeHash);
+    if (!entry || entry.flow.status !== 'delivering' || entry.attempt !== attempt) return false;
+    entry.flow.status = next;
+    entry.leaseUntil = 0;
+    return true;
+  }
+}

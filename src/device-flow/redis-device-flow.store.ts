@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import type { RedisConnection } from '../redis/redis-connection';
+import {
+  type Decision,
+  type DecisionOutcome,
+  type DeviceFlow,
+  DeviceFlowStore,
+  POLL_TOLERANCE_MS,
+  type PollOutcome,
+  SLOW_DOWN_STEP_SECONDS,
+} from './device-flow.store';
+import { flowFromFields, flowToFields } from './flow-fields';
+
+// KEYS[1] flow; ARGV client_id, now, lease_ms, tolerance_ms, step_s
+const POLL = `
+local f = redis.call('HMGET', KEYS[1], 'client_id', 'status', 'expires_at', 'interval', 'last_poll', 'lease_until')
+if not f[1] then return {'unknown'} end
+if f[1] ~= ARGV[1] then return {'other_client'} end
+local status = f[2]
+if status == 'consumed' then return {'consumed'} end
+local now = tonumber(ARGV[2])
+if now >= tonumber(f[3]) then return {'expired'} end
+local interval = tonumber(f[4])
+redis.call('HSET', KEYS[1], 'last_poll', ARGV[2])
+if f[5] and now - tonumber(f[5]) < interval * 1000 - tonumber(ARGV[4]) then
+  interval = interval + tonumber(ARGV[5])
+  redis.call('HSET', KEYS[1], 'interval', interval)
+  return {'slow_down', interval}
+end
+if status == 'pending' then return {'pending'} end
+if status == 'denied' then return {'denied'} end
+if status == 'delivering' and tonumber(f[6]) > now then return {'pending'} end
+local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+redis.call('HSET', KEYS[1], 'status', 'delivering', 'lease_until', now + tonumber(ARGV[3]))
+return {'claimed', attempt, redis.call('HGETALL', KEYS[1])}`;
+
+// KEYS[1] flow; ARGV attempt, next status
+const END_DELIVERY = `
+local f = redis.call('HMGET', KEYS[1], 'status', 'attempt')
+if f[1] ~= 'delivering' or f[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'lease_until', 0)
+return 1`;
+
+// KEYS[1] flow; ARGV now, field, value, field, value, ...
+const DECIDE = `
+local f = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
+if not f[1] then return 'unknown' end
+if tonumber(ARGV[1]) >= tonumber(f[2]) then return 'expired' end
+if f[1] ~= 'pending' then return 'not_pending' end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 'decided'`;
+
+type ScriptedRedis = RedisConnection & {
+  deviceFlowPoll(key: string, ...args: (string | number)[]): Promise<[string, number?, string[]?]>;
+  deviceFlowEndDelivery(key: string, attempt: number, next: string): Promise<number>;
+  deviceFlowDecide(key: string, ...args: (string | number)[]): Promise<DecisionOutcome>;
+};
+
+@Injectable()
+export class RedisDeviceFlowStore extends DeviceFlowStore {
+  private readonly redis: ScriptedRedis;
+
+  constructor(redis: RedisConnection) {
+    super();
+    redis.defineCommand('deviceFlowPoll', { numberOfKeys: 1, lua: POLL });
+    redis.defineCommand('deviceFlowEndDelivery', { numberOfKeys: 1, lua: END_DELIVERY });
+    redis.defineCommand('deviceFlowDecide', { numberOfKeys: 1, lua: DECIDE });
+    this.redis = redis as ScriptedRedis;
+  }
+
+  async create(flow: DeviceFlow, retainMs: number): Promise<boolean> {
+    const codeTtlMs = Math.max(1, flow.expiresAt - flow.createdAt);
+    const claimed = await this.redis.set(userCodeKey(flow.userCodeHash), flow.deviceCodeHash, 'PX', codeTtlMs, 'NX');
+    if (claimed !== 'OK') return false;
+    await this.redis
+      .multi()
+      .hset(flowKey(flow.deviceCodeHash), flowToFields(flow))
+      .pexpire(flowKey(flow.deviceCodeHash), retainMs)
+      .exec();
+    return true;
+  }
+
+  async findByUserCode(userCodeHash: string): Promise<DeviceFlow | undefined> {
+    const deviceCodeHash = await this.redis.get(userCodeKey(userCodeHash));
+    return deviceCodeHash ? this.findByDeviceCode(deviceCodeHash) : undefined;
+  }
+
+  async findByDeviceCode(deviceCodeHash: string): Promise<DeviceFlow | undefined> {
+    const fields = await this.redis.hgetall(flowKey(deviceCodeHash));
+    return fields.client_id ? flowFromFields(deviceCodeHash, fields) : undefined;
+  }
+
+  async poll(deviceCodeHash: string, clientId: string, now: number, leaseMs: number): Promise<PollOutcome> {
+    const [kind, value, fields] = await this.redis.deviceFlowPoll(
+      flowKey(deviceCodeHash),
+      clientId,
+      now,
+      leaseMs,
+      POLL_TOLERANCE_MS,
+      SLOW_DOWN_STEP_SECONDS,
+    );
+    if (kind === 'slow_down') return { kind, interval: Number(value) };
+    if (kind === 'claimed') {
+      return { kind, attempt: Number(value), flow: flowFromFields(deviceCodeHash, pairsToRecord(fields ?? [])) };
+    }
+    return { kind } as PollOutcome;
+  }
+
+  async completeDelivery(deviceCodeHash: string, attempt: number): Promise<boolean> {
+    return (await this.redis.deviceFlowEndDelivery(flowKey(deviceCodeHash), attempt, 'consumed')) === 1;
+  }
+
+  async releaseDelivery(deviceCodeHash: string, attempt: number): Promise<void> {
+    await this.redis.deviceFlowEndDelivery(flowKey(deviceCodeHash), attempt, 'approved');
+  }
+
+  async decide(deviceCodeHash: string, decision: Decision, now: number): Promise<DecisionOutcome> {
+    const fields = flowToFields({ status: decision.status, decidedAt: now, approver: decision.status === 'approved' ? decision.approver : undefined });
+    return this.redis.deviceFlowDecide(flowKey(deviceCodeHash), now, ...Object.entries(fields).flat());
+  }
+}
+
+function flowKey(deviceCodeHash: string): string {
+  return `flow:${deviceCodeHash}`;
+}
+
+function userCodeKey(userCodeHash: string): string {
+  return `user-code:${userCodeHash}`;
+}
+
+function pairsToRecord(pairs: string[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < pairs.length; i += 2) record[pairs[i]] = pairs[i + 1];
+  return record;
+}

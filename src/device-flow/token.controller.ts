@@ -1,0 +1,37 @@
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ClientRegistry } from '../clients/client-registry.service';
+import { ClientIp, OAuthParams } from '../common/http';
+import { NoStore } from '../common/no-store';
+import { UnauthorizedClient, UnsupportedGrantType } from '../common/oauth-errors';
+import { DEVICE_CODE_GRANT } from '../config/app-config';
+import { DeviceFlowService } from './device-flow.service';
+
+@ApiTags('RFC 8628 device flow')
+@Controller('oauth')
+export class TokenController {
+  constructor(
+    private readonly clients: ClientRegistry,
+    private readonly deviceFlow: DeviceFlowService,
+  ) {}
+
+  @Post('token')
+  @HttpCode(200)
+  @NoStore()
+  @ApiOperation({ summary: 'Token request: device access token request (RFC 8628 §3.4–3.5)' })
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  async token(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @ClientIp() ip: string) {
+    const params = new OAuthParams(body);
+    const grantType = params.required('grant_type');
+    if (grantType !== DEVICE_CODE_GRANT) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
+    const client = await this.clients.authenticate({
+      authorization,
+      clientId: params.optional('client_id'),
+      clientSecret: params.optional('client_secret'),
+    });
+    if (!client.grantTypes.includes(grantType)) {
+      throw new UnauthorizedClient('This client may not use the device authorization grant');
+    }
+    return this.deviceFlow.poll(client, params.required('device_code'), ip);
+  }
+}

@@ -1,0 +1,43 @@
+import { Controller, Get, Header, HttpCode } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Metrics } from '../common/metrics';
+import { DatabaseHealth } from '../database/database.module';
+import { RedisHealth } from '../redis/redis.module';
+import { TemporarilyUnavailable } from '../common/oauth-errors';
+
+@ApiExcludeController()
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly database: DatabaseHealth,
+    private readonly redis: RedisHealth,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Liveness: the process answers. */
+  @Get('healthz')
+  @Header('Cache-Control', 'no-store')
+  healthz() {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: Postgres and Redis both answer. */
+  @Get('readyz')
+  @Header('Cache-Control', 'no-store')
+  @HttpCode(200)
+  async readyz() {
+    const [postgres, redis] = await Promise.all([this.database.ping(), this.redis.ping()]);
+    if (!postgres || !redis) {
+      const down = [!postgres && 'postgres', !redis && 'redis'].filter(Boolean).join(' and ');
+      throw new TemporarilyUnavailable(`Not ready: ${down} unreachable`);
+    }
+    return { status: 'ready', postgres: 'up', redis: 'up' };
+  }
+
+  @Get('metrics')
+  @Header('Cache-Control', 'no-store')
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  metricsText() {
+    return this.metrics.registry.metrics();
+  }
+}

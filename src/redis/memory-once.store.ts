@@ -1,0 +1,51 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { ExpiringMap } from './expiring-map';
+import { CounterStore, OnceStore } from './once.store';
+
+@Injectable()
+export class MemoryOnceStore extends OnceStore implements OnModuleDestroy {
+  private readonly used: ExpiringMap<true>;
+
+  constructor(clock: Clock) {
+    super();
+    this.used = new ExpiringMap(clock);
+  }
+
+  async consume(key: string, ttlMs: number): Promise<boolean> {
+    return this.used.setIfAbsent(key, true, ttlMs);
+  }
+
+  async isConsumed(key: string): Promise<boolean> {
+    return this.used.get(key) !== undefined;
+  }
+
+  onModuleDestroy(): void {
+    this.used.close();
+  }
+}
+
+@Injectable()
+export class MemoryCounterStore extends CounterStore implements OnModuleDestroy {
+  private readonly counters: ExpiringMap<number>;
+
+  constructor(clock: Clock) {
+    super();
+    this.counters = new ExpiringMap(clock);
+  }
+
+  async increment(key: string, windowMs: number) {
+    const count = (this.counters.get(key) ?? 0) + 1;
+    const resetInMs = count === 1 ? windowMs : this.counters.ttl(key);
+    this.counters.set(key, count, resetInMs);
+    return { count, resetInMs };
+  }
+
+  async read(key: string) {
+    return { count: this.counters.get(key) ?? 0, resetInMs: this.counters.ttl(key) };
+  }
+
+  onModuleDestroy(): void {
+    this.counters.close();
+  }
+}

@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { Clock } from '../common/clock';
+import { deriveKey, randomToken } from '../common/crypto';
+import { type ResponseHeaders, serializeCookie } from '../common/http';
+import { LoginRequired } from '../common/oauth-errors';
+import { AppConfig } from '../config/app-config';
+import { OnceStore } from '../redis/once.store';
+import type { Approver } from '../tokens/approver';
+
+export const APPROVAL_GRANT_COOKIE = 'devicegate_approval';
+const COOKIE_PATH = '/oauth/device';
+const AUDIENCE = 'devicegate:approval-grant';
+
+export interface ApprovalGrant {
+  approver: Approver;
+  userCode: string;
+  csrfToken: string;
+  nonce: string;
+  expiresAt: number;
+}
+
+/**
+ * The approval-grant cookie: proof, for a few minutes and one decision, that
+ * a person signed in (by any connector) for one user code. A JWS signed with
+ * the current SECRET_KEYS key (its id in `kid`, so keys rotate), carrying a
+ * CSRF token the page must echo and a nonce that is consumed on use.
+ */
+@Injectable()
+export class ApprovalGrantService {
+  private readonly keys: Map<string, Uint8Array>;
+  private readonly signingKeyId: string;
+  private readonly secureCookie: boolean;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly once: OnceStore,
+    private readonly clock: Clock,
+  ) {
+    this.keys = new Map(config.secretKeys.map((key) => [key.id, deriveKey(key.secret, 'approval-grant')]));
+    this.signingKeyId = config.secretKeys[0].id;
+    this.secureCookie = config.publicUrl.startsWith('https://');
+  }
+
+  /** Signs a grant for `userCode` that lives no longer than the code itself, and sets it as the cookie. */
+  async issue(approver: Approver, userCode: string, codeExpiresAt: number, headers: ResponseHeaders): Promise<void> {
+    const now = this.clock.now();
+    const expiresAt = Math.min(now + this.config.approvalGrantTtlSeconds * 1000, codeExpiresAt);
+    const jws = await new SignJWT({
+      sub_iss: approver.issuer,
+      sub_ext: approver.externalId,
+      email: approver.email,
+      name: approver.name,
+      user_code: userCode,
+      csrf: randomToken(24),
+    })
+      .setProtectedHeader({ alg: 'HS256', kid: this.signingKeyId, typ: 'approval-grant+jwt' })
+      .setIssuer(this.config.publicUrl)
+      .setAudience(AUDIENCE)
+      .setSubject(approver.subjectId)
+      .setJti(randomToken(16))
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(expiresAt / 1000))
+      .sign(this.keys.get(this.signingKeyId) as Uint8Array);
+    headers.append('Set-Cookie', this.cookie(jws, (expiresAt - now) / 1000));
+  }
+
+  /** The grant in the cookie, if its signature, issuer, audience and lifetime hold and it was not used yet. */
+  async read(cookie: string | undefined): Promise<ApprovalGrant> {
+    if (!cookie) throw new LoginRequired('Sign in to approve or deny this device');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(
+        cookie,
+        (header) => {
+          const key = header.kid ? this.keys.get(header.kid) : undefined;
+          if (!key) throw new joseErrors.JWKSNoMatchingKey();
+          return key;
+        },
+        {
+          algorithms: ['HS256'],
+          issuer: this.config.publicUrl,
+          audience: AUDIENCE,
+          typ: 'approval-grant+jwt',
+          currentDate: new Date(this.clock.now()),
+          requiredClaims: ['exp', 'jti', 'sub'],
+        },
+      ));
+    } catch {
+      throw new LoginRequired('Your sign-in has expired or is not valid; sign in again');
+    }
+    const grant: ApprovalGrant = {
+      approver: {
+        subjectId: String(payload.sub),
+        issuer: String(payload.sub_iss),
+        externalId: String(payload.sub_ext),
+        email: String(payload.email),
+        name: String(payload.name),
+      },
+      userCode: String(payload.user_code),
+      csrfToken: String(payload.csrf),
+      nonce: String(payload.jti),
+      expiresAt: Number(payload.exp) * 1000,
+    };
+    if (await this.once.isConsumed(this.nonceKey(grant))) {
+      throw new LoginRequired('This sign-in was already used; sign in again');
+    }
+    return grant;
+  }
+
+  /** Uses the grant up; false when another request used it first. */
+  async consume(grant: ApprovalGrant): Promise<boolean> {
+    return this.once.consume(this.nonceKey(grant), Math.max(1000, grant.expiresAt - this.clock.now() + 1000));
+  }
+
+  clear(headers: ResponseHeaders): void {
+    headers.append('Set-Cookie', this.cookie('', 0));
+  }
+
+  private cookie(value: string, maxAgeSeconds: number): string {
+    return serializeCookie(APPROVAL_GRANT_COOKIE, value, {
+      path: COOKIE_PATH,
+      maxAgeSeconds,
+      secure: this.secureCookie,
+      sameSite: 'Lax',
+    });
+  }
+
+  private nonceKey(grant: ApprovalGrant): string {
+    return `approval-grant:${grant.nonce}`;
+  }
+}

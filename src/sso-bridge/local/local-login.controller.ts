@@ -1,0 +1,41 @@
+import { Body, Controller, Post, Redirect } from '@nestjs/common';
+import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OAuthParams, ResponseHeaders } from '../../common/http';
+import { InvalidCredentials, NotFound } from '../../common/oauth-errors';
+import { RATE_LIMITS, RateLimited } from '../../common/rate-limit';
+import { DeviceFlowService } from '../../device-flow/device-flow.service';
+import { SubjectsRepository } from '../../tokens/subjects.repository';
+import { ApprovalGrantService } from '../approval-grant.service';
+import { LocalUsersService } from './local-users.service';
+
+/** Subjects of the local connector carry this issuer. */
+export const LOCAL_ISSUER = 'urn:devicegate:local';
+
+@ApiTags('approval')
+@Controller('oauth/device/sso/local')
+export class LocalLoginController {
+  constructor(
+    private readonly users: LocalUsersService,
+    private readonly deviceFlow: DeviceFlowService,
+    private readonly subjects: SubjectsRepository,
+    private readonly approvalGrants: ApprovalGrantService,
+  ) {}
+
+  /** Signs a static user in for one user code; ends like every connector, with the approval-grant cookie. */
+  @Post('login')
+  @Redirect()
+  @RateLimited(RATE_LIMITS.loginPerIp)
+  @ApiOperation({ summary: 'Sign in as a local user for one user code (sets the approval-grant cookie)' })
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  async login(@Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
+    if (!this.users.enabled) throw new NotFound('The local connector is not enabled');
+    const params = new OAuthParams(body);
+    const pending = await this.deviceFlow.findPending(params.required('user_code'));
+    const user = await this.users.verify(params.required('username'), params.required('password'));
+    if (!user) throw new InvalidCredentials();
+    const approver = { issuer: LOCAL_ISSUER, externalId: user.username, email: user.email, name: user.name };
+    const subjectId = await this.subjects.upsertSignIn(approver);
+    await this.approvalGrants.issue({ subjectId, ...approver }, pending.userCode, pending.flow.expiresAt, headers);
+    return { url: '/device?sso_verified=1', statusCode: 303 };
+  }
+}

@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import { hashPasswordSync, verifyPassword } from '../../common/crypto';
+import { AppConfig, type LocalUser } from '../../config/app-config';
+
+/** Static users of the config file: the `local` connector. */
+@Injectable()
+export class LocalUsersService {
+  private readonly users: Map<string, LocalUser>;
+  // Verified against when the user is unknown, so both answers take as long.
+  private readonly decoyHash = hashPasswordSync('decoy');
+
+  constructor(config: AppConfig) {
+    this.users = new Map(config.localUsers.map((user) => [user.username.toLowerCase(), user]));
+  }
+
+  get enabled(): boolean {
+    return this.users.size > 0;
+  }
+
+  async verify(username: string, password: string): Promise<LocalUser | undefined> {
+    const user = this.users.get(username.toLowerCase());
+    const matches = await verifyPassword(password, user?.passwordHash ?? this.decoyHash);
+    return user && matches ? user : undefined;
+  }
+}

@@ -1,0 +1,8 @@
+/** The signed-in person who approved a device: a row of `subjects` plus what the IdP said. */
+export interface Approver {
+  subjectId: string;
+  issuer: string;
+  externalId: string;
+  email: string;
+  name: string;
+}

@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+export interface SignedInSubject {
+  issuer: string;
+  externalId: string;
+  email: string;
+  name: string;
+}
+
+@Injectable()
+export class SubjectsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Provisions the subject at first sign-in and refreshes email, name and last sign-in after; returns its id. */
+  async upsertSignIn(subject: SignedInSubject): Promise<string> {
+    const [row]: { id: string }[] = await this.dataSource.query(
+      `INSERT INTO subjects (issuer, external_id, email, name) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (issuer, external_id) DO UPDATE
+          SET email = EXCLUDED.email, name = EXCLUDED.name, last_sign_in_at = now()
+       RETURNING id`,
+      [subject.issuer, subject.externalId, subject.email, subject.name],
+    );
+    return row.id;
+  }
+}

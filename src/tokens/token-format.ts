@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const BODY_LENGTH = 43; // 256 bits in base62
+const CHECKSUM_LENGTH = 6; // a CRC-32 in base62
+
+export type TokenKind = 'dgat';
+
+/** `dgat_` + 43 base62 characters of randomness + 6 characters of CRC-32 over everything before it. */
+export const TOKEN_PATTERN = /^(dgat)_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
+
+function base62(value: bigint, length: number): string {
+  let text = '';
+  let rest = value;
+  while (rest > 0n) {
+    text = BASE62[Number(rest % 62n)] + text;
+    rest /= 62n;
+  }
+  return text.padStart(length, '0');
+}
+
+function checksum(prefixAndBody: string): string {
+  return base62(BigInt(crc32(prefixAndBody)), CHECKSUM_LENGTH);
+}
+
+export function generateToken(kind: TokenKind): string {
+  const body = base62(BigInt(`0x${randomBytes(32).toString('hex')}`), BODY_LENGTH);
+  const prefixAndBody = `${kind}_${body}`;
+  return prefixAndBody + checksum(prefixAndBody);
+}
+
+/** The token's kind when it is well formed and its checksum holds; undefined otherwise (no lookup needed). */
+export function parseToken(token: string): TokenKind | undefined {
+  const match = TOKEN_PATTERN.exec(token);
+  if (!match) return undefined;
+  const [, kind, body, sum] = match;
+  return checksum(`${kind}_${body}`) === sum ? (kind as TokenKind) : undefined;
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { BearerAuthGuard } from './bearer-auth.guard';
+import { MeController } from './me.controller';
+import { SubjectsRepository } from './subjects.repository';
+import { TokensRepository } from './tokens.repository';
+import { TokensService } from './tokens.service';
+
+@Module({
+  controllers: [MeController],
+  providers: [TokensRepository, SubjectsRepository, TokensService, BearerAuthGuard],
+  exports: [TokensService, SubjectsRepository, BearerAuthGuard],
+})
+export class TokensModule {}

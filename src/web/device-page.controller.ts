@@ -1,0 +1,102 @@
+import { Controller, Get, Header, Query } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-store',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+const asset = (name: string) => readFileSync(join(__dirname, 'assets', name), 'utf8');
+
+/** A minimal approval page: enter the code and sign in, then approve or deny. */
+@ApiExcludeController()
+@Controller('device')
+export class DevicePageController {
+  private readonly script = asset('device.js');
+  private readonly style = asset('device.css');
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', SECURITY_HEADERS['Content-Security-Policy'])
+  @Header('X-Frame-Options', SECURITY_HEADERS['X-Frame-Options'])
+  @Header('Referrer-Policy', SECURITY_HEADERS['Referrer-Policy'])
+  @Header('X-Content-Type-Options', SECURITY_HEADERS['X-Content-Type-Options'])
+  @Header('Cache-Control', SECURITY_HEADERS['Cache-Control'])
+  page(@Query('user_code') userCode?: unknown, @Query('sso_verified') verified?: unknown): string {
+    const code = typeof userCode === 'string' ? escapeHtml(userCode.slice(0, 16)) : '';
+    return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Connect a device · devicegate</title>
+<link rel="stylesheet" href="/device/device.css">
+<script src="/device/device.js" defer></script>
+</head>
+<body${verified === '1' ? ' data-verified' : ''}>
+<main>
+<section id="enter"${verified === '1' ? ' hidden' : ''}>
+  <h1>Connect a device</h1>
+  <p>Enter the code shown on your device, then sign in. Only continue if you started this on a device you have.</p>
+  <form id="login-form" method="post" action="/oauth/device/sso/local/login">
+    <label for="user_code">Code</label>
+    <input id="user_code" name="user_code" value="${code}" autocomplete="off" autocapitalize="characters" required>
+    <label for="username">Username</label>
+    <input id="username" name="username" autocomplete="username" required>
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <p id="login-error" class="error" role="alert"></p>
+    <button class="primary" type="submit">Sign in</button>
+  </form>
+</section>
+<section id="consent" hidden>
+  <h1>Approve this device?</h1>
+  <p class="warning" id="ip-warning" hidden>This request started from a different network than the one you are on now. If you did not start it yourself, deny it.</p>
+  <dl>
+    <dt>Application</dt><dd id="client-name"></dd>
+    <dt>Device</dt><dd id="device-label"></dd>
+    <dt>Code</dt><dd id="user-code"></dd>
+    <dt>Started from</dt><dd id="origin"></dd>
+    <dt>Signed in as</dt><dd id="identity"></dd>
+    <dt>It will be able to</dt><dd><ul id="scopes"></ul></dd>
+  </dl>
+  <p>Approve only if you started this on a device you have.</p>
+  <button id="approve" class="primary" type="button">Approve</button>
+  <button id="deny" class="secondary" type="button">Deny</button>
+</section>
+<section id="result" hidden aria-live="polite">
+  <h1>Device sign-in</h1>
+  <p id="result-text"></p>
+</section>
+</main>
+</body>
+</html>`;
+  }
+
+  @Get('device.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=300')
+  @Header('X-Content-Type-Options', 'nosniff')
+  scriptFile(): string {
+    return this.script;
+  }
+
+  @Get('device.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=300')
+  @Header('X-Content-Type-Options', 'nosniff')
+  styleFile(): string {
+    return this.style;
+  }
+}

@@ -1,0 +1,91 @@
+import { DEVICE_GRANT, type TestUser } from './test-app';
+
+export interface Reply<T = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+async function read<T>(response: Response): Promise<Reply<T>> {
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: body as T };
+}
+
+/** Small HTTP helpers for one running devicegate. */
+export class DeviceGateHttp {
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = Record<string, any>>(path: string, init: RequestInit = {}): Promise<Reply<T>> {
+    return read<T>(await fetch(`${this.baseUrl}${path}`, { redirect: 'manual', ...init }));
+  }
+
+  form<T = Record<string, any>>(path: string, params: Record<string, string | undefined>, headers: Record<string, string> = {}) {
+    const body = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) if (value !== undefined) body.append(name, value);
+    return this.request<T>(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: body.toString(),
+    });
+  }
+
+  json<T = Record<string, any>>(path: string, payload: unknown, headers: Record<string, string> = {}, method = 'POST') {
+    return this.request<T>(path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(payload),
+    });
+  }
+
+  deviceCode(clientId: string, params: Record<string, string | undefined> = {}, headers: Record<string, string> = {}) {
+    return this.form('/oauth/device/code', { client_id: clientId, ...params }, headers);
+  }
+
+  poll(clientId: string | undefined, deviceCode: string, params: Record<string, string | undefined> = {}, headers: Record<string, string> = {}) {
+    return this.form('/oauth/token', { grant_type: DEVICE_GRANT, client_id: clientId, device_code: deviceCode, ...params }, headers);
+  }
+
+  /** Signs in through the local connector; returns the approval-grant cookie (name=value). */
+  async signIn(userCode: string, user: Pick<TestUser, 'username' | 'password'>): Promise<string> {
+    const reply = await this.form('/oauth/device/sso/local/login', {
+      user_code: userCode,
+      username: user.username,
+      password: user.password,
+    });
+    if (reply.status !== 303) throw new Error(`sign-in failed: ${reply.status} ${JSON.stringify(reply.body)}`);
+    const cookie = reply.headers.get('set-cookie') ?? '';
+    return cookie.split(';')[0];
+  }
+
+  approvalContext(cookie: string) {
+    return this.request('/oauth/device/approval-context', { headers: { cookie } });
+  }
+
+  decide(decision: 'approve' | 'deny', cookie: string, csrfToken: string | undefined, userCode: string) {
+    return this.json(
+      `/oauth/device/${decision}`,
+      { user_code: userCode },
+      { cookie, ...(csrfToken === undefined ? {} : { 'x-csrf-token': csrfToken }) },
+    );
+  }
+
+  /** Sign in, read the context, and approve (or deny): what a person does on the page. */
+  async approveAs(userCode: string, user: Pick<TestUser, 'username' | 'password'>, decision: 'approve' | 'deny' = 'approve') {
+    const cookie = await this.signIn(userCode, user);
+    const context = await this.approvalContext(cookie);
+    if (context.status !== 200) throw new Error(`approval-context failed: ${JSON.stringify(context.body)}`);
+    const reply = await this.decide(decision, cookie, context.body.csrf_token, userCode);
+    if (reply.status !== 200) throw new Error(`${decision} failed: ${JSON.stringify(reply.body)}`);
+    return reply;
+  }
+
+  me(accessToken: string) {
+    return this.request('/v1/me', { headers: { authorization: `Bearer ${accessToken}` } });
+  }
+}

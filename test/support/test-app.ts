@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
+import { stringify } from 'yaml';
+import { Clock } from '../../src/common/clock';
+import { hashPasswordSync } from '../../src/common/crypto';
+import type { AppConfig } from '../../src/config/app-config';
+import { loadConfig } from '../../src/config/load-config';
+import { createApp } from '../../src/create-app';
+
+export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A clock specs can move forward; Lua scripts, cookies and expiry all read it. */
+export class TestClock extends Clock {
+  private offsetMs = 0;
+
+  override now(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export const CLIENTS = {
+  cli: 'test-cli',
+  confidential: 'test-confidential',
+  noDeviceGrant: 'test-no-device-grant',
+  disabled: 'test-disabled',
+  shortLived: 'test-short-lived',
+} as const;
+
+export const CONFIDENTIAL_SECRET = 'confidential-client-secret-0123456789-abcdef';
+
+export const USERS = {
+  alice: { username: 'alice', password: 'alice-password-1', email: 'alice@example.com', name: 'Alice Example' },
+  bob: { username: 'bob', password: 'bob-password-2', email: 'bob@example.com', name: 'Bob Example' },
+} as const;
+
+export type TestUser = (typeof USERS)[keyof typeof USERS];
+
+let passwordHashes: Record<string, string> | undefined;
+
+function configFile(): string {
+  passwordHashes ??= Object.fromEntries(
+    Object.values(USERS).map((user) => [user.username, hashPasswordSync(user.password)]),
+  );
+  const folder = mkdtempSync(join(tmpdir(), 'devicegate-test-'));
+  const path = join(folder, 'devicegate.yaml');
+  writeFileSync(
+    path,
+    stringify({
+      scopes: [
+        { name: 'profile', description: 'See your name and email address' },
+        { name: 'read', description: 'Read your projects' },
+        { name: 'write', description: 'Change your projects' },
+        { name: 'admin', description: 'Administer devicegate' },
+      ],
+      clients: [
+        { client_id: CLIENTS.cli, name: 'Test CLI', type: 'public', scopes: ['profile', 'read', 'write'], default_scopes: ['profile'] },
+        {
+          client_id: CLIENTS.confidential,
+          name: 'Test Confidential',
+          type: 'confidential',
+          client_secret: CONFIDENTIAL_SECRET,
+          scopes: ['profile', 'read'],
+        },
+        {
+          client_id: CLIENTS.noDeviceGrant,
+          name: 'No Device Grant',
+          type: 'public',
+          grant_types: ['refresh_token'],
+          scopes: ['profile'],
+        },
+        { client_id: CLIENTS.disabled, name: 'Disabled', type: 'public', scopes: ['profile'], enabled: false },
+        {
+          client_id: CLIENTS.shortLived,
+          name: 'Short Lived',
+          type: 'public',
+          scopes: ['profile'],
+          device_code_ttl: 60,
+          poll_interval: 2,
+          access_token_ttl: 120,
+        },
+      ],
+      users: Object.values(USERS).map((user) => ({
+        username: user.username,
+        email: user.email,
+        name: user.name,
+        password_hash: passwordHashes?.[user.username],
+      })),
+    }),
+  );
+  return path;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  baseUrl: string;
+  config: AppConfig;
+  clock: TestClock;
+  /** Every JSON log line the app wrote. */
+  logs: string[];
+  redisKeyPrefix: string;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Environment on top of the test defaults (external Postgres and Redis, generous rate limits). */
+  env?: Record<string, string | undefined>;
+  clock?: TestClock;
+}
+
+/** Boots the whole application on a free port against the run's database and its own Redis key prefix. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const port = await freePort();
+  const redisKeyPrefix = `devicegate-test:${randomUUID()}:`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: process.env.TEST_DATABASE_URL,
+    REDIS_URL: REDIS_URL,
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+    SECRET_KEYS: 'k1:test-signing-key-0123456789-abcdefghijklmnop',
+    DEVICEGATE_CONFIG: configFile(),
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_DEVICE_CODE_PER_IP: '100000/1m',
+    RATE_LIMIT_DEVICE_CODE_PER_CLIENT: '100000/1m',
+    RATE_LIMIT_LOOKUP_PER_IP: '100000/1m',
+    RATE_LIMIT_LOGIN_PER_IP: '100000/1m',
+    RATE_LIMIT_APPROVAL_PER_IP: '100000/1m',
+    RATE_LIMIT_FAILED_USER_CODES: '100000/1m',
+    ...options.env,
+  });
+  const clock = options.clock ?? new TestClock();
+  const logs: string[] = [];
+  const logDestination = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const app = await createApp(config, { clock, logDestination });
+  await app.listen({ port, host: '127.0.0.1' });
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${port}`,
+    config,
+    clock,
+    logs,
+    redisKeyPrefix,
+    close: async () => {
+      await app.close();
+      if (config.redisUrl) await deleteKeys(redisKeyPrefix);
+    },
+  };
+}
+
+/** Removes what one test app left in Redis. */
+export async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
