@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -208,7 +209,7 @@ function readConfigFile(path: string, env: Record<string, string>, problems: str
   let raw: unknown;
   try {
     const text = readFileSync(resolvePath(path), 'utf8');
-    raw = parseYaml(interpolate(text, env, problems));
+    raw = interpolate(parseYaml(text), env, problems);
   } catch (error) {
     problems.push(`DEVICEGATE_CONFIG (${path}) cannot be read: ${(error as Error).message}`);
     return new ConfigFile();
@@ -226,15 +227,22 @@ function readConfigFile(path: string, env: Record<string, string>, problems: str
   return file;
 }
 
-/** `${NAME}` in the config file is replaced by the environment variable NAME, so secrets stay out of the file. */
-function interpolate(text: string, env: Record<string, string>, problems: string[]): string {
-  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (_match, name: string) => {
-    if (env[name] === undefined) {
-      problems.push(`config file refers to \${${name}}, which is not set`);
-      return '';
-    }
-    return env[name];
-  });
+/** `${NAME}` in a value of the config file is replaced by the environment variable NAME, so secrets stay out of the file. */
+function interpolate(value: unknown, env: Record<string, string>, problems: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_match, name: string) => {
+      if (env[name] === undefined) {
+        problems.push(`config file refers to \${${name}}, which is not set`);
+        return '';
+      }
+      return env[name];
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => interpolate(item, env, problems));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, env, problems)]));
+  }
+  return value;
 }
 
 function toClient(

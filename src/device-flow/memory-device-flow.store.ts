@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ExpiringMap } from '../redis/expiring-map';
 import {
@@ -20,7 +20,7 @@ interface Entry {
 
 /** The in-process twin of RedisDeviceFlowStore for the embedded dev mode; same contract, same specs. */
 @Injectable()
-export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnModuleDestroy {
+export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicationShutdown {
   private readonly flows: ExpiringMap<Entry>;
   private readonly userCodes: ExpiringMap<string>;
 
@@ -89,7 +89,7 @@ export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnModuleDe
     return 'decided';
   }
 
-  onModuleDestroy(): void {
+  onApplicationShutdown(): void {
     this.flows.close();
     this.userCodes.close();
   }

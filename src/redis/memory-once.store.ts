@@ -1,10 +1,10 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ExpiringMap } from './expiring-map';
 import { CounterStore, OnceStore } from './once.store';
 
 @Injectable()
-export class MemoryOnceStore extends OnceStore implements OnModuleDestroy {
+export class MemoryOnceStore extends OnceStore implements OnApplicationShutdown {
   private readonly used: ExpiringMap<true>;
 
   constructor(clock: Clock) {
@@ -20,13 +20,13 @@ export class MemoryOnceStore extends OnceStore implements OnModuleDestroy {
     return this.used.get(key) !== undefined;
   }
 
-  onModuleDestroy(): void {
+  onApplicationShutdown(): void {
     this.used.close();
   }
 }
 
 @Injectable()
-export class MemoryCounterStore extends CounterStore implements OnModuleDestroy {
+export class MemoryCounterStore extends CounterStore implements OnApplicationShutdown {
   private readonly counters: ExpiringMap<number>;
 
   constructor(clock: Clock) {
@@ -45,7 +45,7 @@ export class MemoryCounterStore extends CounterStore implements OnModuleDestroy 
     return { count: this.counters.get(key) ?? 0, resetInMs: this.counters.ttl(key) };
   }
 
-  onModuleDestroy(): void {
+  onApplicationShutdown(): void {
     this.counters.close();
   }
 }
