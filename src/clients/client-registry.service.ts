@@ -8,6 +8,8 @@ import { ClientsRepository } from './clients.repository';
 /** How long a database client (or its absence) is trusted in process; a change takes at most this long to apply. */
 export const CLIENT_CACHE_TTL_MS = 10_000;
 const CLIENT_CACHE_MAX_ENTRIES = 10_000;
+/** What `oauth_clients.client_id` (varchar(128) in Postgres, which refuses NUL) can hold at all. */
+const STORABLE_CLIENT_ID = /^[^\p{Cc}]{1,128}$/u;
 
 export interface ClientCredentials {
   /** The raw Authorization header, if any (client_secret_basic). */
@@ -37,6 +39,7 @@ export class ClientRegistry {
   async find(clientId: string): Promise<ClientDefinition | undefined> {
     const configured = this.configured.get(clientId);
     if (configured) return configured;
+    if (!STORABLE_CLIENT_ID.test(clientId)) return undefined;
     const now = this.clock.now();
     const cached = this.cache.get(clientId);
     if (cached && cached.until > now) return cached.client;

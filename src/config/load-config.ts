@@ -54,7 +54,6 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
 
   const envDto = plainToInstance(EnvironmentVariables, env);
   problems.push(...describeValidationErrors(validateSync(envDto, { forbidUnknownValues: false })));
-  if (problems.length > 0) throw new ConfigError(problems);
 
   const nodeEnv = (env.NODE_ENV ?? 'development') as AppConfig['env'];
   const production = nodeEnv === 'production';
@@ -219,12 +218,10 @@ function readConfigFile(path: string, env: Record<string, string>, problems: str
     return new ConfigFile();
   }
   const file = plainToInstance(ConfigFile, raw);
-  problems.push(
-    ...describeValidationErrors(validateSync(file, { whitelist: true, forbidNonWhitelisted: true })).map(
-      (line) => `config file ${line}`,
-    ),
-  );
-  return file;
+  const fileProblems = describeValidationErrors(validateSync(file, { whitelist: true, forbidNonWhitelisted: true }));
+  problems.push(...fileProblems.map((line) => `config file ${line}`));
+  // The checks that follow read the entries; a wrongly shaped file would make them throw instead of report.
+  return fileProblems.length > 0 ? new ConfigFile() : file;
 }
 
 /** `${NAME}` in a value of the config file is replaced by the environment variable NAME, so secrets stay out of the file. */

@@ -93,9 +93,10 @@ export class ApprovalController {
     if (normalizeUserCode(new OAuthParams(request.body).required('user_code')) !== grant.userCode) {
       throw new InvalidRequest('This sign-in is for another code; sign in again for this one');
     }
-    const pending = await this.deviceFlow.findPending(grant.userCode);
+    // Used up before the code is looked at, so a replay racing the first use hears login_required, never invalid_user_code.
     if (!(await this.approvalGrants.consume(grant))) throw new LoginRequired('This sign-in was already used; sign in again');
     this.approvalGrants.clear(request.headers);
+    const pending = await this.deviceFlow.findPending(grant.userCode);
     await this.deviceFlow.decide(pending, approve ? { approve: true, approver: grant.approver } : { approve: false });
     return { status: approve ? 'approved' : 'denied' };
   }

@@ -1,4 +1,10 @@
-import { DEVICE_GRANT, type TestUser } from './test-app';
+import { DEVICE_GRANT } from './test-app';
+
+/** Whom to sign in as: a test user, or any other local user (the dev-mode demo user). */
+export interface Credentials {
+  username: string;
+  password: string;
+}
 
 export interface Reply<T = Record<string, any>> {
   status: number;
@@ -52,7 +58,7 @@ export class DeviceGateHttp {
   }
 
   /** Signs in through the local connector; returns the approval-grant cookie (name=value). */
-  async signIn(userCode: string, user: Pick<TestUser, 'username' | 'password'>): Promise<string> {
+  async signIn(userCode: string, user: Credentials): Promise<string> {
     const reply = await this.form('/oauth/device/sso/local/login', {
       user_code: userCode,
       username: user.username,
@@ -76,7 +82,7 @@ export class DeviceGateHttp {
   }
 
   /** Sign in, read the context, and approve (or deny): what a person does on the page. */
-  async approveAs(userCode: string, user: Pick<TestUser, 'username' | 'password'>, decision: 'approve' | 'deny' = 'approve') {
+  async approveAs(userCode: string, user: Credentials, decision: 'approve' | 'deny' = 'approve') {
     const cookie = await this.signIn(userCode, user);
     const context = await this.approvalContext(cookie);
     if (context.status !== 200) throw new Error(`approval-context failed: ${JSON.stringify(context.body)}`);
@@ -87,5 +93,18 @@ export class DeviceGateHttp {
 
   me(accessToken: string) {
     return this.request('/v1/me', { headers: { authorization: `Bearer ${accessToken}` } });
+  }
+
+  /** The value of one sample on /metrics, e.g. metric('devicegate_token_polls_total', { outcome: 'slow_down' }); 0 when absent. */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const reply = await this.request<string>('/metrics');
+    const wanted = Object.entries(labels).map(([label, value]) => `${label}="${value}"`);
+    for (const line of reply.body.split('\n')) {
+      const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!match || match[1] !== name) continue;
+      const present = (match[2] ?? '').split(',');
+      if (wanted.every((pair) => present.includes(pair))) return Number(match[3]);
+    }
+    return 0;
   }
 }

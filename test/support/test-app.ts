@@ -35,6 +35,9 @@ export const CLIENTS = {
   noDeviceGrant: 'test-no-device-grant',
   disabled: 'test-disabled',
   shortLived: 'test-short-lived',
+  /** Polls every second, so specs that poll in real time stay short. */
+  fast: 'test-fast',
+  fastConfidential: 'test-fast-confidential',
 } as const;
 
 export const CONFIDENTIAL_SECRET = 'confidential-client-secret-0123456789-abcdef';
@@ -89,6 +92,15 @@ function configFile(): string {
           poll_interval: 2,
           access_token_ttl: 120,
         },
+        { client_id: CLIENTS.fast, name: 'Fast CLI', type: 'public', scopes: ['profile', 'read'], poll_interval: 1 },
+        {
+          client_id: CLIENTS.fastConfidential,
+          name: 'Fast Confidential',
+          type: 'confidential',
+          client_secret: CONFIDENTIAL_SECRET,
+          scopes: ['profile', 'read'],
+          poll_interval: 1,
+        },
       ],
       users: Object.values(USERS).map((user) => ({
         username: user.username,
@@ -101,7 +113,7 @@ function configFile(): string {
   return path;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

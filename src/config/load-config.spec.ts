@@ -1,0 +1,696 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sha256Hex } from '../common/crypto';
+import { DEVICE_CODE_GRANT } from './app-config';
+import { ConfigError, DEMO, type Environment, loadConfig } from './load-config';
+
+const STRONG_KEY = 'Zq7vN2pL9wR4tK8mB3fH6jD1sG5cY0aQuE4';
+const OTHER_STRONG_KEY = 'Lw3nB8qT1vZ6mK9pR2xC5hF7jD4sG0aYeU2';
+const CLIENT_SECRET = 'Hn4tQ8wL2pZ6vB9mK3rF7jC1sD5gY0aXeU8';
+const PASSWORD_HASH = 'scrypt$32768$8$1$c2FsdHNhbHRzYWx0c2FsdA==$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=';
+
+const EXTERNAL: Environment = {
+  DATABASE_URL: 'postgres://devicegate@db:5432/devicegate',
+  REDIS_URL: 'redis://cache:6379',
+  SECRET_KEYS: `k1:${STRONG_KEY}`,
+};
+
+const PRODUCTION: Environment = {
+  ...EXTERNAL,
+  NODE_ENV: 'production',
+  PUBLIC_URL: 'https://login.example.com',
+};
+
+let folder: string;
+
+beforeEach(() => {
+  folder = mkdtempSync(join(tmpdir(), 'devicegate-config-'));
+});
+
+afterEach(() => rmSync(folder, { recursive: true, force: true }));
+
+function file(name: string, content: string): string {
+  const path = join(folder, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function problems(environment: Environment): string[] {
+  try {
+    loadConfig(environment);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const CATALOG = `
+scopes:
+  - name: profile
+    description: See your name and email address
+  - name: read
+    description: Read your projects
+`;
+
+describe('loadConfig', () => {
+  describe('defaults', () => {
+    it('starts the embedded dev mode with nothing set', () => {
+      const config = loadConfig({ DATA_DIR: folder });
+
+      expect(config).toMatchObject({
+        env: 'development',
+        mode: 'embedded',
+        host: '127.0.0.1',
+        port: 3000,
+        publicUrl: 'http://localhost:3000',
+        trustProxy: false,
+        databaseUrl: undefined,
+        redisUrl: undefined,
+        redisKeyPrefix: 'devicegate:',
+        dataDir: folder,
+        migrateOnBoot: true,
+        logLevel: 'info',
+        deviceCodeTtlSeconds: 600,
+        pollIntervalSeconds: 5,
+        accessTokenTtlSeconds: 30 * 86400,
+        approvalGrantTtlSeconds: 300,
+        databasePoolSize: 10,
+        rateLimits: {
+          deviceCodePerIp: { limit: 20, windowSeconds: 60 },
+          deviceCodePerClient: { limit: 600, windowSeconds: 60 },
+          lookupPerIp: { limit: 30, windowSeconds: 60 },
+          loginPerIp: { limit: 10, windowSeconds: 60 },
+          approvalPerIp: { limit: 30, windowSeconds: 60 },
+          failedUserCodes: { limit: 500, windowSeconds: 600 },
+        },
+        demo: { clientId: DEMO.clientId, username: DEMO.username, password: DEMO.password },
+      });
+      expect(config.scopes.map((scope) => scope.name)).toEqual(['profile', 'read', 'write']);
+      expect(config.clients).toEqual([
+        expect.objectContaining({ clientId: DEMO.clientId, type: 'public', grantTypes: [DEVICE_CODE_GRANT], enabled: true }),
+      ]);
+      expect(config.localUsers).toEqual([expect.objectContaining({ username: DEMO.username, passwordHash: expect.stringMatching(/^scrypt\$/) })]);
+    });
+
+    it('generates one dev secret key into the data folder (mode 600) and keeps it across restarts', () => {
+      const first = loadConfig({ DATA_DIR: folder });
+      const second = loadConfig({ DATA_DIR: folder });
+
+      expect(first.secretKeys).toHaveLength(1);
+      expect(first.secretKeys[0].id).toBe('dev1');
+      expect(first.secretKeys[0].secret.length).toBeGreaterThanOrEqual(32);
+      expect(second.secretKeys[0].secret.equals(first.secretKeys[0].secret)).toBe(true);
+      const path = join(folder, 'secret-keys');
+      expect(readFileSync(path, 'utf8').trim()).toBe(`dev1:${first.secretKeys[0].secret.toString('utf8')}`);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+    });
+
+    it('runs against external Postgres and Redis without a demo client', () => {
+      const config = loadConfig(EXTERNAL);
+      expect(config).toMatchObject({
+        env: 'development',
+        mode: 'external',
+        host: '0.0.0.0',
+        databaseUrl: EXTERNAL.DATABASE_URL,
+        redisUrl: EXTERNAL.REDIS_URL,
+        migrateOnBoot: false,
+        demo: undefined,
+        clients: [],
+        scopes: [],
+        localUsers: [],
+      });
+    });
+
+    it('treats empty variables as unset', () => {
+      const config = loadConfig({ ...EXTERNAL, PORT: '', TRUST_PROXY: '', LOG_LEVEL: '', DEVICE_CODE_TTL: '' });
+      expect(config).toMatchObject({ port: 3000, trustProxy: false, logLevel: 'info', deviceCodeTtlSeconds: 600 });
+    });
+
+    it('reads the plain settings', () => {
+      const config = loadConfig({
+        ...EXTERNAL,
+        HOST: '::',
+        PORT: '8080',
+        PUBLIC_URL: 'https://login.example.com/devicegate/',
+        DATABASE_POOL_SIZE: '25',
+        REDIS_KEY_PREFIX: 'dg:prod:',
+        MIGRATE_ON_BOOT: 'true',
+        LOG_LEVEL: 'warn',
+      });
+      expect(config).toMatchObject({
+        host: '::',
+        port: 8080,
+        publicUrl: 'https://login.example.com/devicegate',
+        databasePoolSize: 25,
+        redisKeyPrefix: 'dg:prod:',
+        migrateOnBoot: true,
+        logLevel: 'warn',
+      });
+    });
+  });
+
+  describe('one ConfigError listing every problem', () => {
+    it('lists every bad environment variable at once', () => {
+      const found = problems({
+        NODE_ENV: 'staging',
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'mysql://db/devicegate',
+        REDIS_URL: 'http://cache',
+        DEVICE_CODE_TTL: 'soon',
+        RATE_LIMIT_LOOKUP_PER_IP: 'fast',
+        MIGRATE_ON_BOOT: 'maybe',
+      });
+      expect(found).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^NODE_ENV: /),
+          'PORT: PORT must be a port number',
+          expect.stringMatching(/^LOG_LEVEL: /),
+          'DATABASE_URL: DATABASE_URL must be a postgres:// URL',
+          expect.stringMatching(/^REDIS_URL: REDIS_URL must be a redis:\/\//),
+          'DEVICE_CODE_TTL: DEVICE_CODE_TTL must be a duration such as 90, 90s, 15m, 12h or 30d (got "soon")',
+          'RATE_LIMIT_LOOKUP_PER_IP: RATE_LIMIT_LOOKUP_PER_IP must be a rate such as 20/1m (requests per window) (got "fast")',
+          expect.stringMatching(/^MIGRATE_ON_BOOT: /),
+        ]),
+      );
+    });
+
+    it('lists every problem of a production setup at once', () => {
+      const found = problems({
+        NODE_ENV: 'production',
+        DATABASE_URL: EXTERNAL.DATABASE_URL,
+        DEVICE_CODE_TTL: '30s',
+        POLL_INTERVAL: '2m',
+        ACCESS_TOKEN_TTL: '10s',
+        APPROVAL_GRANT_TTL: '1h',
+      });
+      expect(found).toEqual([
+        'set both DATABASE_URL and REDIS_URL, or neither (embedded dev mode)',
+        'PUBLIC_URL is required in production',
+        'SECRET_KEYS is required (comma-separated id:secret pairs, the first one signs)',
+        'DEVICE_CODE_TTL must be between 1m and 1h',
+        'POLL_INTERVAL must be between 1s and 60s',
+        'ACCESS_TOKEN_TTL must be at least 1m',
+        'APPROVAL_GRANT_TTL must be between 30s and 5m',
+      ]);
+    });
+
+    it('lists bad variables, bad settings and a bad config file together', () => {
+      const config = file(
+        'devicegate.yaml',
+        `${CATALOG}
+clients:
+  - client_id: cli
+    name: CLI
+    type: public
+    scopes: [profile, nonsense]
+`,
+      );
+      const found = problems({ ...PRODUCTION, PORT: 'eighty', PUBLIC_URL: 'http://login.example.com', DEVICEGATE_CONFIG: config });
+      expect(found).toEqual(
+        expect.arrayContaining([
+          'PORT: PORT must be a port number',
+          expect.stringMatching(/^PUBLIC_URL must be https in production/),
+          'client "cli" allows scope "nonsense", which the scope catalog does not declare',
+        ]),
+      );
+    });
+
+    it('reads as a message that names every problem on its own line', () => {
+      try {
+        loadConfig({ NODE_ENV: 'production', DATABASE_URL: EXTERNAL.DATABASE_URL, REDIS_URL: EXTERNAL.REDIS_URL });
+        throw new Error('expected a ConfigError');
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).message).toBe(
+          [
+            'devicegate cannot start; fix the configuration:',
+            '  - PUBLIC_URL is required in production',
+            '  - SECRET_KEYS is required (comma-separated id:secret pairs, the first one signs)',
+          ].join('\n'),
+        );
+      }
+    });
+  });
+
+  describe('production', () => {
+    it('accepts a complete production setup', () => {
+      const config = loadConfig({ ...PRODUCTION, SECRET_KEYS: `k2:${STRONG_KEY}, k1:${OTHER_STRONG_KEY}` });
+      expect(config.env).toBe('production');
+      expect(config.mode).toBe('external');
+      expect(config.publicUrl).toBe('https://login.example.com');
+      expect(config.secretKeys.map((key) => [key.id, key.secret.toString('utf8')])).toEqual([
+        ['k2', STRONG_KEY],
+        ['k1', OTHER_STRONG_KEY],
+      ]);
+    });
+
+    it('refuses the embedded mode', () => {
+      expect(problems({ NODE_ENV: 'production', PUBLIC_URL: 'https://login.example.com', SECRET_KEYS: `k1:${STRONG_KEY}`, DATA_DIR: folder })).toContain(
+        'NODE_ENV=production needs DATABASE_URL and REDIS_URL; the embedded mode is for development only',
+      );
+    });
+
+    it('refuses a missing SECRET_KEYS', () => {
+      expect(problems({ ...PRODUCTION, SECRET_KEYS: undefined })).toEqual([
+        'SECRET_KEYS is required (comma-separated id:secret pairs, the first one signs)',
+      ]);
+    });
+
+    it('refuses a short key, in production and everywhere else', () => {
+      const short = `k1:${'Zq7vN2pL9wR4tK8mB3fH6jD1sG5'}`;
+      expect(problems({ ...PRODUCTION, SECRET_KEYS: short })).toEqual(['SECRET_KEYS key "k1" is shorter than 32 characters']);
+      expect(problems({ ...EXTERNAL, SECRET_KEYS: short })).toEqual(['SECRET_KEYS key "k1" is shorter than 32 characters']);
+    });
+
+    it.each([
+      ['a word that says "placeholder"', 'change-me-change-me-change-me-change-me'],
+      ['the word secret', 'my-super-secret-signing-key-0123456789'],
+      ['the word example', 'Example0123456789abcdefghijklmnopqrstuv'],
+      ['too few distinct characters', 'abababababababababababababababababab'],
+    ])('refuses a placeholder key (%s) in production only', (_what, secret) => {
+      expect(problems({ ...PRODUCTION, SECRET_KEYS: `k1:${secret}` })).toEqual([
+        'SECRET_KEYS key "k1" looks like a placeholder; generate one with: openssl rand -base64 48',
+      ]);
+      expect(() => loadConfig({ ...EXTERNAL, SECRET_KEYS: `k1:${secret}` })).not.toThrow();
+    });
+
+    it('refuses malformed and repeated key ids', () => {
+      expect(problems({ ...PRODUCTION, SECRET_KEYS: STRONG_KEY })).toEqual([
+        'SECRET_KEYS entry 1 must look like <id>:<secret> with a short id',
+      ]);
+      expect(problems({ ...PRODUCTION, SECRET_KEYS: `k1:${STRONG_KEY},k1:${OTHER_STRONG_KEY}` })).toEqual([
+        'SECRET_KEYS has key id "k1" twice',
+      ]);
+    });
+
+    it('refuses an http PUBLIC_URL, except on localhost', () => {
+      expect(problems({ ...PRODUCTION, PUBLIC_URL: 'http://login.example.com' })).toEqual([
+        'PUBLIC_URL must be https in production (the approval cookie is Secure only over https)',
+      ]);
+      expect(loadConfig({ ...PRODUCTION, PUBLIC_URL: 'http://localhost:8080' }).publicUrl).toBe('http://localhost:8080');
+      expect(loadConfig({ ...PRODUCTION, PUBLIC_URL: 'http://127.0.0.1' }).publicUrl).toBe('http://127.0.0.1');
+      expect(problems({ ...PRODUCTION, PUBLIC_URL: 'http://localhost.evil.example' })).toHaveLength(1);
+    });
+
+    it('refuses a PUBLIC_URL with a query or fragment, or of another scheme', () => {
+      for (const url of ['https://login.example.com/?next=x', 'https://login.example.com/#x', 'ftp://login.example.com', 'login.example.com']) {
+        expect(problems({ ...PRODUCTION, PUBLIC_URL: url })).toEqual([
+          'PUBLIC_URL: PUBLIC_URL must be an http(s) URL without query or fragment',
+        ]);
+      }
+    });
+
+    it('refuses a placeholder client secret in production only', () => {
+      const config = file(
+        'devicegate.yaml',
+        `${CATALOG}
+clients:
+  - client_id: agent
+    name: Agent
+    type: confidential
+    client_secret: replace-this-with-a-real-client-secret
+    scopes: [read]
+`,
+      );
+      expect(problems({ ...PRODUCTION, DEVICEGATE_CONFIG: config })).toEqual([
+        'config file clients[0] (agent): client_secret looks like a placeholder',
+      ]);
+      expect(() => loadConfig({ ...EXTERNAL, DEVICEGATE_CONFIG: config })).not.toThrow();
+    });
+  });
+
+  describe('the config file', () => {
+    const YAML_FILE = `${CATALOG}
+clients:
+  - client_id: acme-cli
+    name: Acme CLI
+    type: public
+    scopes: [profile, read]
+    default_scopes: [profile]
+    device_code_ttl: 900
+    poll_interval: 10
+    access_token_ttl: 3600
+  - client_id: build-agent
+    name: "\${AGENT_NAME} agent"
+    type: confidential
+    client_secret: \${BUILD_AGENT_SECRET}
+    grant_types: [urn:ietf:params:oauth:grant-type:device_code, refresh_token]
+    scopes: [read]
+    enabled: false
+users:
+  - username: alice
+    email: Alice@Example.COM
+    name: Alice
+    password_hash: ${PASSWORD_HASH}
+  - username: bob
+    email: bob@example.com
+    password_hash: ${PASSWORD_HASH}
+`;
+
+    const EXPECTED = {
+      scopes: [
+        { name: 'profile', description: 'See your name and email address' },
+        { name: 'read', description: 'Read your projects' },
+      ],
+      clients: [
+        {
+          clientId: 'acme-cli',
+          name: 'Acme CLI',
+          type: 'public',
+          secretHash: undefined,
+          grantTypes: [DEVICE_CODE_GRANT],
+          allowedScopes: ['profile', 'read'],
+          defaultScopes: ['profile'],
+          deviceCodeTtlSeconds: 900,
+          pollIntervalSeconds: 10,
+          accessTokenTtlSeconds: 3600,
+          enabled: true,
+        },
+        {
+          clientId: 'build-agent',
+          name: 'Nightly agent',
+          type: 'confidential',
+          secretHash: sha256Hex(CLIENT_SECRET),
+          grantTypes: [DEVICE_CODE_GRANT, 'refresh_token'],
+          allowedScopes: ['read'],
+          defaultScopes: ['read'],
+          deviceCodeTtlSeconds: undefined,
+          pollIntervalSeconds: undefined,
+          accessTokenTtlSeconds: undefined,
+          enabled: false,
+        },
+      ],
+      localUsers: [
+        { username: 'alice', email: 'alice@example.com', name: 'Alice', passwordHash: PASSWORD_HASH },
+        { username: 'bob', email: 'bob@example.com', name: 'bob', passwordHash: PASSWORD_HASH },
+      ],
+    };
+
+    it('reads YAML, replacing ${NAME} with the environment variable', () => {
+      const config = loadConfig({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: file('devicegate.yaml', YAML_FILE),
+        BUILD_AGENT_SECRET: CLIENT_SECRET,
+        AGENT_NAME: 'Nightly',
+      });
+      expect({ scopes: config.scopes, clients: config.clients, localUsers: config.localUsers }).toEqual(EXPECTED);
+    });
+
+    it('reads the same file written as JSON', () => {
+      const json = JSON.stringify({
+        scopes: EXPECTED.scopes,
+        clients: [
+          {
+            client_id: 'acme-cli',
+            name: 'Acme CLI',
+            type: 'public',
+            scopes: ['profile', 'read'],
+            default_scopes: ['profile'],
+            device_code_ttl: 900,
+            poll_interval: 10,
+            access_token_ttl: 3600,
+          },
+          {
+            client_id: 'build-agent',
+            name: '${AGENT_NAME} agent',
+            type: 'confidential',
+            client_secret: '${BUILD_AGENT_SECRET}',
+            grant_types: [DEVICE_CODE_GRANT, 'refresh_token'],
+            scopes: ['read'],
+            enabled: false,
+          },
+        ],
+        users: [
+          { username: 'alice', email: 'Alice@Example.COM', name: 'Alice', password_hash: PASSWORD_HASH },
+          { username: 'bob', email: 'bob@example.com', password_hash: PASSWORD_HASH },
+        ],
+      });
+      const config = loadConfig({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: file('devicegate.json', json),
+        BUILD_AGENT_SECRET: CLIENT_SECRET,
+        AGENT_NAME: 'Nightly',
+      });
+      expect({ scopes: config.scopes, clients: config.clients, localUsers: config.localUsers }).toEqual(EXPECTED);
+    });
+
+    it('keeps a client_secret_sha256 as it is', () => {
+      const hash = sha256Hex(CLIENT_SECRET);
+      const config = loadConfig({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: file(
+          'devicegate.yaml',
+          `${CATALOG}
+clients:
+  - { client_id: agent, name: Agent, type: confidential, client_secret_sha256: ${hash}, scopes: [read] }
+`,
+        ),
+      });
+      expect(config.clients[0].secretHash).toBe(hash);
+    });
+
+    it('adds the demo client and user to a file in the embedded mode, and does not duplicate its scopes', () => {
+      const config = loadConfig({ DATA_DIR: folder, DEVICEGATE_CONFIG: file('devicegate.yaml', CATALOG) });
+      expect(config.scopes.map((scope) => scope.name)).toEqual(['profile', 'read', 'write']);
+      expect(config.scopes[0].description).toBe('See your name and email address');
+      expect(config.clients.map((client) => client.clientId)).toEqual([DEMO.clientId]);
+    });
+
+    it('refuses a ${NAME} that is not set', () => {
+      const config = file(
+        'devicegate.yaml',
+        `${CATALOG}
+clients:
+  - { client_id: agent, name: Agent, type: confidential, client_secret: "\${MISSING_SECRET}", scopes: [read] }
+`,
+      );
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: config })).toEqual(
+        expect.arrayContaining(['config file refers to ${MISSING_SECRET}, which is not set']),
+      );
+    });
+
+    it('refuses a file it cannot read or parse', () => {
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: join(folder, 'missing.yaml') })).toEqual([
+        expect.stringMatching(/^DEVICEGATE_CONFIG \(.*missing\.yaml\) cannot be read: ENOENT/),
+      ]);
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: file('broken.yaml', 'clients: [unclosed\n') })).toEqual([
+        expect.stringMatching(/^DEVICEGATE_CONFIG \(.*broken\.yaml\) cannot be read: /),
+      ]);
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: file('broken.json', '{"clients": [}') })).toEqual([
+        expect.stringMatching(/^DEVICEGATE_CONFIG \(.*broken\.json\) cannot be read: /),
+      ]);
+    });
+
+    it('refuses a file that is not a mapping', () => {
+      for (const content of ['- a\n- b\n', '42\n', '"text"\n', '']) {
+        expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: file('list.yaml', content) })).toEqual([
+          expect.stringMatching(/must hold a mapping with scopes, clients and users$/),
+        ]);
+      }
+    });
+
+    it('refuses a client that allows a scope the catalog does not declare', () => {
+      const config = file(
+        'devicegate.yaml',
+        `${CATALOG}
+clients:
+  - { client_id: cli, name: CLI, type: public, scopes: [profile, admin], default_scopes: [profile, write] }
+`,
+      );
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: config })).toEqual([
+        'client "cli" allows scope "admin", which the scope catalog does not declare',
+        'client "cli" has default scope "write" outside its allowed scopes',
+      ]);
+    });
+
+    it('refuses a confidential client without a secret and a public client with one', () => {
+      const config = file(
+        'devicegate.yaml',
+        `${CATALOG}
+clients:
+  - { client_id: agent, name: Agent, type: confidential, scopes: [read] }
+  - { client_id: cli, name: CLI, type: public, client_secret: ${CLIENT_SECRET}, scopes: [read] }
+  - { client_id: tool, name: Tool, type: public, client_secret_sha256: ${sha256Hex(CLIENT_SECRET)}, scopes: [read] }
+`,
+      );
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: config })).toEqual([
+        'config file clients[0] (agent): a confidential client needs a secret',
+        'config file clients[1] (cli): a public client must not have a secret',
+        'config file clients[2] (tool): a public client must not have a secret',
+      ]);
+    });
+
+    it('refuses a short client secret, and a secret given twice', () => {
+      const config = file(
+        'devicegate.yaml',
+        `${CATALOG}
+clients:
+  - { client_id: short, name: Short, type: confidential, client_secret: too-short, scopes: [read] }
+  - { client_id: both, name: Both, type: confidential, client_secret: ${CLIENT_SECRET}, client_secret_sha256: ${sha256Hex(CLIENT_SECRET)}, scopes: [read] }
+`,
+      );
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: config })).toEqual([
+        'config file clients[0] (short): client_secret must be at least 32 characters',
+        'config file clients[1] (both): give client_secret or client_secret_sha256, not both',
+      ]);
+    });
+
+    it('refuses duplicate client ids, scopes and users', () => {
+      const config = file(
+        'devicegate.yaml',
+        `${CATALOG}
+  - { name: read, description: Read again }
+clients:
+  - { client_id: cli, name: CLI, type: public, scopes: [read] }
+  - { client_id: cli, name: CLI again, type: public, scopes: [profile] }
+users:
+  - { username: alice, email: alice@example.com, password_hash: "${PASSWORD_HASH}" }
+  - { username: alice, email: alice2@example.com, password_hash: "${PASSWORD_HASH}" }
+`,
+      );
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: config })).toEqual([
+        'config file declares scope "read" twice',
+        'config file declares client "cli" twice',
+        'config file declares user "alice" twice',
+      ]);
+    });
+
+    it('refuses a password_hash that is not a scrypt hash', () => {
+      const config = file(
+        'devicegate.yaml',
+        `users:
+  - { username: alice, email: alice@example.com, password_hash: alice-password-1 }
+  - { username: bob, email: bob@example.com, password_hash: "$2b$12$abcdefghijklmnopqrstuu5Yx6Q8G0C1bIb8p5QJj9v0S7b6h7h2K" }
+`,
+      );
+      const found = problems({ ...EXTERNAL, DEVICEGATE_CONFIG: config });
+      expect(found).toHaveLength(2);
+      expect(found[0]).toMatch(/^config file users\[0\]\.password_hash: password_hash must come from `npm run hash-password`/);
+      expect(found[1]).toMatch(/^config file users\[1\]\.password_hash: /);
+    });
+
+    it('refuses keys it does not know, at the top and inside entries', () => {
+      const config = file(
+        'devicegate.yaml',
+        `${CATALOG}
+connectors: []
+clients:
+  - { client_id: cli, name: CLI, type: public, scopes: [read], redirect_uris: [https://evil.example] }
+users:
+  - { username: alice, email: alice@example.com, password_hash: "${PASSWORD_HASH}", admin: true }
+`,
+      );
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: config })).toEqual([
+        'config file connectors: property connectors should not exist',
+        'config file clients[0].redirect_uris: property redirect_uris should not exist',
+        'config file users[0].admin: property admin should not exist',
+      ]);
+    });
+
+    it('refuses bad field values', () => {
+      const config = file(
+        'devicegate.yaml',
+        `${CATALOG}
+clients:
+  - client_id: "bad id with spaces"
+    name: Bad
+    type: secretive
+    grant_types: [authorization_code]
+    scopes: [read]
+    poll_interval: 0
+    device_code_ttl: 86400
+`,
+      );
+      const found = problems({ ...EXTERNAL, DEVICEGATE_CONFIG: config });
+      expect(found).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^config file clients\[0\]\.client_id: /),
+          expect.stringMatching(/^config file clients\[0\]\.type: /),
+          expect.stringMatching(/^config file clients\[0\]\.grant_types: /),
+          expect.stringMatching(/^config file clients\[0\]\.poll_interval: /),
+          expect.stringMatching(/^config file clients\[0\]\.device_code_ttl: /),
+        ]),
+      );
+    });
+
+    it.each([
+      ['an empty list entry', 'clients:\n  -\n'],
+      ['a list where a mapping list belongs', 'clients: just-a-string\n'],
+      ['a mapping where a list belongs', 'users: { alice: 1 }\n'],
+      ['a scalar scope entry', 'scopes:\n  - profile\n'],
+      ['a number for a string', `users:\n  - { username: alice, email: 5, password_hash: "${PASSWORD_HASH}" }\n`],
+      ['a number for the secret', 'clients:\n  - { client_id: a, name: A, type: confidential, client_secret: 12345, scopes: [] }\n'],
+      ['a scalar for a scope list', 'clients:\n  - { client_id: a, name: A, type: public, scopes: 5 }\n'],
+    ])('refuses a wrongly shaped file (%s) with a ConfigError, not a crash', (_what, content) => {
+      const found = problems({ ...EXTERNAL, DEVICEGATE_CONFIG: file('shape.yaml', content) });
+      expect(found.length).toBeGreaterThan(0);
+      for (const problem of found) expect(problem).toMatch(/^config file /);
+    });
+  });
+
+  describe('durations and rates', () => {
+    it.each([
+      ['DEVICE_CODE_TTL', '15m', 'deviceCodeTtlSeconds', 900],
+      ['DEVICE_CODE_TTL', '1h', 'deviceCodeTtlSeconds', 3600],
+      ['DEVICE_CODE_TTL', '90', 'deviceCodeTtlSeconds', 90],
+      ['POLL_INTERVAL', '10s', 'pollIntervalSeconds', 10],
+      ['POLL_INTERVAL', '1', 'pollIntervalSeconds', 1],
+      ['ACCESS_TOKEN_TTL', '12h', 'accessTokenTtlSeconds', 43_200],
+      ['ACCESS_TOKEN_TTL', '30d', 'accessTokenTtlSeconds', 2_592_000],
+      ['ACCESS_TOKEN_TTL', '2M', 'accessTokenTtlSeconds', 120],
+      ['APPROVAL_GRANT_TTL', '90s', 'approvalGrantTtlSeconds', 90],
+      ['APPROVAL_GRANT_TTL', ' 5m ', 'approvalGrantTtlSeconds', 300],
+    ] as const)('reads %s=%j', (name, value, field, seconds) => {
+      expect(loadConfig({ ...EXTERNAL, [name]: value })[field]).toBe(seconds);
+    });
+
+    it.each(['15 minutes', '-5m', '1.5h', '5w', 'm', '15m30s'])('refuses the duration %j', (value) => {
+      expect(problems({ ...EXTERNAL, ACCESS_TOKEN_TTL: value })).toEqual([
+        `ACCESS_TOKEN_TTL: ACCESS_TOKEN_TTL must be a duration such as 90, 90s, 15m, 12h or 30d (got "${value}")`,
+      ]);
+    });
+
+    it.each([
+      ['RATE_LIMIT_DEVICE_CODE_PER_IP', '20/1m', 'deviceCodePerIp', { limit: 20, windowSeconds: 60 }],
+      ['RATE_LIMIT_DEVICE_CODE_PER_CLIENT', '1000/1h', 'deviceCodePerClient', { limit: 1000, windowSeconds: 3600 }],
+      ['RATE_LIMIT_LOOKUP_PER_IP', '5/30s', 'lookupPerIp', { limit: 5, windowSeconds: 30 }],
+      ['RATE_LIMIT_LOGIN_PER_IP', '3/90', 'loginPerIp', { limit: 3, windowSeconds: 90 }],
+      ['RATE_LIMIT_APPROVAL_PER_IP', '100/1d', 'approvalPerIp', { limit: 100, windowSeconds: 86_400 }],
+      ['RATE_LIMIT_FAILED_USER_CODES', '500/10m', 'failedUserCodes', { limit: 500, windowSeconds: 600 }],
+    ] as const)('reads %s=%s', (name, value, field, expected) => {
+      expect(loadConfig({ ...EXTERNAL, [name]: value }).rateLimits[field]).toEqual(expected);
+    });
+
+    it.each(['20', '20 per minute', '0/1m', '20/0s', '20/1m/1', '/1m', 'x/1m', '-1/1m', '1.5/1m'])('refuses the rate %j', (value) => {
+      expect(problems({ ...EXTERNAL, RATE_LIMIT_LOGIN_PER_IP: value })).toEqual([
+        `RATE_LIMIT_LOGIN_PER_IP: RATE_LIMIT_LOGIN_PER_IP must be a rate such as 20/1m (requests per window) (got "${value}")`,
+      ]);
+    });
+  });
+
+  describe('TRUST_PROXY', () => {
+    it.each([
+      [undefined, false],
+      ['false', false],
+      ['FALSE', false],
+      ['true', true],
+      ['True', true],
+      ['0', 0],
+      ['2', 2],
+      ['10.0.0.0/8', ['10.0.0.0/8']],
+      ['10.0.0.0/8, 192.168.1.1', ['10.0.0.0/8', '192.168.1.1']],
+      ['::1,fd00::/8', ['::1', 'fd00::/8']],
+    ] as const)('reads %j as %j', (value, expected) => {
+      expect(loadConfig({ ...EXTERNAL, TRUST_PROXY: value }).trustProxy).toEqual(expected);
+    });
+
+    it.each(['yes', 'loopback', '10.0.0.0/8; rm -rf', 'proxy.internal'])('refuses %j', (value) => {
+      expect(problems({ ...EXTERNAL, TRUST_PROXY: value })).toEqual([
+        'TRUST_PROXY: TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs',
+      ]);
+    });
+  });
+});

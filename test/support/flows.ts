@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { DeviceGateHttp, Reply } from './http';
+import { CLIENTS, type TestUser, USERS } from './test-app';
+
+/** RFC 8628 §3.2 */
+export interface StartedFlow {
+  device_code: string;
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete: string;
+  expires_in: number;
+  interval: number;
+}
+
+/** A device label no other spec (or run) uses, so token rotation never reaches across tests. */
+export function uniqueLabel(prefix = 'device'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** RFC 6749 §2.3.1 client_secret_basic. */
+export function basicAuthorization(clientId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+/** POST /oauth/device/code that must succeed. */
+export async function startFlow(
+  http: DeviceGateHttp,
+  clientId: string = CLIENTS.cli,
+  params: Record<string, string | undefined> = {},
+  headers: Record<string, string> = {},
+): Promise<StartedFlow> {
+  const reply = await http.deviceCode(clientId, params, headers);
+  if (reply.status !== 200) throw new Error(`device authorization failed: ${reply.status} ${JSON.stringify(reply.body)}`);
+  return reply.body as StartedFlow;
+}
+
+export interface ObtainTokenOptions {
+  clientId?: string;
+  user?: TestUser;
+  /** Defaults to a fresh unique label. */
+  deviceLabel?: string;
+  scope?: string;
+}
+
+/** The whole happy path: code, sign-in and approval as `user`, one poll; returns the RFC 6749 §5.1 body. */
+export async function obtainToken(http: DeviceGateHttp, options: ObtainTokenOptions = {}) {
+  const clientId = options.clientId ?? CLIENTS.cli;
+  const started = await startFlow(http, clientId, { device_label: options.deviceLabel ?? uniqueLabel(), scope: options.scope });
+  await http.approveAs(started.user_code, options.user ?? USERS.alice);
+  const reply = await http.poll(clientId, started.device_code);
+  if (reply.status !== 200) throw new Error(`token request failed: ${reply.status} ${JSON.stringify(reply.body)}`);
+  return reply.body as { access_token: string; token_type: string; expires_in: number; scope: string };
+}
+
+/** RFC 6749 §5.1 / RFC 6749 §5.2: token-endpoint answers are never cached. */
+export function expectNoStore(reply: Reply<unknown>): void {
+  expect({ cacheControl: reply.headers.get('cache-control'), pragma: reply.headers.get('pragma') }).toEqual({
+    cacheControl: 'no-store',
+    pragma: 'no-cache',
+  });
+}
+
+/** An RFC 6749 §5.2 error: the status, the exact body, JSON, uncached. */
+export function expectOAuthError(reply: Reply<unknown>, status: number, body: Record<string, unknown>): void {
+  expect({ status: reply.status, body: reply.body }).toEqual({ status, body });
+  expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
+  expectNoStore(reply);
+}
+
+export interface SetCookie {
+  name: string;
+  value: string;
+  /** Attribute names in lower case; flags map to true. */
+  attributes: Record<string, string | true>;
+}
+
+export function parseSetCookie(header: string): SetCookie {
+  const [pair, ...attributes] = header.split(';').map((part) => part.trim());
+  const separator = pair.indexOf('=');
+  return {
+    name: pair.slice(0, separator),
+    value: pair.slice(separator + 1),
+    attributes: Object.fromEntries(
+      attributes.map((attribute) => {
+        const at = attribute.indexOf('=');
+        return at < 0 ? [attribute.toLowerCase(), true] : [attribute.slice(0, at).toLowerCase(), attribute.slice(at + 1)];
+      }),
+    ),
+  };
+}
+
+/** Retry-After as RFC 9110 §10.2.3 delay-seconds. */
+export function retryAfterSeconds(reply: Reply<unknown>): number {
+  const value = reply.headers.get('retry-after') ?? '';
+  expect(value).toMatch(/^\d+$/);
+  return Number(value);
+}
