@@ -40,14 +40,28 @@ describe('GET /v1/me (bearer token, RFC 6750)', () => {
       expect(reply.body).toEqual({ error: 'invalid_token', error_description: 'A bearer token is required' });
     });
 
-    it('refuses another scheme or a broken Bearer header with 400 invalid_request', async () => {
+    it('answers another scheme like no credentials at all: 401 and a bare challenge (§3.1)', async () => {
       const { access_token: token } = await obtainToken(http);
       const basic = `Basic ${Buffer.from('alice:alice-password-1').toString('base64')}`;
-      for (const authorization of [basic, `Token ${token}`, 'Bearer', `Bearer ${token} extra`, `Bearer ${token},x`]) {
+      for (const authorization of [basic, `Token ${token}`, `Bearerx ${token}`]) {
         const reply = await me(authorization);
-        expect({ authorization, status: reply.status, body: reply.body }).toEqual({
+        expect({ authorization, status: reply.status, challenge: reply.headers.get('www-authenticate'), body: reply.body }).toEqual({
+          authorization,
+          status: 401,
+          challenge: 'Bearer realm="devicegate"',
+          body: { error: 'invalid_token', error_description: 'A bearer token is required' },
+        });
+      }
+    });
+
+    it('refuses a broken Bearer header with 400 invalid_request and its challenge (§3.1)', async () => {
+      const { access_token: token } = await obtainToken(http);
+      for (const authorization of ['Bearer', `Bearer ${token} extra`, `Bearer ${token},x`]) {
+        const reply = await me(authorization);
+        expect({ authorization, status: reply.status, challenge: reply.headers.get('www-authenticate'), body: reply.body }).toEqual({
           authorization,
           status: 400,
+          challenge: 'Bearer realm="devicegate", error="invalid_request"',
           body: { error: 'invalid_request', error_description: 'The Authorization header must be "Bearer <token>"' },
         });
       }

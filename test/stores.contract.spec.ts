@@ -211,6 +211,18 @@ describe.each(deviceFlowStores)('DeviceFlowStore contract: $name', (implementati
       expect((await store.findByDeviceCode(flow.deviceCodeHash))?.interval).toBe(15);
     });
 
+    it('stops growing the interval at 60 s, so a burst cannot lock the client out', async () => {
+      const flow = await created();
+      await store.poll(flow.deviceCodeHash, 'test-cli', at(0), LEASE_MS);
+      const intervals: number[] = [];
+      for (let i = 1; i <= 15; i++) {
+        const outcome = await store.poll(flow.deviceCodeHash, 'test-cli', at(0) + i, LEASE_MS);
+        if (outcome.kind === 'slow_down') intervals.push(outcome.interval);
+      }
+      expect(intervals).toEqual([10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 60, 60, 60, 60]);
+      expect(await store.poll(flow.deviceCodeHash, 'test-cli', at(0) + 15 + 60_000, LEASE_MS)).toEqual({ kind: 'pending' });
+    });
+
     it('forgives a poll up to 250 ms early, not more', async () => {
       const flow = await created();
       await store.poll(flow.deviceCodeHash, 'test-cli', at(0), LEASE_MS);

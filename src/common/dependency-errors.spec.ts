@@ -96,6 +96,10 @@ describe('isDependencyFailure', () => {
       expect(isDependencyFailure(new ReplyError('CLUSTERDOWN The cluster is down'))).toBe(true);
     });
 
+    it('classifies READONLY, what a demoted primary answers after a Sentinel failover', () => {
+      expect(isDependencyFailure(new ReplyError("READONLY You can't write against a read only replica."))).toBe(true);
+    });
+
     it('does not classify replies that mean a bug', () => {
       expect(isDependencyFailure(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false);
       expect(isDependencyFailure(new ReplyError("ERR Error running script: user_script:3: attempt to compare nil with number"))).toBe(false);

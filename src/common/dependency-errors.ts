@@ -33,6 +33,9 @@ const CONNECTION_MESSAGES = [
   /failed to refresh slots cache/i,
   /cluster(all)? ?failed|clusterdown/i,
   /loading redis is loading/i,
+  /^READONLY\b/,
+  /timeout expired/i,
+  /client was closed and is not queryable/i,
 ];
 
 /**

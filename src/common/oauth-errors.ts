@@ -91,6 +91,13 @@ export class InvalidToken extends OAuthError {
   }
 }
 
+export class MalformedAuthorization extends InvalidRequest {
+  constructor() {
+    super('The Authorization header must be "Bearer <token>"');
+    this.headers['WWW-Authenticate'] = 'Bearer realm="devicegate", error="invalid_request"';
+  }
+}
+
 export class InsufficientScope extends OAuthError {
   readonly code = 'insufficient_scope';
   readonly status = HttpStatus.FORBIDDEN;

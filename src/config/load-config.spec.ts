@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex } from '../common/crypto';
@@ -251,6 +251,21 @@ clients:
       expect(problems({ NODE_ENV: 'production', PUBLIC_URL: 'https://login.example.com', SECRET_KEYS: `k1:${STRONG_KEY}`, DATA_DIR: folder })).toContain(
         'NODE_ENV=production needs DATABASE_URL and REDIS_URL; the embedded mode is for development only',
       );
+    });
+
+    it('refuses the embedded mode without writing a generated key, and asks for SECRET_KEYS', () => {
+      const dataDir = join(folder, 'refused-production');
+      expect(problems({ NODE_ENV: 'production', PUBLIC_URL: 'https://login.example.com', DATA_DIR: dataDir })).toEqual(
+        expect.arrayContaining([
+          'NODE_ENV=production needs DATABASE_URL and REDIS_URL; the embedded mode is for development only',
+          'SECRET_KEYS is required (comma-separated id:secret pairs, the first one signs)',
+        ]),
+      );
+      expect(existsSync(join(dataDir, 'secret-keys'))).toBe(false);
+    });
+
+    it('refuses a PORT outside 1–65535', () => {
+      expect(problems({ PORT: '70000', DATA_DIR: folder })).toContain('PORT must be between 1 and 65535');
     });
 
     it('refuses a missing SECRET_KEYS', () => {

@@ -66,6 +66,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   }
 
   const port = Number(env.PORT ?? 3000);
+  if (port < 1 || port > 65535) problems.push('PORT must be between 1 and 65535');
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   if (production && !env.PUBLIC_URL) problems.push('PUBLIC_URL is required in production');
   if (production && publicUrl.startsWith('http://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:|$)/.test(publicUrl)) {
@@ -168,7 +169,9 @@ function readSecretKeys(
   text: string | undefined,
   context: { production: boolean; mode: AppConfig['mode']; dataDir: string; problems: string[] },
 ): SecretKey[] {
-  if (!text && context.mode === 'embedded') return readSecretKeys(devSecretKeys(context.dataDir), context);
+  if (!text && context.mode === 'embedded' && !context.production) {
+    return readSecretKeys(devSecretKeys(context.dataDir), context);
+  }
   if (!text) {
     context.problems.push('SECRET_KEYS is required (comma-separated id:secret pairs, the first one signs)');
     return [];

@@ -72,3 +72,8 @@ export abstract class DeviceFlowStore {
 /** How far a poll may be early before it counts as too fast (clock and network jitter). */
 export const POLL_TOLERANCE_MS = 250;
 export const SLOW_DOWN_STEP_SECONDS = 5;
+/**
+ * slow_down stops growing the interval here, so a burst of concurrent polls
+ * cannot push it past the code's lifetime and lock an obedient client out.
+ */
+export const MAX_POLL_INTERVAL_SECONDS = 60;

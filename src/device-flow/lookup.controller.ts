@@ -1,8 +1,9 @@
-import { Controller, Get, Header, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Clock } from '../common/clock';
 import { InvalidUserCode } from '../common/oauth-errors';
 import { OAuthParams } from '../common/http';
+import { NoStore } from '../common/no-store';
 import { RATE_LIMITS, RateLimited } from '../common/rate-limit';
 import { DeviceFlowService } from './device-flow.service';
 
@@ -16,7 +17,7 @@ export class LookupController {
 
   /** Pre-validates a code for the page; unknown, expired and used codes all get `{"valid": false}`. */
   @Get('lookup')
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @RateLimited(RATE_LIMITS.lookupPerIp)
   @ApiOperation({ summary: 'Check a user code before signing in' })
   async lookup(@Query() query: unknown) {

@@ -6,6 +6,7 @@ import {
   type DecisionOutcome,
   type DeviceFlow,
   DeviceFlowStore,
+  MAX_POLL_INTERVAL_SECONDS,
   POLL_TOLERANCE_MS,
   type PollOutcome,
   SLOW_DOWN_STEP_SECONDS,
@@ -58,7 +59,7 @@ export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicat
     const previous = entry.lastPoll;
     entry.lastPoll = now;
     if (previous !== undefined && now - previous < flow.interval * 1000 - POLL_TOLERANCE_MS) {
-      flow.interval += SLOW_DOWN_STEP_SECONDS;
+      flow.interval = Math.max(flow.interval, Math.min(flow.interval + SLOW_DOWN_STEP_SECONDS, MAX_POLL_INTERVAL_SECONDS));
       return { kind: 'slow_down', interval: flow.interval };
     }
     if (flow.status === 'pending') return { kind: 'pending' };

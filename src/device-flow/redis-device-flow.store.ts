@@ -5,13 +5,14 @@ import {
   type DecisionOutcome,
   type DeviceFlow,
   DeviceFlowStore,
+  MAX_POLL_INTERVAL_SECONDS,
   POLL_TOLERANCE_MS,
   type PollOutcome,
   SLOW_DOWN_STEP_SECONDS,
 } from './device-flow.store';
 import { flowFromFields, flowToFields } from './flow-fields';
 
-// KEYS[1] flow; ARGV client_id, now, lease_ms, tolerance_ms, step_s
+// KEYS[1] flow; ARGV client_id, now, lease_ms, tolerance_ms, step_s, max_interval_s
 const POLL = `
 local f = redis.call('HMGET', KEYS[1], 'client_id', 'status', 'expires_at', 'interval', 'last_poll', 'lease_until')
 if not f[1] then return {'unknown'} end
@@ -23,7 +24,7 @@ if now >= tonumber(f[3]) then return {'expired'} end
 local interval = tonumber(f[4])
 redis.call('HSET', KEYS[1], 'last_poll', ARGV[2])
 if f[5] and now - tonumber(f[5]) < interval * 1000 - tonumber(ARGV[4]) then
-  interval = interval + tonumber(ARGV[5])
+  interval = math.max(interval, math.min(interval + tonumber(ARGV[5]), tonumber(ARGV[6])))
   redis.call('HSET', KEYS[1], 'interval', interval)
   return {'slow_down', interval}
 end
@@ -98,6 +99,7 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
       leaseMs,
       POLL_TOLERANCE_MS,
       SLOW_DOWN_STEP_SECONDS,
+      MAX_POLL_INTERVAL_SECONDS,
     );
     if (kind === 'slow_down') return { kind, interval: Number(value) };
     if (kind === 'claimed') {

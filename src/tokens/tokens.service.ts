@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
-import { InvalidRequest, InvalidToken } from '../common/oauth-errors';
+import { InvalidToken, MalformedAuthorization } from '../common/oauth-errors';
 import { generateToken, parseToken } from './token-format';
 import { type MintResult, TokensRepository, type TokenRecord } from './tokens.repository';
 import type { Approver } from './approver';
@@ -67,9 +67,10 @@ export class TokensService {
 
   /** RFC 6750 §2.1: the `Authorization: Bearer` header → the live token behind it, or an RFC 6750 error. */
   async authenticate(authorization: string | undefined): Promise<AuthenticatedToken> {
-    if (!authorization) throw new InvalidToken('A bearer token is required', false);
+    // §3.1: no credentials, or another scheme, is answered with a bare challenge.
+    if (!authorization || !/^Bearer(\s|$)/i.test(authorization)) throw new InvalidToken('A bearer token is required', false);
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization.trim());
-    if (!match) throw new InvalidRequest('The Authorization header must be "Bearer <token>"');
+    if (!match) throw new MalformedAuthorization();
     const token = match[1];
     if (!parseToken(token)) throw new InvalidToken('The access token is malformed');
     const record = await this.tokens.findByHash(sha256Hex(token));
