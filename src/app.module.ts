@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Clock } from './common/clock';
 import { ClientsModule } from './clients/clients.module';
@@ -14,6 +13,7 @@ import { DeviceFlowModule } from './device-flow/device-flow.module';
 import { OpsModule } from './ops/ops.module';
 import { REDIS, RedisModule } from './redis/redis.module';
 import type { RedisConnection } from './redis/redis-connection';
+import { RedisThrottlerStorage } from './redis/redis-throttler.store';
 import { SsoBridgeModule } from './sso-bridge/sso-bridge.module';
 import { TokensModule } from './tokens/tokens.module';
 import { WebModule } from './web/web.module';
@@ -32,7 +32,7 @@ export class AppModule {
           inject: [AppConfig, REDIS],
           useFactory: (appConfig: AppConfig, redis: RedisConnection | null) => ({
             throttlers: throttlers(appConfig.rateLimits),
-            storage: redis ? new ThrottlerStorageRedisService(redis as never) : undefined,
+            storage: redis ? new RedisThrottlerStorage(redis) : undefined,
           }),
         }),
         ClientsModule,

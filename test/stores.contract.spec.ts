@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type { DeviceFlow, DeviceFlowStore } from '../src/device-flow/device-flow.store';
 import { MemoryDeviceFlowStore } from '../src/device-flow/memory-device-flow.store';
@@ -8,6 +7,7 @@ import { MemoryCounterStore, MemoryOnceStore } from '../src/redis/memory-once.st
 import type { CounterStore, OnceStore } from '../src/redis/once.store';
 import { createRedisConnection, type RedisConnection } from '../src/redis/redis-connection';
 import { RedisCounterStore, RedisOnceStore } from '../src/redis/redis-once.store';
+import { RedisThrottlerStorage } from '../src/redis/redis-throttler.store';
 import type { Approver } from '../src/tokens/approver';
 import { deleteKeys, REDIS_URL, TestClock } from './support/test-app';
 
@@ -527,8 +527,8 @@ describe.each(counterStores)('CounterStore contract: $name', (implementation) =>
 
 const throttlerStorages: Implementation<ThrottlerStorage>[] = [
   {
-    name: 'ThrottlerStorageRedisService',
-    open: async () => redisSubject((redis) => new ThrottlerStorageRedisService(redis as never)),
+    name: 'RedisThrottlerStorage',
+    open: async () => redisSubject((redis) => new RedisThrottlerStorage(redis)),
   },
   {
     name: 'ThrottlerStorageService',
@@ -598,7 +598,7 @@ describe('Redis stores write only under their key prefix', () => {
       flows: new RedisDeviceFlowStore(redis),
       once: new RedisOnceStore(redis),
       counters: new RedisCounterStore(redis),
-      throttler: new ThrottlerStorageRedisService(redis as never),
+      throttler: new RedisThrottlerStorage(redis),
     }));
     const flow = newFlow();
     await subject.store.flows.create(flow, RETAIN_MS);
@@ -617,8 +617,8 @@ describe('Redis stores write only under their key prefix', () => {
           `user-code:${flow.userCodeHash}`,
           'once:nonce',
           'count:failed',
-          '{203.0.113.9:lookup-ip}:hits',
-          '{203.0.113.9:lookup-ip}:blocked',
+          'throttle:{203.0.113.9:lookup-ip}:hits',
+          'throttle:{203.0.113.9:lookup-ip}:blocked',
         ].sort(),
       );
       await subject.close();

@@ -12,6 +12,11 @@ import {
 } from './device-flow.store';
 import { flowFromFields, flowToFields } from './flow-fields';
 
+// KEYS[1] flow; ARGV retain_ms, field, value, field, value, ...
+const CREATE = `
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])`;
+
 // KEYS[1] flow; ARGV client_id, now, lease_ms, tolerance_ms, step_s, max_interval_s
 const POLL = `
 local f = redis.call('HMGET', KEYS[1], 'client_id', 'status', 'expires_at', 'interval', 'last_poll', 'lease_until')
@@ -52,6 +57,7 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 'decided'`;
 
 type ScriptedRedis = RedisConnection & {
+  deviceFlowCreate(key: string, retainMs: number, ...fields: string[]): Promise<null>;
   deviceFlowPoll(key: string, ...args: (string | number)[]): Promise<[string, number?, string[]?]>;
   deviceFlowEndDelivery(key: string, attempt: number, next: string): Promise<number>;
   deviceFlowDecide(key: string, ...args: (string | number)[]): Promise<DecisionOutcome>;
@@ -63,22 +69,27 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
 
   constructor(redis: RedisConnection) {
     super();
+    redis.defineCommand('deviceFlowCreate', { numberOfKeys: 1, lua: CREATE });
     redis.defineCommand('deviceFlowPoll', { numberOfKeys: 1, lua: POLL });
     redis.defineCommand('deviceFlowEndDelivery', { numberOfKeys: 1, lua: END_DELIVERY });
     redis.defineCommand('deviceFlowDecide', { numberOfKeys: 1, lua: DECIDE });
     this.redis = redis as ScriptedRedis;
   }
 
+  /**
+   * Both writes go out together (one round trip; the two keys may live in
+   * different Cluster slots, so no script spans them); on the rare
+   * user-code collision the flow just written is taken back.
+   */
   async create(flow: DeviceFlow, retainMs: number): Promise<boolean> {
     const codeTtlMs = Math.max(1, flow.expiresAt - flow.createdAt);
-    const claimed = await this.redis.set(userCodeKey(flow.userCodeHash), flow.deviceCodeHash, 'PX', codeTtlMs, 'NX');
-    if (claimed !== 'OK') return false;
-    await this.redis
-      .multi()
-      .hset(flowKey(flow.deviceCodeHash), flowToFields(flow))
-      .pexpire(flowKey(flow.deviceCodeHash), retainMs)
-      .exec();
-    return true;
+    const [claimed] = await Promise.all([
+      this.redis.set(userCodeKey(flow.userCodeHash), flow.deviceCodeHash, 'PX', codeTtlMs, 'NX'),
+      this.redis.deviceFlowCreate(flowKey(flow.deviceCodeHash), retainMs, ...Object.entries(flowToFields(flow)).flat()),
+    ]);
+    if (claimed === 'OK') return true;
+    await this.redis.del(flowKey(flow.deviceCodeHash));
+    return false;
   }
 
   async findByUserCode(userCodeHash: string): Promise<DeviceFlow | undefined> {

@@ -5,6 +5,8 @@ export type RedisConnection = Redis | Cluster;
 const COMMON: RedisOptions = {
   // Fail fast when Redis is unreachable, so requests get a 503 instead of hanging.
   maxRetriesPerRequest: 1,
+  // Commands issued in the same tick share one write.
+  enableAutoPipelining: true,
   connectTimeout: 5000,
   commandTimeout: 3000,
   enableReadyCheck: true,

@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { DeviceAuthorizationResponse } from '../../src/device-flow/device-flow.service';
 import type { DeviceGateHttp, Reply } from './http';
 import { CLIENTS, type TestUser, USERS } from './test-app';
 
 /** RFC 8628 §3.2 */
-export interface StartedFlow {
-  device_code: string;
-  user_code: string;
-  verification_uri: string;
-  verification_uri_complete: string;
-  expires_in: number;
-  interval: number;
-}
+export type StartedFlow = DeviceAuthorizationResponse;
 
 /** A device label no other spec (or run) uses, so token rotation never reaches across tests. */
 export function uniqueLabel(prefix = 'device'): string {
