@@ -1,22 +1,8 @@
-import { Global, Injectable, Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { DatabaseHealthRepository } from './database-health.repository';
 import { dataSourceOptions } from './data-source-options';
-
-@Injectable()
-export class DatabaseHealth {
-  constructor(private readonly dataSource: DataSource) {}
-
-  async ping(): Promise<boolean> {
-    try {
-      await this.dataSource.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
 
 @Global()
 @Module({
@@ -31,7 +17,7 @@ export class DatabaseHealth {
       }),
     }),
   ],
-  providers: [DatabaseHealth],
-  exports: [DatabaseHealth],
+  providers: [DatabaseHealthRepository],
+  exports: [DatabaseHealthRepository],
 })
 export class DatabaseModule {}

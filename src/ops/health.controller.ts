@@ -1,16 +1,16 @@
 import { Controller, Get, Header, HttpCode } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Metrics } from '../common/metrics';
-import { DatabaseHealth } from '../database/database.module';
-import { RedisHealth } from '../redis/redis.module';
+import { DatabaseHealthRepository } from '../database/database-health.repository';
+import { RedisHealthStore } from '../redis/redis-health.store';
 import { TemporarilyUnavailable } from '../common/oauth-errors';
 
 @ApiExcludeController()
 @Controller()
 export class HealthController {
   constructor(
-    private readonly database: DatabaseHealth,
-    private readonly redis: RedisHealth,
+    private readonly database: DatabaseHealthRepository,
+    private readonly redis: RedisHealthStore,
     private readonly metrics: Metrics,
   ) {}
 

@@ -1,13 +1,12 @@
-import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { Global, Module, type Provider } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { MemoryCounterStore, MemoryOnceStore } from './memory-once.store';
 import { CounterStore, OnceStore } from './once.store';
+import { REDIS } from './redis.token';
 import { createRedisConnection, type RedisConnection } from './redis-connection';
+import { RedisHealthStore } from './redis-health.store';
 import { RedisCounterStore, RedisOnceStore } from './redis-once.store';
-
-/** The shared ioredis connection, or null in the embedded dev mode. */
-export const REDIS = Symbol('REDIS');
 
 type Port<T> = abstract new (...args: never[]) => T;
 
@@ -25,28 +24,6 @@ export function storeProvider<T>(
   };
 }
 
-@Injectable()
-export class RedisHealth implements OnApplicationShutdown {
-  private readonly logger = new Logger('Redis');
-
-  constructor(@Inject(REDIS) private readonly redis: RedisConnection | null) {
-    this.redis?.on('error', (error: Error) => this.logger.warn(`Redis connection problem: ${error.message}`));
-  }
-
-  async ping(): Promise<boolean> {
-    if (!this.redis) return true;
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch {
-      return false;
-    }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.redis && this.redis.status !== 'end') await this.redis.quit().catch(() => this.redis?.disconnect());
-  }
-}
-
 @Global()
 @Module({
   providers: [
@@ -56,10 +33,10 @@ export class RedisHealth implements OnApplicationShutdown {
       useFactory: (config: AppConfig) =>
         config.redisUrl ? createRedisConnection(config.redisUrl, config.redisKeyPrefix) : null,
     },
-    RedisHealth,
+    RedisHealthStore,
     storeProvider(OnceStore, RedisOnceStore, MemoryOnceStore),
     storeProvider(CounterStore, RedisCounterStore, MemoryCounterStore),
   ],
-  exports: [REDIS, RedisHealth, OnceStore, CounterStore],
+  exports: [REDIS, RedisHealthStore, OnceStore, CounterStore],
 })
 export class RedisModule {}

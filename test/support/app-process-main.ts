@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/load-config';
 import { createApp } from '../../src/create-app';
 import { DeviceFlowStore } from '../../src/device-flow/device-flow.store';
-import { REDIS } from '../../src/redis/redis.module';
+import { REDIS } from '../../src/redis/redis.token';
 
 /** What the process tells its parent once it listens. */
 export interface AppProcessReady {
