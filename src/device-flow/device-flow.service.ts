@@ -28,6 +28,8 @@ const DELIVERY_LEASE_MS = 10_000;
 const RETAIN_AFTER_EXPIRY_MS = 10 * 60_000;
 const FAILED_USER_CODES = 'failed-user-codes';
 const DEVICE_LABEL = /^[^\p{C}]{1,64}$/u;
+/** 32 random bytes, base64url: anything else cannot be one of ours. */
+const DEVICE_CODE = /^[A-Za-z0-9_-]{43}$/;
 
 export interface DeviceAuthorizationRequest {
   client: ClientDefinition;
@@ -96,13 +98,14 @@ export class DeviceFlowService {
     const expiresIn = client.deviceCodeTtlSeconds ?? this.config.deviceCodeTtlSeconds;
     const interval = client.pollIntervalSeconds ?? this.config.pollIntervalSeconds;
     const deviceCode = randomToken(32);
+    const deviceCodeHash = sha256(deviceCode);
     const now = this.clock.now();
 
     for (let draw = 0; draw < 5; draw++) {
       const userCode = generateUserCode();
       const created = await this.store.create(
         {
-          deviceCodeHash: sha256(deviceCode),
+          deviceCodeHash,
           userCodeHash: this.userCodeHash(userCode, this.userCodeKeys[0]),
           clientId: client.clientId,
           scopes,
@@ -135,6 +138,7 @@ export class DeviceFlowService {
 
   /** RFC 8628 §3.4–3.5: one poll of the device. */
   async poll(client: ClientDefinition, deviceCode: string, ip: string): Promise<TokenResponse> {
+    if (!DEVICE_CODE.test(deviceCode)) throw new InvalidGrant('The device code is unknown or belongs to another client');
     const grantId = sha256(deviceCode);
     const outcome = await this.store.poll(grantId, client.clientId, this.clock.now(), DELIVERY_LEASE_MS);
     this.metrics.polls.inc({ outcome: outcome.kind });
