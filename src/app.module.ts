@@ -5,7 +5,7 @@ import { Clock } from './common/clock';
 import { ClientsModule } from './clients/clients.module';
 import { MetricsModule } from './common/metrics';
 import { OAuthExceptionFilter } from './common/oauth-exception.filter';
-import { throttlers } from './common/rate-limit';
+import { throttlers } from './rate-limit/rate-limit';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';

@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import type { Clock } from './common/clock';
 import { createLogger, NestPinoLogger } from './common/logger';
 import { Metrics } from './common/metrics';
+import { normalizeIp, requestContext } from './common/request-context';
 import type { AppConfig } from './config/app-config';
 
 export interface CreateAppOptions {
@@ -38,7 +39,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
-    done();
+    const userAgent = request.headers['user-agent'];
+    requestContext.run(
+      { requestId: request.id, ip: normalizeIp(request.ip), userAgent: (userAgent ?? '').slice(0, 512) },
+      done,
+    );
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

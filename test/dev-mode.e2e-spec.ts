@@ -1,3 +1,4 @@
+import { MIGRATIONS } from '../migrations';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,7 +114,7 @@ describe('embedded dev mode', () => {
 
       expect(running.ready).toMatchObject({
         mode: 'embedded',
-        migrations: ['InitialSchema1763900000000'],
+        migrations: MIGRATIONS.map((migration) => migration.name),
         redis: 'none',
         deviceFlowStore: 'MemoryDeviceFlowStore',
       });
@@ -157,7 +158,7 @@ describe('embedded dev mode', () => {
       running = await startAppProcess(env, BOOT_TIMEOUT_MS - 5000);
       const me = await http.me(accessToken);
 
-      expect(running.ready.migrations).toEqual(['InitialSchema1763900000000']);
+      expect(running.ready.migrations).toEqual(MIGRATIONS.map((migration) => migration.name));
       expect(me.status).toBe(200);
       expect(me.body).toMatchObject({ authorization_id: authorizationId, external_id: 'demo', device_label: 'dev-laptop' });
       expect((await http.me(`${accessToken.slice(0, -1)}${accessToken.endsWith('A') ? 'B' : 'A'}`)).status).toBe(401);

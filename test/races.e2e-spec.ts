@@ -1,3 +1,4 @@
+import { AuditService } from '../src/audit/audit.service';
 import { ClientRegistry } from '../src/clients/client-registry.service';
 import { Clock } from '../src/common/clock';
 import { sha256, sha256Hex } from '../src/common/crypto';
@@ -107,6 +108,7 @@ describe('races around one approval', () => {
         testApp.app.get(CounterStore),
         new ScriptedClock(instants),
         testApp.app.get(Metrics),
+        testApp.app.get(AuditService),
       );
       const claimedBefore = await http.metric('devicegate_token_polls_total', { outcome: 'claimed' });
       const mintedBefore = await http.metric('devicegate_tokens_minted_total', { rotated: 'false' });
@@ -213,6 +215,7 @@ describe('races around one approval', () => {
         attempt: claim.attempt,
         approver: claim.flow.approver as Approver,
         clientId: claim.flow.clientId,
+        requestIp: claim.flow.requestIp,
         deviceLabel: claim.flow.deviceLabel,
         scopes: claim.flow.scopes,
         ttlSeconds: 3600,

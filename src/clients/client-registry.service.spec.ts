@@ -1,3 +1,4 @@
+import type { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
 import { InvalidClient, InvalidRequest } from '../common/oauth-errors';
@@ -60,7 +61,7 @@ describe('ClientRegistry', () => {
     repository = { find: jest.fn(async (_clientId: string): Promise<ClientDefinition | undefined> => undefined) };
     clock = new FakeClock();
     const config = { clients: Object.values(CONFIGURED) } as unknown as AppConfig;
-    registry = new ClientRegistry(config, repository as unknown as ClientsRepository, clock);
+    registry = new ClientRegistry(config, repository as unknown as ClientsRepository, clock, {} as AuditService);
   });
 
   describe('find', () => {

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { AuditActor } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { constantTimeEqual, sha256Hex } from '../common/crypto';
 import { InvalidClient, InvalidRequest } from '../common/oauth-errors';
@@ -32,6 +34,7 @@ export class ClientRegistry {
     config: AppConfig,
     private readonly clients: ClientsRepository,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
   ) {
     this.configured = new Map(config.clients.map((client) => [client.clientId, client]));
   }
@@ -47,6 +50,32 @@ export class ClientRegistry {
     if (this.cache.size >= CLIENT_CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(clientId, { client, until: now + CLIENT_CACHE_TTL_MS });
     return client;
+  }
+
+  /** Registers or changes a database client, with its audit event in the same transaction. */
+  async save(client: ClientDefinition, actor: AuditActor = { type: 'system' }): Promise<void> {
+    if (this.configured.has(client.clientId)) {
+      throw new InvalidRequest(`Client ${client.clientId} comes from the config file and cannot be changed here`);
+    }
+    await this.audit.transaction(async (transaction) => {
+      const created = await this.clients.save(client, transaction.manager);
+      await transaction.record({
+        type: created ? 'client.created' : 'client.changed',
+        outcome: 'success',
+        actor,
+        clientId: client.clientId,
+        details: {
+          name: client.name,
+          type: client.type,
+          enabled: client.enabled,
+          grant_types: client.grantTypes,
+          scopes: client.allowedScopes,
+          default_scopes: client.defaultScopes,
+          secret_changed: client.secretHash !== undefined,
+        },
+      });
+    });
+    this.cache.delete(client.clientId);
   }
 
   /** RFC 6749 §2.3: client_secret_basic, client_secret_post, or client_id alone for a public client. */

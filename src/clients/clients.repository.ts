@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { ClientDefinition } from '../config/app-config';
 import { ClientEntity } from './client.entity';
 
@@ -16,21 +16,34 @@ export class ClientsRepository {
     return row ? toDefinition(row) : undefined;
   }
 
-  async save(client: ClientDefinition): Promise<void> {
-    await this.clients.save({
-      clientId: client.clientId,
-      name: client.name,
-      type: client.type,
-      secretHash: client.secretHash ?? null,
-      grantTypes: client.grantTypes,
-      allowedScopes: client.allowedScopes,
-      defaultScopes: client.defaultScopes,
-      deviceCodeTtl: client.deviceCodeTtlSeconds ?? null,
-      pollInterval: client.pollIntervalSeconds ?? null,
-      accessTokenTtl: client.accessTokenTtlSeconds ?? null,
-      enabled: client.enabled,
-      updatedAt: new Date(),
-    });
+  /** Inserts or updates; true when the client is new. */
+  async save(client: ClientDefinition, manager: EntityManager): Promise<boolean> {
+    const [row]: { created: boolean }[] = await manager.query(
+      `INSERT INTO oauth_clients (client_id, name, type, secret_hash, grant_types, allowed_scopes, default_scopes,
+                                  device_code_ttl, poll_interval, access_token_ttl, enabled)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (client_id) DO UPDATE
+          SET name = EXCLUDED.name, type = EXCLUDED.type, secret_hash = EXCLUDED.secret_hash,
+              grant_types = EXCLUDED.grant_types, allowed_scopes = EXCLUDED.allowed_scopes,
+              default_scopes = EXCLUDED.default_scopes, device_code_ttl = EXCLUDED.device_code_ttl,
+              poll_interval = EXCLUDED.poll_interval, access_token_ttl = EXCLUDED.access_token_ttl,
+              enabled = EXCLUDED.enabled, updated_at = now()
+       RETURNING (xmax = 0) AS created`,
+      [
+        client.clientId,
+        client.name,
+        client.type,
+        client.secretHash ?? null,
+        client.grantTypes,
+        client.allowedScopes,
+        client.defaultScopes,
+        client.deviceCodeTtlSeconds ?? null,
+        client.pollIntervalSeconds ?? null,
+        client.accessTokenTtlSeconds ?? null,
+        client.enabled,
+      ],
+    );
+    return row.created;
   }
 }
 

@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { InvalidRequest } from './oauth-errors';
+import { normalizeIp } from './request-context';
 
 /**
  * Adapter-neutral access to what controllers need from the request and
@@ -16,11 +17,9 @@ interface AnyResponse {
 }
 
 /** The caller's address; honours TRUST_PROXY through the adapter, never a raw X-Forwarded-For. */
-export const ClientIp = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
-  const ip = context.switchToHttp().getRequest<AnyRequest>().ip ?? '';
-  // An IPv4 client of a dual-stack socket shows as ::ffff:a.b.c.d; keep one spelling so addresses compare.
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-});
+export const ClientIp = createParamDecorator((_data: unknown, context: ExecutionContext): string =>
+  normalizeIp(context.switchToHttp().getRequest<AnyRequest>().ip),
+);
 
 export const UserAgent = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
   const value = context.switchToHttp().getRequest<AnyRequest>().headers['user-agent'];

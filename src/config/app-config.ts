@@ -74,6 +74,17 @@ export abstract class AppConfig {
   abstract accessTokenTtlSeconds: number;
   abstract approvalGrantTtlSeconds: number;
   abstract rateLimits: RateLimits;
+  /** How often the sealer extends the digest chain; 0 turns the schedule off. */
+  abstract auditSealIntervalSeconds: number;
+  /** Events younger than this are left for the next seal, so no transaction still in flight can land behind the chain. */
+  abstract auditSealLagSeconds: number;
+  /** undefined: keep audit events forever. */
+  abstract auditRetentionSeconds?: number;
+  /** Revoked and expired token rows are deleted this long after they stopped working. */
+  abstract tokenRetentionSeconds: number;
+  /** Cron expression of the RetentionPruner; undefined: off. */
+  abstract retentionSchedule?: string;
+  abstract retentionBatchSize: number;
   abstract scopes: ScopeDefinition[];
   abstract clients: ClientDefinition[];
   abstract localUsers: LocalUser[];

@@ -80,6 +80,30 @@ export class EnvironmentVariables {
   APPROVAL_GRANT_TTL?: string;
 
   @IsOptional()
+  @IsDuration()
+  AUDIT_SEAL_INTERVAL?: string;
+
+  @IsOptional()
+  @IsDuration()
+  AUDIT_SEAL_LAG?: string;
+
+  @IsOptional()
+  @Matches(/^(keep|\d+[smhd]?)$/i, { message: 'AUDIT_RETENTION must be keep or a duration such as 400d' })
+  AUDIT_RETENTION?: string;
+
+  @IsOptional()
+  @IsDuration()
+  TOKEN_RETENTION?: string;
+
+  @IsOptional()
+  @Matches(/^(off|(\S+\s+){4,5}\S+)$/, { message: 'RETENTION_SCHEDULE must be off or a cron expression such as "17 * * * *"' })
+  RETENTION_SCHEDULE?: string;
+
+  @IsOptional()
+  @Matches(/^\d{1,6}$/, { message: 'RETENTION_BATCH_SIZE must be a whole number' })
+  RETENTION_BATCH_SIZE?: string;
+
+  @IsOptional()
   @IsRateLimit()
   RATE_LIMIT_DEVICE_CODE_PER_IP?: string;
 

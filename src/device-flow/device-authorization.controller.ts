@@ -3,7 +3,7 @@ import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { ClientIp, OAuthParams, UserAgent } from '../common/http';
 import { NoStore } from '../common/no-store';
-import { RATE_LIMITS, RateLimited } from '../common/rate-limit';
+import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
 import { DeviceFlowService } from './device-flow.service';
 
 @ApiTags('RFC 8628 device flow')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { ClientsModule } from '../clients/clients.module';
 import { storeProvider } from '../redis/redis.module';
 import { TokensModule } from '../tokens/tokens.module';
@@ -12,7 +13,7 @@ import { RedisDeviceFlowStore } from './redis-device-flow.store';
 import { TokenController } from './token.controller';
 
 @Module({
-  imports: [ClientsModule, TokensModule],
+  imports: [AuditModule, ClientsModule, TokensModule],
   controllers: [DiscoveryController, DeviceAuthorizationController, TokenController, LookupController],
   providers: [DeviceFlowService, storeProvider(DeviceFlowStore, RedisDeviceFlowStore, MemoryDeviceFlowStore)],
   exports: [DeviceFlowService],

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { userActor } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { deriveKey, hmacSha256, randomToken, sha256 } from '../common/crypto';
 import { Metrics } from '../common/metrics';
@@ -80,6 +82,7 @@ export class DeviceFlowService {
     private readonly counters: CounterStore,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly audit: AuditService,
   ) {
     this.userCodeKeys = config.secretKeys.map((key) => deriveKey(key.secret, 'user-code'));
   }
@@ -103,10 +106,11 @@ export class DeviceFlowService {
 
     for (let draw = 0; draw < 5; draw++) {
       const userCode = generateUserCode();
+      const userCodeHash = this.userCodeHash(userCode, this.userCodeKeys[0]);
       const created = await this.store.create(
         {
           deviceCodeHash,
-          userCodeHash: this.userCodeHash(userCode, this.userCodeKeys[0]),
+          userCodeHash,
           clientId: client.clientId,
           scopes,
           deviceLabel,
@@ -120,6 +124,17 @@ export class DeviceFlowService {
         expiresIn * 1000 + RETAIN_AFTER_EXPIRY_MS,
       );
       if (created) {
+        await this.audit.recordOrUndo(
+          {
+            type: 'device_code.issued',
+            outcome: 'success',
+            actor: { type: 'client' },
+            clientId: client.clientId,
+            deviceLabel,
+            details: { scopes, expires_in: expiresIn, interval },
+          },
+          () => this.store.discard(deviceCodeHash, userCodeHash),
+        );
         this.metrics.deviceAuthorizations.inc({ client_id: client.clientId });
         const verificationUri = `${this.config.publicUrl}/device`;
         return {
@@ -161,8 +176,11 @@ export class DeviceFlowService {
     }
   }
 
-  /** The pending flow behind what a person typed; every bad code gets the same answer and counts against the global budget. */
-  async findPending(input: unknown): Promise<PendingFlow> {
+  /**
+   * The pending flow behind what a person typed; every bad code gets the same
+   * answer, is audited, and counts against the global budget.
+   */
+  async findPending(input: unknown, stage: 'lookup' | 'sign_in' | 'approval'): Promise<PendingFlow> {
     const budget = this.config.rateLimits.failedUserCodes;
     const spent = await this.counters.read(FAILED_USER_CODES);
     if (spent.count >= budget.limit) {
@@ -173,21 +191,51 @@ export class DeviceFlowService {
     const client = flow && flow.status === 'pending' && flow.expiresAt > this.clock.now() ? await this.clientOf(flow) : undefined;
     if (!userCode || !flow || !client) {
       this.metrics.userCodeFailures.inc();
-      await this.counters.increment(FAILED_USER_CODES, budget.windowSeconds * 1000);
+      const reason = !userCode
+        ? 'malformed'
+        : !flow
+          ? 'unknown'
+          : flow.status !== 'pending'
+            ? 'used'
+            : flow.expiresAt <= this.clock.now()
+              ? 'expired'
+              : 'client_disabled';
+      await Promise.all([
+        this.counters.increment(FAILED_USER_CODES, budget.windowSeconds * 1000),
+        this.audit.record({
+          type: 'user_code.lookup_failed',
+          outcome: 'failure',
+          clientId: flow?.clientId,
+          details: { stage, reason },
+        }),
+      ]);
       throw new InvalidUserCode();
     }
     return { userCode, flow, client };
   }
 
   /** Applies the approving person's decision to a pending flow, once. */
-  async decide(pending: PendingFlow, decision: { approve: true; approver: Approver } | { approve: false }): Promise<void> {
+  async decide(pending: PendingFlow, approver: Approver, approve: boolean): Promise<void> {
+    const { flow } = pending;
+    const status = approve ? 'approved' : 'denied';
     const outcome = await this.store.decide(
-      pending.flow.deviceCodeHash,
-      decision.approve ? { status: 'approved', approver: decision.approver } : { status: 'denied' },
+      flow.deviceCodeHash,
+      approve ? { status: 'approved', approver } : { status: 'denied' },
       this.clock.now(),
     );
     if (outcome !== 'decided') throw new InvalidUserCode();
-    this.metrics.decisions.inc({ decision: decision.approve ? 'approved' : 'denied' });
+    await this.audit.recordOrUndo(
+      {
+        type: approve ? 'device.approved' : 'device.denied',
+        outcome: 'success',
+        actor: userActor(approver),
+        clientId: flow.clientId,
+        deviceLabel: flow.deviceLabel,
+        details: { scopes: flow.scopes, requesting_ip: flow.requestIp, requested_at: new Date(flow.createdAt).toISOString() },
+      },
+      () => this.store.undoDecision(flow.deviceCodeHash, status),
+    );
+    this.metrics.decisions.inc({ decision: status });
   }
 
   private async deliver(client: ClientDefinition, flow: DeviceFlow, attempt: number, ip: string): Promise<TokenResponse> {
@@ -202,6 +250,7 @@ export class DeviceFlowService {
         scopes: flow.scopes,
         ttlSeconds: client.accessTokenTtlSeconds ?? this.config.accessTokenTtlSeconds,
         ip,
+        requestIp: flow.requestIp,
       });
     } catch (error) {
       await this.store.releaseDelivery(flow.deviceCodeHash, attempt).catch(() => undefined);

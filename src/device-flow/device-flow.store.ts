@@ -67,6 +67,12 @@ export abstract class DeviceFlowStore {
 
   /** pending → approved | denied, once. */
   abstract decide(deviceCodeHash: string, decision: Decision, now: number): Promise<DecisionOutcome>;
+
+  /** approved | denied → pending again, if nothing moved on since (its audit event could not be written). */
+  abstract undoDecision(deviceCodeHash: string, status: 'approved' | 'denied'): Promise<boolean>;
+
+  /** Forgets a flow and its user code (its audit event could not be written). */
+  abstract discard(deviceCodeHash: string, userCodeHash: string): Promise<void>;
 }
 
 /** How far a poll may be early before it counts as too fast (clock and network jitter). */

@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { InvalidUserCode } from '../common/oauth-errors';
 import { OAuthParams } from '../common/http';
 import { NoStore } from '../common/no-store';
-import { RATE_LIMITS, RateLimited } from '../common/rate-limit';
+import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
 import { DeviceFlowService } from './device-flow.service';
 
 @ApiTags('RFC 8628 device flow')
@@ -23,7 +23,7 @@ export class LookupController {
   async lookup(@Query() query: unknown) {
     const userCode = new OAuthParams(query).required('user_code');
     try {
-      const { flow, client } = await this.deviceFlow.findPending(userCode);
+      const { flow, client } = await this.deviceFlow.findPending(userCode, 'lookup');
       return {
         valid: true,
         client_id: client.clientId,

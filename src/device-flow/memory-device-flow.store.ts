@@ -90,6 +90,20 @@ export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicat
     return 'decided';
   }
 
+  async undoDecision(deviceCodeHash: string, status: 'approved' | 'denied'): Promise<boolean> {
+    const entry = this.flows.get(deviceCodeHash);
+    if (!entry || entry.flow.status !== status) return false;
+    entry.flow.status = 'pending';
+    entry.flow.approver = undefined;
+    entry.flow.decidedAt = undefined;
+    return true;
+  }
+
+  async discard(deviceCodeHash: string, userCodeHash: string): Promise<void> {
+    this.flows.delete(deviceCodeHash);
+    this.userCodes.delete(userCodeHash);
+  }
+
   onApplicationShutdown(): void {
     this.flows.close();
     this.userCodes.close();

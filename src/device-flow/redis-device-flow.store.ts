@@ -47,6 +47,13 @@ if f[1] ~= 'delivering' or f[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'lease_until', 0)
 return 1`;
 
+// KEYS[1] flow; ARGV status to undo
+const UNDO_DECISION = `
+if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'decided_at', 'subject_id', 'subject_issuer', 'subject_external_id', 'subject_email', 'subject_name')
+redis.call('HSET', KEYS[1], 'status', 'pending')
+return 1`;
+
 // KEYS[1] flow; ARGV now, field, value, field, value, ...
 const DECIDE = `
 local f = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
@@ -61,6 +68,7 @@ type ScriptedRedis = RedisConnection & {
   deviceFlowPoll(key: string, ...args: (string | number)[]): Promise<[string, number?, string[]?]>;
   deviceFlowEndDelivery(key: string, attempt: number, next: string): Promise<number>;
   deviceFlowDecide(key: string, ...args: (string | number)[]): Promise<DecisionOutcome>;
+  deviceFlowUndoDecision(key: string, status: string): Promise<number>;
 };
 
 @Injectable()
@@ -73,6 +81,7 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
     redis.defineCommand('deviceFlowPoll', { numberOfKeys: 1, lua: POLL });
     redis.defineCommand('deviceFlowEndDelivery', { numberOfKeys: 1, lua: END_DELIVERY });
     redis.defineCommand('deviceFlowDecide', { numberOfKeys: 1, lua: DECIDE });
+    redis.defineCommand('deviceFlowUndoDecision', { numberOfKeys: 1, lua: UNDO_DECISION });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -130,6 +139,14 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
   async decide(deviceCodeHash: string, decision: Decision, now: number): Promise<DecisionOutcome> {
     const fields = flowToFields({ status: decision.status, decidedAt: now, approver: decision.status === 'approved' ? decision.approver : undefined });
     return this.redis.deviceFlowDecide(flowKey(deviceCodeHash), now, ...Object.entries(fields).flat());
+  }
+
+  async undoDecision(deviceCodeHash: string, status: 'approved' | 'denied'): Promise<boolean> {
+    return (await this.redis.deviceFlowUndoDecision(flowKey(deviceCodeHash), status)) === 1;
+  }
+
+  async discard(deviceCodeHash: string, userCodeHash: string): Promise<void> {
+    await Promise.all([this.redis.del(flowKey(deviceCodeHash)), this.redis.del(userCodeKey(userCodeHash))]);
   }
 }
 

@@ -12,6 +12,20 @@ export const APPROVAL_GRANT_COOKIE = 'devicegate_approval';
 const COOKIE_PATH = '/oauth/device';
 const AUDIENCE = 'devicegate:approval-grant';
 
+/** Why an approval grant was not accepted; each reason is audited as approval_grant.refused. */
+export type RefusalReason = 'missing' | 'invalid' | 'expired' | 'replay' | 'csrf_mismatch' | 'code_mismatch';
+
+/** A grant that is missing, forged, expired or used: the person must sign in again. */
+
+export class ApprovalGrantRefused extends LoginRequired {
+  constructor(
+    readonly reason: RefusalReason,
+    description: string,
+  ) {
+    super(description);
+  }
+}
+
 export interface ApprovalGrant {
   approver: Approver;
   userCode: string;
@@ -67,7 +81,7 @@ export class ApprovalGrantService {
 
   /** The grant in the cookie, if its signature, issuer, audience and lifetime hold and it was not used yet. */
   async read(cookie: string | undefined): Promise<ApprovalGrant> {
-    if (!cookie) throw new LoginRequired('Sign in to approve or deny this device');
+    if (!cookie) throw new ApprovalGrantRefused('missing', 'Sign in to approve or deny this device');
     let payload;
     try {
       ({ payload } = await jwtVerify(
@@ -86,8 +100,11 @@ export class ApprovalGrantService {
           requiredClaims: ['exp', 'jti', 'sub'],
         },
       ));
-    } catch {
-      throw new LoginRequired('Your sign-in has expired or is not valid; sign in again');
+    } catch (error) {
+      throw new ApprovalGrantRefused(
+        error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid',
+        'Your sign-in has expired or is not valid; sign in again',
+      );
     }
     const grant: ApprovalGrant = {
       approver: {
@@ -103,14 +120,16 @@ export class ApprovalGrantService {
       expiresAt: Number(payload.exp) * 1000,
     };
     if (await this.once.isConsumed(this.nonceKey(grant))) {
-      throw new LoginRequired('This sign-in was already used; sign in again');
+      throw new ApprovalGrantRefused('replay', 'This sign-in was already used; sign in again');
     }
     return grant;
   }
 
-  /** Uses the grant up; false when another request used it first. */
-  async consume(grant: ApprovalGrant): Promise<boolean> {
-    return this.once.consume(this.nonceKey(grant), Math.max(1000, grant.expiresAt - this.clock.now() + 1000));
+  /** Uses the grant up, once; a second use is refused as a replay. */
+  async consume(grant: ApprovalGrant): Promise<void> {
+    if (!(await this.once.consume(this.nonceKey(grant), Math.max(1000, grant.expiresAt - this.clock.now() + 1000)))) {
+      throw new ApprovalGrantRefused('replay', 'This sign-in was already used; sign in again');
+    }
   }
 
   clear(headers: ResponseHeaders): void {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 export interface SignedInSubject {
   issuer: string;
@@ -13,8 +13,8 @@ export class SubjectsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Provisions the subject at first sign-in and refreshes email, name and last sign-in after; returns its id. */
-  async upsertSignIn(subject: SignedInSubject): Promise<string> {
-    const [row]: { id: string }[] = await this.dataSource.query(
+  async upsertSignIn(subject: SignedInSubject, manager: EntityManager = this.dataSource.manager): Promise<string> {
+    const [row]: { id: string }[] = await manager.query(
       `INSERT INTO subjects (issuer, external_id, email, name) VALUES ($1, $2, $3, $4)
        ON CONFLICT (issuer, external_id) DO UPDATE
           SET email = EXCLUDED.email, name = EXCLUDED.name, last_sign_in_at = now()

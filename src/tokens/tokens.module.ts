@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { BearerAuthGuard } from './bearer-auth.guard';
 import { MeController } from './me.controller';
 import { SubjectsRepository } from './subjects.repository';
@@ -6,6 +7,7 @@ import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
 
 @Module({
+  imports: [AuditModule],
   controllers: [MeController],
   providers: [TokensRepository, SubjectsRepository, TokensService, BearerAuthGuard],
   exports: [TokensService, SubjectsRepository, BearerAuthGuard],

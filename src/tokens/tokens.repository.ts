@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 export interface MintRecord {
   tokenHash: string;
@@ -49,8 +49,8 @@ export class TokensRepository {
    * place; an attempt older than the one already stored changes nothing and
    * returns undefined (a newer poll is delivering).
    */
-  async mint(record: MintRecord): Promise<MintResult | undefined> {
-    const rows: { id: string; previous_grant_id: string | null }[] = await this.dataSource.query(
+  async mint(record: MintRecord, manager: EntityManager = this.dataSource.manager): Promise<MintResult | undefined> {
+    const rows: { id: string; previous_grant_id: string | null }[] = await manager.query(
       `WITH previous AS (
          SELECT grant_id FROM access_tokens
           WHERE subject_id = $3 AND client_id = $7 AND device_label = $8 AND revoked_at IS NULL

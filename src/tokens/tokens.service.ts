@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { userActor } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
 import { InvalidToken, MalformedAuthorization } from '../common/oauth-errors';
@@ -15,7 +17,9 @@ export interface GrantToMint {
   deviceLabel: string;
   scopes: string[];
   ttlSeconds: number;
+  /** Who polled, and who asked for the code. */
   ip: string;
+  requestIp: string;
 }
 
 export interface MintedToken extends MintResult {
@@ -41,26 +45,60 @@ export interface AuthenticatedToken {
 export class TokensService {
   constructor(
     private readonly tokens: TokensRepository,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
-  /** Mints the access token of one delivery attempt; undefined when a newer attempt of the same grant got there first. */
+  /**
+   * Mints the access token of one delivery attempt, with its audit events in
+   * the same transaction; undefined when a newer attempt of the same grant
+   * got there first.
+   */
   async mint(grant: GrantToMint): Promise<MintedToken | undefined> {
     const accessToken = generateToken('dgat');
-    const result = await this.tokens.mint({
-      tokenHash: sha256Hex(accessToken),
-      kind: 'dgat',
-      subjectId: grant.approver.subjectId,
-      subjectIssuer: grant.approver.issuer,
-      subjectExternalId: grant.approver.externalId,
-      subjectEmail: grant.approver.email,
-      clientId: grant.clientId,
-      deviceLabel: grant.deviceLabel,
-      scopes: grant.scopes,
-      grantId: grant.grantId,
-      deliveryAttempt: grant.attempt,
-      expiresAt: new Date(this.clock.now() + grant.ttlSeconds * 1000),
-      createdIp: grant.ip,
+    const expiresAt = new Date(this.clock.now() + grant.ttlSeconds * 1000);
+    const result = await this.audit.transaction(async (transaction) => {
+      const minted = await this.tokens.mint(
+        {
+          tokenHash: sha256Hex(accessToken),
+          kind: 'dgat',
+          subjectId: grant.approver.subjectId,
+          subjectIssuer: grant.approver.issuer,
+          subjectExternalId: grant.approver.externalId,
+          subjectEmail: grant.approver.email,
+          clientId: grant.clientId,
+          deviceLabel: grant.deviceLabel,
+          scopes: grant.scopes,
+          grantId: grant.grantId,
+          deliveryAttempt: grant.attempt,
+          expiresAt,
+          createdIp: grant.ip,
+        },
+        transaction.manager,
+      );
+      if (!minted) return undefined;
+      const event = {
+        outcome: 'success' as const,
+        actor: userActor(grant.approver),
+        clientId: grant.clientId,
+        deviceLabel: grant.deviceLabel,
+        tokenId: minted.id,
+      };
+      await transaction.record({
+        ...event,
+        type: 'token.minted',
+        details: { scopes: grant.scopes, expires_at: expiresAt.toISOString(), attempt: grant.attempt },
+      });
+      if (minted.rotated) await transaction.record({ ...event, type: 'token.rotated', details: { scopes: grant.scopes } });
+      if (grant.requestIp && grant.ip !== grant.requestIp) {
+        await transaction.record({
+          ...event,
+          type: 'device_code.poll_ip_mismatch',
+          outcome: 'failure',
+          details: { requesting_ip: grant.requestIp, polling_ip: grant.ip },
+        });
+      }
+      return minted;
     });
     return result && { ...result, accessToken, expiresIn: grant.ttlSeconds };
   }

@@ -161,6 +161,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT_LOGIN_PER_IP: '100000/1m',
     RATE_LIMIT_APPROVAL_PER_IP: '100000/1m',
     RATE_LIMIT_FAILED_USER_CODES: '100000/1m',
+    // Specs run the sealer and the pruner themselves.
+    AUDIT_SEAL_INTERVAL: '0',
+    RETENTION_SCHEDULE: 'off',
     ...options.env,
   });
   const clock = options.clock ?? new TestClock();

@@ -2,10 +2,9 @@ import { Body, Controller, Post, Redirect } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OAuthParams, ResponseHeaders } from '../../common/http';
 import { InvalidCredentials, NotFound } from '../../common/oauth-errors';
-import { RATE_LIMITS, RateLimited } from '../../common/rate-limit';
 import { DeviceFlowService } from '../../device-flow/device-flow.service';
-import { SubjectsRepository } from '../../tokens/subjects.repository';
-import { ApprovalGrantService } from '../approval-grant.service';
+import { RATE_LIMITS, RateLimited } from '../../rate-limit/rate-limit';
+import { SignInService } from '../sign-in.service';
 import { LocalUsersService } from './local-users.service';
 
 /** Subjects of the local connector carry this issuer. */
@@ -17,8 +16,7 @@ export class LocalLoginController {
   constructor(
     private readonly users: LocalUsersService,
     private readonly deviceFlow: DeviceFlowService,
-    private readonly subjects: SubjectsRepository,
-    private readonly approvalGrants: ApprovalGrantService,
+    private readonly signIn: SignInService,
   ) {}
 
   /** Signs a static user in for one user code; ends like every connector, with the approval-grant cookie. */
@@ -30,12 +28,19 @@ export class LocalLoginController {
   async login(@Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
     if (!this.users.enabled) throw new NotFound('The local connector is not enabled');
     const params = new OAuthParams(body);
-    const pending = await this.deviceFlow.findPending(params.required('user_code'));
-    const user = await this.users.verify(params.required('username'), params.required('password'));
-    if (!user) throw new InvalidCredentials();
-    const approver = { issuer: LOCAL_ISSUER, externalId: user.username, email: user.email, name: user.name };
-    const subjectId = await this.subjects.upsertSignIn(approver);
-    await this.approvalGrants.issue({ subjectId, ...approver }, pending.userCode, pending.flow.expiresAt, headers);
+    const pending = await this.deviceFlow.findPending(params.required('user_code'), 'sign_in');
+    const username = params.required('username');
+    const user = await this.users.verify(username, params.required('password'));
+    if (!user) {
+      await this.signIn.reject('local', 'invalid_credentials', pending, { username: username.slice(0, 128) });
+      throw new InvalidCredentials();
+    }
+    await this.signIn.complete(
+      'local',
+      { issuer: LOCAL_ISSUER, externalId: user.username, email: user.email, name: user.name },
+      pending,
+      headers,
+    );
     return { url: '/device?sso_verified=1', statusCode: 303 };
   }
 }

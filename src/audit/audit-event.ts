@@ -1,0 +1,77 @@
+/**
+ * The audit event catalog: every security event devicegate records, with
+ * when it is written. The README's table is generated from the same words.
+ */
+export const AUDIT_EVENT_TYPES = {
+  'device_code.issued': 'A device asked for a code (RFC 8628 §3.1) and got one',
+  'user_code.lookup_failed': 'Someone entered a user code that is unknown, expired or used (lookup, sign-in or approval)',
+  'device_code.poll_ip_mismatch': 'The device collected its token from another IP than the one that asked for the code',
+  'sso.initiated': 'A browser was sent to an identity provider to sign in for a code',
+  'sso.assertion_accepted': 'A connector (local, SAML, OIDC) accepted a sign-in; the approval-grant cookie was set',
+  'sso.assertion_rejected': 'A connector refused a sign-in (details.reason)',
+  'approval_grant.refused': 'An approve or deny was refused: missing or forged grant, CSRF mismatch, replay, expired, other code',
+  'device.approved': 'A signed-in person approved a device',
+  'device.denied': 'A signed-in person denied a device',
+  'token.minted': 'An access token was delivered to a device',
+  'token.rotated': 'An approval of the same subject, client and device replaced the live token in place',
+  'token.revoked': 'A token was revoked (details.reason: self, admin, rfc7009, refresh_reuse)',
+  'token.hard_expired': 'The RetentionPruner cleared the hash of a token past its lifetime',
+  'rate_limit.tripped': 'A rate limit started refusing a caller (one event per caller and block)',
+  'client.created': 'A client was registered in the database',
+  'client.changed': 'A client of the database was changed',
+  'retention.run': 'The RetentionPruner ran (details: what it hard-expired and deleted)',
+} as const;
+
+export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;
+
+export interface AuditActor {
+  type: 'user' | 'client' | 'system';
+  issuer?: string;
+  email?: string;
+  /** devicegate's subject id (subjects.id). */
+  subjectId?: string;
+  /** The identity provider's subject identifier. */
+  externalId?: string;
+}
+
+/** The person behind an approval, a sign-in or a token, as an audit actor. */
+export function userActor(subject: { issuer: string; email: string; subjectId: string; externalId: string }): AuditActor {
+  return { type: 'user', issuer: subject.issuer, email: subject.email, subjectId: subject.subjectId, externalId: subject.externalId };
+}
+
+/** What a module records; IP, user agent and request id come from the request being served unless given. */
+export interface AuditEvent {
+  type: AuditEventType;
+  outcome: 'success' | 'failure';
+  actor?: AuditActor;
+  organizationId?: string;
+  clientId?: string;
+  deviceLabel?: string;
+  tokenId?: string;
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
+  details?: Record<string, unknown>;
+}
+
+/** A stored event, as the query API and the digest chain see it. */
+export interface AuditRecord {
+  id: string;
+  eventId: string;
+  occurredAt: Date;
+  type: AuditEventType;
+  outcome: 'success' | 'failure';
+  actorType: string | null;
+  actorIssuer: string | null;
+  actorEmail: string | null;
+  actorSubjectId: string | null;
+  actorExternalId: string | null;
+  organizationId: string | null;
+  clientId: string | null;
+  deviceLabel: string | null;
+  tokenId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}

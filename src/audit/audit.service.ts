@@ -1,0 +1,124 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { requestContext } from '../common/request-context';
+import type { AuditEvent } from './audit-event';
+import { AuditRepository, type NewAuditRecord } from './audit.repository';
+
+const MAX_BATCH = 500;
+
+interface Pending {
+  record: NewAuditRecord;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** A Postgres transaction whose changes and audit events commit together or not at all. */
+export interface AuditedTransaction {
+  manager: EntityManager;
+  record(event: AuditEvent): Promise<void>;
+}
+
+/**
+ * Writes audit events durably and mirrors each one as a JSON log line.
+ *
+ * - `transaction(work)`: for changes in Postgres; the events are appended in
+ *   the change's own transaction.
+ * - `record(event)`: appends outside any transaction; events of concurrent
+ *   requests share one INSERT (and one commit), and each caller resumes only
+ *   once its event is committed.
+ * - `recordOrUndo(event, undo)`: for changes that live in Redis; the change is
+ *   made first and undone if its event cannot be written.
+ */
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger('Audit');
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    private readonly audit: AuditRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async transaction<T>(work: (transaction: AuditedTransaction) => Promise<T>): Promise<T> {
+    const written: NewAuditRecord[] = [];
+    const result = await this.audit.transaction((manager) =>
+      work({
+        manager,
+        record: async (event) => {
+          const record = this.toRecord(event);
+          await this.audit.insert([record], manager);
+          written.push(record);
+        },
+      }),
+    );
+    for (const record of written) this.mirror(record);
+    return result;
+  }
+
+  async record(event: AuditEvent): Promise<void> {
+    const record = this.toRecord(event);
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+    this.mirror(record);
+  }
+
+  async recordOrUndo(event: AuditEvent, undo: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.record(event);
+    } catch (error) {
+      await undo().catch((undoError: Error) =>
+        this.logger.error({ msg: 'audit write failed and the change could not be undone', type: event.type, error: undoError.message }),
+      );
+      throw error;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    if (this.queue.length > 0) setImmediate(() => void this.flush());
+    else this.flushScheduled = false;
+    try {
+      await this.audit.insert(batch.map((pending) => pending.record));
+      for (const pending of batch) pending.resolve();
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      // One bad event must not take the others down with it: write them one by one.
+      await Promise.all(
+        batch.map((pending) => this.audit.insert([pending.record]).then(pending.resolve, pending.reject)),
+      );
+    }
+  }
+
+  private toRecord(event: AuditEvent): NewAuditRecord {
+    const context = requestContext.current();
+    return {
+      occurredAt: new Date(this.clock.now()),
+      type: event.type,
+      outcome: event.outcome,
+      actorType: event.actor?.type ?? null,
+      actorIssuer: event.actor?.issuer ?? null,
+      actorEmail: event.actor?.email ?? null,
+      actorSubjectId: event.actor?.subjectId ?? null,
+      actorExternalId: event.actor?.externalId ?? null,
+      organizationId: event.organizationId ?? null,
+      clientId: event.clientId ?? null,
+      deviceLabel: event.deviceLabel || null,
+      tokenId: event.tokenId ?? null,
+      ip: event.ip ?? context?.ip ?? null,
+      userAgent: event.userAgent ?? context?.userAgent ?? null,
+      requestId: event.requestId ?? context?.requestId ?? null,
+      details: event.details ?? {},
+    };
+  }
+
+  private mirror(record: NewAuditRecord): void {
+    this.logger.log({ msg: 'audit', audit: record });
+  }
+}

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { userActor } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
+import { constantTimeEqual } from '../common/crypto';
+import type { ResponseHeaders } from '../common/http';
+import { InvalidCsrfToken, InvalidRequest, type OAuthError } from '../common/oauth-errors';
+import { AppConfig } from '../config/app-config';
+import { DeviceFlowService } from '../device-flow/device-flow.service';
+import { formatUserCode, normalizeUserCode } from '../device-flow/user-code';
+import { type ApprovalGrant, ApprovalGrantRefused, ApprovalGrantService, type RefusalReason } from './approval-grant.service';
+
+export interface DecisionRequest {
+  cookie?: string;
+  csrfToken?: string;
+  userCode: unknown;
+  headers: ResponseHeaders;
+}
+
+/**
+ * The approval tail every connector ends in: what the signed-in person is
+ * asked to approve, and the decision itself, which needs the approval-grant
+ * cookie, its CSRF token and the same user code, and uses the grant up.
+ * Every refusal is audited.
+ */
+@Injectable()
+export class ApprovalService {
+  private readonly scopeDescriptions: Map<string, string>;
+
+  constructor(
+    config: AppConfig,
+    private readonly approvalGrants: ApprovalGrantService,
+    private readonly deviceFlow: DeviceFlowService,
+    private readonly audit: AuditService,
+  ) {
+    this.scopeDescriptions = new Map(config.scopes.map((scope) => [scope.name, scope.description]));
+  }
+
+  async context(cookie: string | undefined, ip: string) {
+    const grant = await this.approvalGrants.read(cookie);
+    const { flow, client } = await this.deviceFlow.findPending(grant.userCode, 'approval');
+    return {
+      user_code: formatUserCode(grant.userCode),
+      subject: { issuer: grant.approver.issuer, email: grant.approver.email, name: grant.approver.name },
+      client: { id: client.clientId, name: client.name },
+      device_label: flow.deviceLabel || null,
+      scopes: flow.scopes.map((name) => ({ name, description: this.scopeDescriptions.get(name) ?? name })),
+      request: {
+        ip: flow.requestIp,
+        user_agent: flow.userAgent,
+        created_at: new Date(flow.createdAt).toISOString(),
+      },
+      approving_ip: ip,
+      same_ip: ip === flow.requestIp,
+      csrf_token: grant.csrfToken,
+      expires_at: new Date(Math.min(grant.expiresAt, flow.expiresAt)).toISOString(),
+    };
+  }
+
+  async decide(approve: boolean, request: DecisionRequest): Promise<{ status: 'approved' | 'denied' }> {
+    const refuse = async (reason: RefusalReason, error: OAuthError, grant?: ApprovalGrant) => {
+      await this.audit.record({
+        type: 'approval_grant.refused',
+        outcome: 'failure',
+        actor: grant && userActor(grant.approver),
+        details: { reason, decision: approve ? 'approve' : 'deny' },
+      });
+      return error;
+    };
+    const grant = await this.approvalGrants.read(request.cookie).catch(async (error: unknown) => {
+      throw error instanceof ApprovalGrantRefused ? await refuse(error.reason, error) : error;
+    });
+    if (!request.csrfToken || !constantTimeEqual(request.csrfToken, grant.csrfToken)) {
+      throw await refuse('csrf_mismatch', new InvalidCsrfToken('The X-CSRF-Token header is missing or wrong; reload the page'), grant);
+    }
+    if (normalizeUserCode(request.userCode) !== grant.userCode) {
+      throw await refuse('code_mismatch', new InvalidRequest('This sign-in is for another code; sign in again for this one'), grant);
+    }
+    // Used up before the code is looked at, so a replay racing the first use hears login_required, never invalid_user_code.
+    await this.approvalGrants.consume(grant).catch(async (error: unknown) => {
+      throw error instanceof ApprovalGrantRefused ? await refuse(error.reason, error, grant) : error;
+    });
+    this.approvalGrants.clear(request.headers);
+    const pending = await this.deviceFlow.findPending(grant.userCode, 'approval');
+    await this.deviceFlow.decide(pending, grant.approver, approve);
+    return { status: approve ? 'approved' : 'denied' };
+  }
+}
