@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Clock } from './common/clock';
 import { ClientsModule } from './clients/clients.module';
@@ -27,6 +28,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config, clock),
         MetricsModule,
+        ScheduleModule.forRoot(),
         DatabaseModule,
         RedisModule,
         ThrottlerModule.forRootAsync({

@@ -35,6 +35,7 @@ export const CLIENTS = {
   noDeviceGrant: 'test-no-device-grant',
   disabled: 'test-disabled',
   shortLived: 'test-short-lived',
+  auditor: 'test-auditor',
   /** Polls every second, so specs that poll in real time stay short. */
   fast: 'test-fast',
   fastConfidential: 'test-fast-confidential',
@@ -65,6 +66,7 @@ function configFile(): string {
         { name: 'read', description: 'Read your projects' },
         { name: 'write', description: 'Change your projects' },
         { name: 'admin', description: 'Administer devicegate' },
+        { name: 'audit:read', description: 'Read and export the audit trail' },
       ],
       clients: [
         { client_id: CLIENTS.cli, name: 'Test CLI', type: 'public', scopes: ['profile', 'read', 'write'], default_scopes: ['profile'] },
@@ -82,6 +84,7 @@ function configFile(): string {
           grant_types: ['refresh_token'],
           scopes: ['profile'],
         },
+        { client_id: CLIENTS.auditor, name: 'Audit Reader', type: 'public', scopes: ['audit:read', 'profile'] },
         { client_id: CLIENTS.disabled, name: 'Disabled', type: 'public', scopes: ['profile'], enabled: false },
         {
           client_id: CLIENTS.shortLived,
