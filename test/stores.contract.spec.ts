@@ -373,6 +373,29 @@ describe.each(deviceFlowStores)('DeviceFlowStore contract: $name', (implementati
       expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, flow.expiresAt - 1)).toBe('decided');
     });
 
+    it('undoes a decision back to pending, only while nothing moved on', async () => {
+      const approved = await created();
+      await store.decide(approved.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1));
+      expect(await store.undoDecision(approved.deviceCodeHash, 'denied')).toBe(false);
+      expect(await store.undoDecision(approved.deviceCodeHash, 'approved')).toBe(true);
+      expect(await store.findByDeviceCode(approved.deviceCodeHash)).toEqual(approved);
+      expect(await store.decide(approved.deviceCodeHash, { status: 'denied' }, at(2))).toBe('decided');
+
+      const delivering = await created();
+      await store.decide(delivering.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1));
+      expect((await store.poll(delivering.deviceCodeHash, delivering.clientId, at(2), LEASE_MS)).kind).toBe('claimed');
+      expect(await store.undoDecision(delivering.deviceCodeHash, 'approved')).toBe(false);
+      expect((await store.findByDeviceCode(delivering.deviceCodeHash))?.status).toBe('delivering');
+    });
+
+    it('discards a flow and frees its user code', async () => {
+      const flow = await created();
+      await store.discard(flow.deviceCodeHash, flow.userCodeHash);
+      expect(await store.findByDeviceCode(flow.deviceCodeHash)).toBeUndefined();
+      expect(await store.findByUserCode(flow.userCodeHash)).toBeUndefined();
+      expect(await store.create(newFlow({ userCodeHash: flow.userCodeHash }), RETAIN_MS)).toBe(true);
+    });
+
     it('answers unknown for a device code it never saw', async () => {
       expect(await store.decide(`device-${randomUUID()}`, { status: 'approved', approver: ALICE }, at(1))).toBe('unknown');
       expect(await store.decide(`device-${randomUUID()}`, { status: 'denied' }, at(1))).toBe('unknown');

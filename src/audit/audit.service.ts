@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
+import { TemporarilyUnavailable } from '../common/oauth-errors';
 import { requestContext } from '../common/request-context';
 import type { AuditEvent } from './audit-event';
 import { AuditRepository, type NewAuditRecord } from './audit.repository';
@@ -48,7 +49,9 @@ export class AuditService {
         manager,
         record: async (event) => {
           const record = this.toRecord(event);
-          await this.audit.insert([record], manager);
+          await this.audit.insert([record], manager).catch((error: unknown) => {
+            throw this.unavailable(error);
+          });
           written.push(record);
         },
       }),
@@ -60,7 +63,7 @@ export class AuditService {
   async record(event: AuditEvent): Promise<void> {
     const record = this.toRecord(event);
     await new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, resolve, reject });
+      this.queue.push({ record, resolve, reject: (error) => reject(this.unavailable(error)) });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());
@@ -94,6 +97,12 @@ export class AuditService {
         batch.map((pending) => this.audit.insert([pending.record]).then(pending.resolve, pending.reject)),
       );
     }
+  }
+
+  /** An event that cannot be written means the audit trail is unavailable: the change it belongs to is refused with a 503. */
+  private unavailable(error: unknown): TemporarilyUnavailable {
+    this.logger.error({ msg: 'audit event not written', error: (error as Error)?.message });
+    return new TemporarilyUnavailable('The audit trail cannot be written right now, so nothing was changed. Try again shortly.');
   }
 
   private toRecord(event: AuditEvent): NewAuditRecord {

@@ -71,7 +71,7 @@ export class ClientRegistry {
           grant_types: client.grantTypes,
           scopes: client.allowedScopes,
           default_scopes: client.defaultScopes,
-          secret_changed: client.secretHash !== undefined,
+          has_secret: Boolean(client.secretHash),
         },
       });
     });

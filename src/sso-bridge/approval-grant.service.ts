@@ -21,6 +21,8 @@ export class ApprovalGrantRefused extends LoginRequired {
   constructor(
     readonly reason: RefusalReason,
     description: string,
+    /** The grant, when it could be read: who tried. */
+    readonly grant?: ApprovalGrant,
   ) {
     super(description);
   }
@@ -120,7 +122,7 @@ export class ApprovalGrantService {
       expiresAt: Number(payload.exp) * 1000,
     };
     if (await this.once.isConsumed(this.nonceKey(grant))) {
-      throw new ApprovalGrantRefused('replay', 'This sign-in was already used; sign in again');
+      throw new ApprovalGrantRefused('replay', 'This sign-in was already used; sign in again', grant);
     }
     return grant;
   }
@@ -128,7 +130,7 @@ export class ApprovalGrantService {
   /** Uses the grant up, once; a second use is refused as a replay. */
   async consume(grant: ApprovalGrant): Promise<void> {
     if (!(await this.once.consume(this.nonceKey(grant), Math.max(1000, grant.expiresAt - this.clock.now() + 1000)))) {
-      throw new ApprovalGrantRefused('replay', 'This sign-in was already used; sign in again');
+      throw new ApprovalGrantRefused('replay', 'This sign-in was already used; sign in again', grant);
     }
   }
 

@@ -67,7 +67,7 @@ export class ApprovalService {
       return error;
     };
     const grant = await this.approvalGrants.read(request.cookie).catch(async (error: unknown) => {
-      throw error instanceof ApprovalGrantRefused ? await refuse(error.reason, error) : error;
+      throw error instanceof ApprovalGrantRefused ? await refuse(error.reason, error, error.grant) : error;
     });
     if (!request.csrfToken || !constantTimeEqual(request.csrfToken, grant.csrfToken)) {
       throw await refuse('csrf_mismatch', new InvalidCsrfToken('The X-CSRF-Token header is missing or wrong; reload the page'), grant);
@@ -77,7 +77,7 @@ export class ApprovalService {
     }
     // Used up before the code is looked at, so a replay racing the first use hears login_required, never invalid_user_code.
     await this.approvalGrants.consume(grant).catch(async (error: unknown) => {
-      throw error instanceof ApprovalGrantRefused ? await refuse(error.reason, error, grant) : error;
+      throw error instanceof ApprovalGrantRefused ? await refuse(error.reason, error, error.grant) : error;
     });
     this.approvalGrants.clear(request.headers);
     const pending = await this.deviceFlow.findPending(grant.userCode, 'approval');

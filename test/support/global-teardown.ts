@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { ADMIN_DATABASE_URL } from './global-setup';
+import { ADMIN_DATABASE_URL } from './database';
 
 export default async function globalTeardown(): Promise<void> {
   const name = process.env.TEST_DATABASE_NAME;

@@ -1,0 +1,381 @@
+import { randomUUID } from 'node:crypto';
+import { ClientRegistry } from '../src/clients/client-registry.service';
+import { sha256Hex } from '../src/common/crypto';
+import { DEVICE_CODE_GRANT } from '../src/config/app-config';
+import { queryDatabase } from './support/database';
+import { startFlow, uniqueLabel } from './support/flows';
+import { DeviceGateHttp, type Reply } from './support/http';
+import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
+
+/**
+ * Acceptance 1 of the audit trail: every flow that exists, and exactly the
+ * events it writes, with their fields, and no secret in any of them. Later
+ * capabilities add their rows to FLOWS.
+ */
+
+/** Sends every request with an X-Request-Id of one trace, so a flow's events can be found by request id. */
+class TracedHttp extends DeviceGateHttp {
+  readonly trace = `audit-${randomUUID().slice(0, 12)}`;
+  /** Everything secret this flow saw: none of it may appear in an event. */
+  readonly secrets = new Set<string>([USERS.alice.password, USERS.bob.password]);
+  private step = 0;
+
+  constructor(
+    baseUrl: string,
+    private readonly extraHeaders: Record<string, string> = {},
+  ) {
+    super(baseUrl);
+  }
+
+  override async request<T = Record<string, any>>(path: string, init: RequestInit = {}): Promise<Reply<T>> {
+    const headers = new Headers(init.headers);
+    headers.set('x-request-id', `${this.trace}-${++this.step}`);
+    for (const [name, value] of Object.entries(this.extraHeaders)) headers.set(name, value);
+    const reply = await super.request<T>(path, { ...init, headers });
+    const body = reply.body as Record<string, unknown> | undefined;
+    for (const field of ['device_code', 'user_code', 'access_token', 'csrf_token']) {
+      const value = body?.[field];
+      if (typeof value === 'string') {
+        this.secrets.add(value);
+        if (field === 'user_code') this.secrets.add(value.replace('-', ''));
+      }
+    }
+    const cookie = reply.headers.get('set-cookie');
+    const cookieValue = cookie?.split(';')[0].split('=').slice(1).join('=');
+    if (cookieValue) this.secrets.add(cookieValue);
+    return reply;
+  }
+}
+
+type Row = Record<string, unknown>;
+
+async function eventsOf(http: TracedHttp): Promise<Row[]> {
+  return queryDatabase('SELECT * FROM audit_events WHERE request_id LIKE $1 ORDER BY id', [`${http.trace}-%`]);
+}
+
+const requestMeta = {
+  ip: '127.0.0.1',
+  user_agent: expect.any(String),
+  request_id: expect.stringMatching(/^audit-/),
+  event_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+  occurred_at: expect.any(Date),
+};
+
+function client(clientId: string, label: string | null) {
+  return { ...requestMeta, actor_type: 'client', client_id: clientId, device_label: label, token_id: null };
+}
+
+function user(who: { email: string; username: string }, clientId: string, label: string | null) {
+  return {
+    ...requestMeta,
+    actor_type: 'user',
+    actor_issuer: 'urn:devicegate:local',
+    actor_email: who.email,
+    actor_external_id: who.username,
+    actor_subject_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    client_id: clientId,
+    device_label: label,
+  };
+}
+
+interface FlowCase {
+  name: string;
+  run(http: TracedHttp, app: TestApp): Promise<{ label: string | null; expected: Row[] }>;
+}
+
+async function poll(http: TracedHttp, app: TestApp, deviceCode: string) {
+  app.clock.advance(6000);
+  return http.poll(CLIENTS.cli, deviceCode);
+}
+
+const FLOWS: FlowCase[] = [
+  {
+    name: 'device authorization',
+    async run(http) {
+      const label = uniqueLabel('issued');
+      await startFlow(http, CLIENTS.cli, { device_label: label, scope: 'read' });
+      return {
+        label,
+        expected: [
+          {
+            type: 'device_code.issued',
+            outcome: 'success',
+            ...client(CLIENTS.cli, label),
+            details: { scopes: ['read'], expires_in: 600, interval: 5 },
+          },
+        ],
+      };
+    },
+  },
+  {
+    name: 'lookups of an unknown and a malformed code',
+    async run(http) {
+      await http.request('/oauth/device/lookup?user_code=BCDF-GHJK');
+      await http.request('/oauth/device/lookup?user_code=not-a-code');
+      const failed = { type: 'user_code.lookup_failed', outcome: 'failure', ...requestMeta, actor_type: null, client_id: null };
+      return {
+        label: null,
+        expected: [
+          { ...failed, details: { stage: 'lookup', reason: 'unknown' } },
+          { ...failed, details: { stage: 'lookup', reason: 'malformed' } },
+        ],
+      };
+    },
+  },
+  {
+    name: 'sign-in, approval and delivery',
+    async run(http, app) {
+      const label = uniqueLabel('approved');
+      const started = await startFlow(http, CLIENTS.cli, { device_label: label });
+      await http.approveAs(started.user_code, USERS.alice);
+      const token = await poll(http, app, started.device_code);
+      expect(token.status).toBe(200);
+      const alice = user(USERS.alice, CLIENTS.cli, label);
+      return {
+        label,
+        expected: [
+          { type: 'device_code.issued', outcome: 'success', ...client(CLIENTS.cli, label) },
+          { type: 'sso.assertion_accepted', outcome: 'success', ...alice, details: { connector: 'local' } },
+          {
+            type: 'device.approved',
+            outcome: 'success',
+            ...alice,
+            details: { scopes: ['profile'], requesting_ip: '127.0.0.1', requested_at: expect.any(String) },
+          },
+          {
+            type: 'token.minted',
+            outcome: 'success',
+            ...alice,
+            token_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+            details: { scopes: ['profile'], expires_at: expect.any(String), attempt: 1 },
+          },
+        ],
+      };
+    },
+  },
+  {
+    name: 'denial',
+    async run(http) {
+      const label = uniqueLabel('denied');
+      const started = await startFlow(http, CLIENTS.cli, { device_label: label });
+      await http.approveAs(started.user_code, USERS.bob, 'deny');
+      const bob = user(USERS.bob, CLIENTS.cli, label);
+      return {
+        label,
+        expected: [
+          { type: 'device_code.issued', ...client(CLIENTS.cli, label) },
+          { type: 'sso.assertion_accepted', ...bob },
+          { type: 'device.denied', outcome: 'success', ...bob, details: { scopes: ['profile'], requesting_ip: '127.0.0.1' } },
+        ],
+      };
+    },
+  },
+  {
+    name: 'a second approval of the same device rotates its token',
+    async run(http, app) {
+      const label = uniqueLabel('rotated');
+      for (let round = 0; round < 2; round++) {
+        const started = await startFlow(http, CLIENTS.cli, { device_label: label });
+        await http.approveAs(started.user_code, USERS.alice);
+        expect((await poll(http, app, started.device_code)).status).toBe(200);
+      }
+      const alice = user(USERS.alice, CLIENTS.cli, label);
+      const round = [
+        { type: 'device_code.issued' },
+        { type: 'sso.assertion_accepted' },
+        { type: 'device.approved' },
+        { type: 'token.minted', ...alice },
+      ];
+      return {
+        label,
+        expected: [...round, ...round, { type: 'token.rotated', outcome: 'success', ...alice, token_id: expect.any(String), details: { scopes: ['profile'] } }],
+      };
+    },
+  },
+  {
+    name: 'a wrong password',
+    async run(http) {
+      const label = uniqueLabel('wrong-password');
+      const started = await startFlow(http, CLIENTS.cli, { device_label: label });
+      const reply = await http.form('/oauth/device/sso/local/login', {
+        user_code: started.user_code,
+        username: USERS.alice.username,
+        password: 'not-her-password',
+      });
+      expect(reply.status).toBe(401);
+      http.secrets.add('not-her-password');
+      return {
+        label,
+        expected: [
+          { type: 'device_code.issued' },
+          {
+            type: 'sso.assertion_rejected',
+            outcome: 'failure',
+            ...requestMeta,
+            actor_type: null,
+            client_id: CLIENTS.cli,
+            device_label: label,
+            details: { connector: 'local', reason: 'invalid_credentials', username: 'alice' },
+          },
+        ],
+      };
+    },
+  },
+  {
+    name: 'approvals refused: no grant, forged grant, CSRF mismatch, another code, replay',
+    async run(http) {
+      const label = uniqueLabel('refused');
+      const started = await startFlow(http, CLIENTS.cli, { device_label: label });
+      const other = await startFlow(http, CLIENTS.cli, { device_label: `${label}-other` });
+      const cookie = await http.signIn(started.user_code, USERS.alice);
+      const context = await http.approvalContext(cookie);
+      expect((await http.decide('approve', '', 'x', started.user_code)).status).toBe(401);
+      expect((await http.decide('approve', `${cookie}x`, context.body.csrf_token, started.user_code)).status).toBe(401);
+      expect((await http.decide('approve', cookie, 'wrong', started.user_code)).status).toBe(403);
+      expect((await http.decide('deny', cookie, context.body.csrf_token, other.user_code)).status).toBe(400);
+      expect((await http.decide('approve', cookie, context.body.csrf_token, started.user_code)).status).toBe(200);
+      expect((await http.decide('approve', cookie, context.body.csrf_token, started.user_code)).status).toBe(401);
+      const alice = user(USERS.alice, CLIENTS.cli, label);
+      const refused = (reason: string, decision: string, actor: Row) => ({
+        type: 'approval_grant.refused',
+        outcome: 'failure',
+        ...requestMeta,
+        ...actor,
+        client_id: null,
+        device_label: null,
+        details: { reason, decision },
+      });
+      const { client_id: _client, device_label: _label, ...aliceActor } = alice;
+      return {
+        label,
+        expected: [
+          { type: 'device_code.issued' },
+          { type: 'device_code.issued', device_label: `${label}-other` },
+          { type: 'sso.assertion_accepted' },
+          refused('missing', 'approve', { actor_type: null }),
+          refused('invalid', 'approve', { actor_type: null }),
+          refused('csrf_mismatch', 'approve', aliceActor),
+          refused('code_mismatch', 'deny', aliceActor),
+          { type: 'device.approved', ...alice },
+          refused('replay', 'approve', aliceActor),
+        ],
+      };
+    },
+  },
+  {
+    name: 'a client registered and then changed in the database',
+    async run(http, app) {
+      const clientId = `db-client-${randomUUID().slice(0, 8)}`;
+      const registry = app.app.get(ClientRegistry);
+      const definition = {
+        clientId,
+        name: 'Database client',
+        type: 'confidential' as const,
+        secretHash: sha256Hex('a-database-client-secret-0123456789'),
+        grantTypes: [DEVICE_CODE_GRANT],
+        allowedScopes: ['read'],
+        defaultScopes: ['read'],
+        enabled: true,
+      };
+      http.secrets.add('a-database-client-secret-0123456789');
+      http.secrets.add(definition.secretHash);
+      await registry.save(definition);
+      await registry.save({ ...definition, enabled: false });
+      const rows = await queryDatabase('SELECT * FROM audit_events WHERE client_id = $1 ORDER BY id', [clientId]);
+      const common = { outcome: 'success', actor_type: 'system', client_id: clientId, ip: null, request_id: null };
+      expect(rows).toEqual([
+        expect.objectContaining({
+          type: 'client.created',
+          ...common,
+          details: {
+            name: 'Database client',
+            type: 'confidential',
+            enabled: true,
+            grant_types: [DEVICE_CODE_GRANT],
+            scopes: ['read'],
+            default_scopes: ['read'],
+            has_secret: true,
+          },
+        }),
+        expect.objectContaining({ type: 'client.changed', ...common, details: expect.objectContaining({ enabled: false }) }),
+      ]);
+      return { label: null, expected: [] };
+    },
+  },
+];
+
+describe('audit events of every flow', () => {
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+  });
+
+  afterAll(() => testApp.close());
+
+  it.each(FLOWS.map((flow) => [flow.name, flow] as const))('%s', async (_name, flow) => {
+    const http = new TracedHttp(testApp.baseUrl);
+    const { expected } = await flow.run(http, testApp);
+    const events = await eventsOf(http);
+    expect(events.map((event) => event.type)).toEqual(expected.map((event) => event.type));
+    events.forEach((event, index) => expect(event).toMatchObject(expected[index]));
+    const text = JSON.stringify(events);
+    for (const secret of http.secrets) expect(text).not.toContain(secret);
+  });
+
+  it('mirrors every event as one JSON log line', async () => {
+    const http = new TracedHttp(testApp.baseUrl);
+    await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('mirrored') });
+    const [event] = await eventsOf(http);
+    const line = testApp.logs.map((text) => JSON.parse(text)).find((entry) => entry.audit?.requestId === event.request_id);
+    expect(line).toMatchObject({ msg: 'audit', audit: { type: 'device_code.issued', clientId: CLIENTS.cli } });
+  });
+});
+
+describe('audit events that need their own app', () => {
+  it('records a poll from another IP than the one that asked for the code', async () => {
+    const app = await startTestApp({ env: { TRUST_PROXY: '127.0.0.1' } });
+    try {
+      const device = new TracedHttp(app.baseUrl, { 'x-forwarded-for': '203.0.113.10' });
+      const started = await startFlow(device, CLIENTS.cli, { device_label: uniqueLabel('moved') });
+      await new DeviceGateHttp(app.baseUrl).approveAs(started.user_code, USERS.alice);
+      const elsewhere = new TracedHttp(app.baseUrl, { 'x-forwarded-for': '198.51.100.20' });
+      app.clock.advance(6000);
+      expect((await elsewhere.poll(CLIENTS.cli, started.device_code)).status).toBe(200);
+      const events = await eventsOf(elsewhere);
+      expect(events.map((event) => event.type)).toEqual(['token.minted', 'device_code.poll_ip_mismatch']);
+      expect(events[1]).toMatchObject({
+        outcome: 'failure',
+        ip: '198.51.100.20',
+        token_id: events[0].token_id,
+        details: { requesting_ip: '203.0.113.10', polling_ip: '198.51.100.20' },
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('records a tripped rate limit once per block, not once per refused request', async () => {
+    const app = await startTestApp({ env: { RATE_LIMIT_LOOKUP_PER_IP: '2/1m' } });
+    try {
+      const http = new TracedHttp(app.baseUrl);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await http.request('/oauth/device/lookup?user_code=BCDF-GHJK')).status);
+      expect(statuses).toEqual([200, 200, 429, 429, 429]);
+      let tripped: Row[] = [];
+      for (let wait = 0; wait < 50 && tripped.length === 0; wait++) {
+        tripped = (await eventsOf(http)).filter((event) => event.type === 'rate_limit.tripped');
+        if (tripped.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(tripped).toEqual([
+        expect.objectContaining({
+          outcome: 'failure',
+          ip: '127.0.0.1',
+          details: { limit: 'lookup-ip', max: 2, window_seconds: 60, blocked_seconds: 60 },
+        }),
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { ClientRegistry } from '../src/clients/client-registry.service';
+import { sha256Hex } from '../src/common/crypto';
+import { DEVICE_CODE_GRANT } from '../src/config/app-config';
+import { createMigratedDatabase, type TestDatabase } from './support/database';
+import { startFlow, uniqueLabel } from './support/flows';
+import { DeviceGateHttp } from './support/http';
+import { CLIENTS, REDIS_URL, startTestApp, type TestApp, USERS } from './support/test-app';
+
+/**
+ * Acceptance 3 of the audit trail: when an event cannot be written, the change
+ * it belongs to does not happen. A trigger makes the insert of one event type
+ * fail, in a database of this spec's own.
+ */
+describe('a change whose audit event cannot be written does not happen', () => {
+  let database: TestDatabase;
+  let testApp: TestApp;
+  let http: DeviceGateHttp;
+
+  beforeAll(async () => {
+    database = await createMigratedDatabase();
+    await database.query(`
+      CREATE FUNCTION refuse_audit_event() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.type = (SELECT type FROM refused_type) THEN
+          RAISE EXCEPTION 'injected audit failure for %', NEW.type;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await database.query('CREATE TABLE refused_type (type text)');
+    await database.query(
+      'CREATE TRIGGER refuse_audit_event BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit_event()',
+    );
+    testApp = await startTestApp({ env: { DATABASE_URL: database.url } });
+    http = new DeviceGateHttp(testApp.baseUrl);
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+    await database.drop();
+  });
+
+  async function refuse(type: string | null): Promise<void> {
+    await database.query('DELETE FROM refused_type');
+    if (type) await database.query('INSERT INTO refused_type VALUES ($1)', [type]);
+  }
+
+  afterEach(() => refuse(null));
+
+  async function flowKeys(): Promise<string[]> {
+    const redis = new Redis(REDIS_URL);
+    try {
+      return (await redis.keys(`${testApp.redisKeyPrefix}*`)).filter((key) => /:(flow|user-code):/.test(key));
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  it('device_code.issued: the code is not issued (503, nothing left in Redis)', async () => {
+    const before = await flowKeys();
+    await refuse('device_code.issued');
+    const reply = await http.deviceCode(CLIENTS.cli, { device_label: uniqueLabel('no-event') });
+    expect(reply.status).toBe(503);
+    expect(reply.body.error).toBe('temporarily_unavailable');
+    expect(reply.body.device_code).toBeUndefined();
+    expect(await flowKeys()).toEqual(before);
+  });
+
+  it('sso.assertion_accepted: no approval-grant cookie and no subject provisioned', async () => {
+    const started = await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('no-sign-in') });
+    await refuse('sso.assertion_accepted');
+    const reply = await http.form('/oauth/device/sso/local/login', {
+      user_code: started.user_code,
+      username: USERS.bob.username,
+      password: USERS.bob.password,
+    });
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('set-cookie')).toBeNull();
+    expect(await database.query("SELECT * FROM subjects WHERE external_id = 'bob'")).toEqual([]);
+  });
+
+  it('device.approved: the code stays pending, and approving works once the trail is back', async () => {
+    const started = await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('no-approval') });
+    const cookie = await http.signIn(started.user_code, USERS.alice);
+    const context = await http.approvalContext(cookie);
+    await refuse('device.approved');
+    const refused = await http.decide('approve', cookie, context.body.csrf_token, started.user_code);
+    expect(refused.status).toBe(503);
+
+    expect((await http.request(`/oauth/device/lookup?user_code=${started.user_code}`)).body.valid).toBe(true);
+    expect((await http.poll(CLIENTS.cli, started.device_code)).body.error).toBe('authorization_pending');
+
+    await refuse(null);
+    await http.approveAs(started.user_code, USERS.alice);
+    testApp.clock.advance(6000);
+    expect((await http.poll(CLIENTS.cli, started.device_code)).status).toBe(200);
+  });
+
+  it('device.denied: the code stays pending', async () => {
+    const started = await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('no-denial') });
+    const cookie = await http.signIn(started.user_code, USERS.alice);
+    const context = await http.approvalContext(cookie);
+    await refuse('device.denied');
+    expect((await http.decide('deny', cookie, context.body.csrf_token, started.user_code)).status).toBe(503);
+    expect((await http.poll(CLIENTS.cli, started.device_code)).body.error).toBe('authorization_pending');
+  });
+
+  it('token.minted: no token row, and the next poll delivers once the trail is back', async () => {
+    const label = uniqueLabel('no-mint');
+    const started = await startFlow(http, CLIENTS.cli, { device_label: label });
+    await http.approveAs(started.user_code, USERS.alice);
+    await refuse('token.minted');
+    testApp.clock.advance(6000);
+    const refused = await http.poll(CLIENTS.cli, started.device_code);
+    expect(refused.status).toBe(503);
+    expect(await database.query('SELECT * FROM access_tokens WHERE device_label = $1', [label])).toEqual([]);
+
+    await refuse(null);
+    testApp.clock.advance(6000);
+    const delivered = await http.poll(CLIENTS.cli, started.device_code);
+    expect(delivered.status).toBe(200);
+    expect((await http.me(delivered.body.access_token)).status).toBe(200);
+    expect(await database.query('SELECT id FROM access_tokens WHERE device_label = $1', [label])).toHaveLength(1);
+  });
+
+  it('client.created: the client is not registered', async () => {
+    const clientId = `refused-${randomUUID().slice(0, 8)}`;
+    await refuse('client.created');
+    await expect(
+      testApp.app.get(ClientRegistry).save({
+        clientId,
+        name: 'Never registered',
+        type: 'confidential',
+        secretHash: sha256Hex('a-client-secret-that-never-lands-0123'),
+        grantTypes: [DEVICE_CODE_GRANT],
+        allowedScopes: [],
+        defaultScopes: [],
+        enabled: true,
+      }),
+    ).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+    expect(await database.query('SELECT * FROM oauth_clients WHERE client_id = $1', [clientId])).toEqual([]);
+  });
+});
