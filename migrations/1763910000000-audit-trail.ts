@@ -76,7 +76,8 @@ export class AuditTrail1763910000000 implements MigrationInterface {
       );
     }
 
-    // Removes up to max_seals whole seals (and their events) whose every event occurred before cutoff, oldest first.
+    // Removes up to max_seals whole seals (and their events) whose every event occurred before cutoff, oldest
+    // first, and never the newest seal: the chain goes on from its seq and digest.
     await queryRunner.query(`
       CREATE FUNCTION audit_prune(cutoff timestamptz, max_seals integer)
       RETURNS TABLE (seals bigint, events bigint)
@@ -86,7 +87,9 @@ export class AuditTrail1763910000000 implements MigrationInterface {
         last_event bigint;
       BEGIN
         SELECT s.seq, s.last_event_id INTO last_seal, last_event
-          FROM (SELECT seq, last_event_id FROM audit_seals ORDER BY seq LIMIT max_seals) s
+          FROM (SELECT seq, last_event_id FROM audit_seals
+                 WHERE seq < (SELECT max(seq) FROM audit_seals)
+                 ORDER BY seq LIMIT max_seals) s
          WHERE NOT EXISTS (
            SELECT 1 FROM audit_events e
             WHERE e.id <= s.last_event_id AND e.occurred_at >= cutoff)
@@ -95,7 +98,6 @@ export class AuditTrail1763910000000 implements MigrationInterface {
           RETURN QUERY SELECT 0::bigint, 0::bigint;
           RETURN;
         END IF;
-        -- Keep the newest pruned seal's digest reachable: the oldest kept seal names it as previous_digest.
         PERFORM set_config('devicegate.audit_prune', 'on', true);
         RETURN QUERY
           WITH gone_events AS (DELETE FROM audit_events WHERE id <= last_event RETURNING 1),

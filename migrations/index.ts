@@ -1,5 +1,12 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema';
 import { AuditTrail1763910000000 } from './1763910000000-audit-trail';
+import { AuditActorEmailIndex1763915000000 } from './1763915000000-audit-actor-email-index';
+import { RetentionIndexes1763930000000 } from './1763930000000-retention-indexes';
 
 /** Every migration, in order; the DataSource loads this list instead of a glob. */
-export const MIGRATIONS = [InitialSchema1763900000000, AuditTrail1763910000000];
+export const MIGRATIONS = [
+  InitialSchema1763900000000,
+  AuditTrail1763910000000,
+  AuditActorEmailIndex1763915000000,
+  RetentionIndexes1763930000000,
+];

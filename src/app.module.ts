@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { AuditApiModule } from './audit/audit-api.module';
 import { Clock } from './common/clock';
 import { ClientsModule } from './clients/clients.module';
 import { MetricsModule } from './common/metrics';
@@ -16,6 +17,7 @@ import { RedisModule } from './redis/redis.module';
 import { REDIS } from './redis/redis.token';
 import type { RedisConnection } from './redis/redis-connection';
 import { RedisThrottlerStorage } from './redis/redis-throttler.store';
+import { RetentionModule } from './retention/retention.module';
 import { SsoBridgeModule } from './sso-bridge/sso-bridge.module';
 import { TokensModule } from './tokens/tokens.module';
 import { WebModule } from './web/web.module';
@@ -40,10 +42,12 @@ export class AppModule {
         }),
         ClientsModule,
         TokensModule,
+        AuditApiModule,
         DeviceFlowModule,
         SsoBridgeModule,
         WebModule,
         OpsModule,
+        RetentionModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }],
     };

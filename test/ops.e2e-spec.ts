@@ -37,7 +37,7 @@ describe('operations', () => {
         device_authorization_endpoint: `${issuer}/oauth/device/code`,
         token_endpoint: `${issuer}/oauth/token`,
         grant_types_supported: expect.arrayContaining([DEVICE_GRANT]),
-        scopes_supported: ['profile', 'read', 'write', 'admin'],
+        scopes_supported: ['profile', 'read', 'write', 'admin', 'audit:read'],
         token_endpoint_auth_methods_supported: expect.arrayContaining(['none', 'client_secret_basic', 'client_secret_post']),
       });
       // RFC 8414 §2: the issuer is an https URL (here the test's http origin) without query or fragment.

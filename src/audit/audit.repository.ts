@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AuditRecord } from './audit-event';
+import type { AuditEventType, AuditRecord } from './audit-event';
 
 /** The columns of audit_events that an insert writes, in order. */
 const COLUMNS = [
@@ -23,6 +23,24 @@ const COLUMNS = [
 ] as const;
 
 export type NewAuditRecord = Omit<AuditRecord, 'id' | 'eventId'>;
+
+/** What the query API selects on; every field narrows, and none means every event. */
+export interface AuditEventFilter {
+  types?: AuditEventType[];
+  actorSubjectId?: string;
+  /** Lower case; compared with the lower-cased actor email. */
+  actorEmail?: string;
+  organizationId?: string;
+  clientId?: string;
+  /** ISO 8601 UTC; occurred_at >= since. */
+  since?: string;
+  /** ISO 8601 UTC; occurred_at < until. */
+  until?: string;
+  /** Keyset: only events with a greater id. */
+  afterId?: string;
+  /** Only events with this id or a smaller one. */
+  upToId?: string;
+}
 
 /** SELECT list that maps audit_events onto AuditRecord. */
 export const AUDIT_RECORD_COLUMNS = `id::text AS id, event_id AS "eventId", occurred_at AS "occurredAt", type, outcome,
@@ -72,5 +90,43 @@ export class AuditRepository {
       `INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`,
       values,
     );
+  }
+
+  /**
+   * Up to `limit` events matching `filter`, in id order (the chain order).
+   * Keyset pagination on id, never OFFSET: type, subject, email, client and
+   * organization each have an index on (column, id) that reads in this
+   * order; a time range uses (occurred_at, id) or the primary key, as the
+   * planner judges.
+   */
+  async findEvents(filter: AuditEventFilter, limit: number): Promise<AuditRecord[]> {
+    const values: unknown[] = [filter.afterId ?? '0'];
+    const where = ['id > $1::bigint'];
+    const condition = (sql: ($: string) => string, value: unknown) => {
+      values.push(value);
+      where.push(sql(`$${values.length}`));
+    };
+    if (filter.upToId !== undefined) condition(($) => `id <= ${$}::bigint`, filter.upToId);
+    if (filter.types?.length === 1) condition(($) => `type = ${$}`, filter.types[0]);
+    else if (filter.types) condition(($) => `type = ANY(${$}::varchar[])`, filter.types);
+    if (filter.actorSubjectId !== undefined) condition(($) => `actor_subject_id = ${$}::uuid`, filter.actorSubjectId);
+    if (filter.actorEmail !== undefined) condition(($) => `lower(actor_email) = ${$}`, filter.actorEmail);
+    if (filter.organizationId !== undefined) condition(($) => `organization_id = ${$}`, filter.organizationId);
+    if (filter.clientId !== undefined) condition(($) => `client_id = ${$}`, filter.clientId);
+    if (filter.since !== undefined) condition(($) => `occurred_at >= ${$}::timestamptz`, filter.since);
+    if (filter.until !== undefined) condition(($) => `occurred_at < ${$}::timestamptz`, filter.until);
+    values.push(limit);
+    // audit_events.id: the bigint, not the text column of the same name in the select list.
+    return this.dataSource.query(
+      `SELECT ${AUDIT_RECORD_COLUMNS} FROM audit_events WHERE ${where.join(' AND ')}
+        ORDER BY audit_events.id LIMIT $${values.length}`,
+      values,
+    );
+  }
+
+  /** The id of the newest event, or null when there is none. */
+  async lastEventId(): Promise<string | null> {
+    const [row]: { id: string | null }[] = await this.dataSource.query('SELECT max(id)::text AS id FROM audit_events');
+    return row?.id ?? null;
   }
 }

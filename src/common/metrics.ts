@@ -1,5 +1,5 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The Prometheus registry of one app instance (a registry per instance keeps test apps apart). */
 @Injectable()
@@ -45,6 +45,58 @@ export class Metrics {
   readonly userCodeFailures = new Counter({
     name: 'devicegate_user_code_failures_total',
     help: 'User codes entered that were unknown, expired or used',
+    registers: [this.registry],
+  });
+
+  readonly auditSeals = new Counter({
+    name: 'devicegate_audit_seals_total',
+    help: 'Seals this instance added to the audit digest chain',
+    registers: [this.registry],
+  });
+
+  readonly auditEventsSealed = new Counter({
+    name: 'devicegate_audit_events_sealed_total',
+    help: 'Audit events this instance sealed into the digest chain',
+    registers: [this.registry],
+  });
+
+  readonly auditLastSeal = new Gauge({
+    name: 'devicegate_audit_last_seal_timestamp_seconds',
+    help: 'When this instance last added a seal to the audit digest chain (Unix time)',
+    registers: [this.registry],
+  });
+
+  readonly auditSealFailures = new Counter({
+    name: 'devicegate_audit_seal_failures_total',
+    help: 'Scheduled sealer runs that failed',
+    registers: [this.registry],
+  });
+
+  readonly retentionRows = new Counter({
+    name: 'devicegate_retention_rows_total',
+    help: 'Rows the RetentionPruner changed, by kind: token_hard_expired, token_deleted, audit_event_deleted, audit_seal_deleted',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retentionRuns = new Counter({
+    name: 'devicegate_retention_runs_total',
+    help: 'RetentionPruner runs by outcome: success, partial (stopped at the per-run cap or by shutdown), failure, skipped (another runner held the lock)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retentionRunDuration = new Histogram({
+    name: 'devicegate_retention_run_duration_seconds',
+    help: 'How long RetentionPruner runs took, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+    registers: [this.registry],
+  });
+
+  readonly retentionLastSuccess = new Gauge({
+    name: 'devicegate_retention_last_success_timestamp_seconds',
+    help: 'When this instance last finished a RetentionPruner run (Unix time)',
     registers: [this.registry],
   });
 

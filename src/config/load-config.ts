@@ -4,6 +4,7 @@ import { validateSync } from 'class-validator';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { validateCronExpression } from 'cron';
 import { parse as parseYaml } from 'yaml';
 import { hashPasswordSync, sha256Hex } from '../common/crypto';
 import {
@@ -111,6 +112,10 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     if (!localUsers.some((user) => user.username === DEMO.username)) localUsers.push(demoUser());
   }
 
+  const retentionSchedule = /^off$/i.test(env.RETENTION_SCHEDULE ?? '') ? undefined : (env.RETENTION_SCHEDULE ?? '17 * * * *');
+  const cron = retentionSchedule ? validateCronExpression(retentionSchedule) : { valid: true };
+  if (!cron.valid) problems.push(`RETENTION_SCHEDULE "${retentionSchedule}" is not a valid cron expression: ${cron.error?.message}`);
+
   checkCatalog(scopes, clients, localUsers, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -142,7 +147,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     auditSealLagSeconds: seconds(env.AUDIT_SEAL_LAG, 30),
     auditRetentionSeconds: !env.AUDIT_RETENTION || /^keep$/i.test(env.AUDIT_RETENTION) ? undefined : parseDuration(env.AUDIT_RETENTION),
     tokenRetentionSeconds: seconds(env.TOKEN_RETENTION, 90 * 86400),
-    retentionSchedule: /^off$/i.test(env.RETENTION_SCHEDULE ?? '') ? undefined : (env.RETENTION_SCHEDULE ?? '17 * * * *'),
+    retentionSchedule,
     retentionBatchSize: Math.max(1, Number(env.RETENTION_BATCH_SIZE ?? 1000)),
     scopes,
     clients,

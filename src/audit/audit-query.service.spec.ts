@@ -1,0 +1,176 @@
+import type { Readable } from 'node:stream';
+import { Logger } from '@nestjs/common';
+import { InvalidRequest } from '../common/oauth-errors';
+import type { AuditRecord } from './audit-event';
+import { AuditQueryService, encodeCursor, EXPORT_BATCH_SIZE, readTimestamp } from './audit-query.service';
+import type { AuditEventFilter, AuditRepository } from './audit.repository';
+
+function record(id: number): AuditRecord {
+  return {
+    id: String(id),
+    eventId: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
+    occurredAt: new Date(Date.UTC(2025, 0, 1, 0, 0, id % 60)),
+    type: 'token.minted',
+    outcome: 'success',
+    actorType: 'user',
+    actorIssuer: 'urn:devicegate:local',
+    actorEmail: 'alice@example.com',
+    actorSubjectId: '11111111-1111-4111-8111-111111111111',
+    actorExternalId: 'alice',
+    organizationId: null,
+    clientId: 'cli',
+    deviceLabel: null,
+    tokenId: null,
+    ip: '127.0.0.1',
+    userAgent: 'ua',
+    requestId: 'r',
+    details: { n: id },
+  };
+}
+
+/** A repository over events 1..total that records every query it answers. */
+function fakeRepository(total: number) {
+  const calls: { filter: AuditEventFilter; limit: number }[] = [];
+  const repository = {
+    findEvents: jest.fn(async (filter: AuditEventFilter, limit: number) => {
+      calls.push({ filter, limit });
+      const after = Number(filter.afterId ?? 0);
+      const upTo = Math.min(total, Number(filter.upToId ?? total));
+      const ids = [];
+      for (let id = after + 1; id <= upTo && ids.length < limit; id++) ids.push(id);
+      return ids.map(record);
+    }),
+    lastEventId: jest.fn(async () => (total === 0 ? null : String(total))),
+  };
+  return { repository, calls, service: new AuditQueryService(repository as unknown as AuditRepository) };
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text;
+}
+
+describe('AuditQueryService', () => {
+  describe('page', () => {
+    it('asks for one event more than the limit to know whether another page follows', async () => {
+      const { service, calls } = fakeRepository(5);
+      const page = await service.page({ limit: '2' });
+      expect(calls).toEqual([{ filter: {}, limit: 3 }]);
+      expect(page.events.map((event) => event.sequence)).toEqual(['1', '2']);
+      expect(page.next_cursor).toBe(encodeCursor('2'));
+
+      const last = await service.page({ limit: '3', cursor: encodeCursor('2') });
+      expect(calls[1]).toEqual({ filter: { afterId: '2' }, limit: 4 });
+      expect(last.events.map((event) => event.sequence)).toEqual(['3', '4', '5']);
+      expect(last.next_cursor).toBeNull();
+    });
+
+    it('turns the parameters into one filter', async () => {
+      const { service, calls } = fakeRepository(0);
+      await service.page({
+        type: 'token.minted, device.approved,token.minted',
+        subject: 'Alice@Example.COM',
+        organization: 'org-1',
+        client: 'cli',
+        since: '2025-01-31T10:00:00+01:00',
+        until: '2025-02-01T00:00:00.5Z',
+      });
+      expect(calls[0]).toEqual({
+        filter: {
+          types: ['token.minted', 'device.approved'],
+          actorEmail: 'alice@example.com',
+          organizationId: 'org-1',
+          clientId: 'cli',
+          since: '2025-01-31T09:00:00.000Z',
+          until: '2025-02-01T00:00:00.500Z',
+        },
+        limit: 101,
+      });
+      await service.page({ subject: '11111111-AAAA-4111-8111-111111111111' });
+      expect(calls[1].filter).toEqual({ actorSubjectId: '11111111-aaaa-4111-8111-111111111111' });
+    });
+
+    it('refuses bad parameters before any query', async () => {
+      const { service, repository } = fakeRepository(5);
+      await expect(service.page({ limit: '1001' })).rejects.toThrow(InvalidRequest);
+      await expect(service.page({ cursor: encodeCursor('0') })).rejects.toThrow('cursor is not one this API returned');
+      await expect(service.page({ cursor: `${encodeCursor('12')}=` })).rejects.toThrow('cursor is not one this API returned');
+      expect(repository.findEvents).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('export', () => {
+    it('reads batch after batch, by keyset, up to the newest event at the start', async () => {
+      const total = EXPORT_BATCH_SIZE * 2 + 7;
+      const { service, calls } = fakeRepository(total);
+      const text = await readAll(await service.export({ client: 'cli' }));
+      const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line));
+      expect(lines.map((line) => Number(line.sequence))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(calls.map((call) => call.filter)).toEqual([
+        { clientId: 'cli', upToId: String(total) },
+        { clientId: 'cli', upToId: String(total), afterId: String(EXPORT_BATCH_SIZE) },
+        { clientId: 'cli', upToId: String(total), afterId: String(EXPORT_BATCH_SIZE * 2) },
+      ]);
+    });
+
+    it('reads the next batch only when the consumer wants more (backpressure)', async () => {
+      const { service, repository } = fakeRepository(EXPORT_BATCH_SIZE * 10);
+      const stream = await service.export({});
+      expect(repository.findEvents).toHaveBeenCalledTimes(1);
+      stream.once('data', () => stream.pause());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(repository.findEvents.mock.calls.length).toBeLessThanOrEqual(2);
+      stream.destroy();
+    });
+
+    it('fails before the stream when the first batch cannot be read', async () => {
+      const { service, repository } = fakeRepository(10);
+      repository.findEvents.mockRejectedValueOnce(new Error('down'));
+      await expect(service.export({})).rejects.toThrow('down');
+    });
+
+    it('errors the stream after what it wrote, and logs it, when a later batch fails', async () => {
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      const { service, repository } = fakeRepository(EXPORT_BATCH_SIZE * 3);
+      const stream = await service.export({});
+      repository.findEvents.mockRejectedValueOnce(new Error('gone'));
+      let lines = 0;
+      await expect(
+        (async () => {
+          for await (const chunk of stream) lines += String(chunk).split('\n').length - 1;
+        })(),
+      ).rejects.toThrow('gone');
+      expect(lines).toBe(EXPORT_BATCH_SIZE);
+      expect(logged).toHaveBeenCalledWith({ msg: 'audit export failed mid-stream', written: EXPORT_BATCH_SIZE, error: 'gone' });
+      logged.mockRestore();
+    });
+
+    it('is empty when there are no events at all', async () => {
+      const { service, repository } = fakeRepository(0);
+      expect(await readAll(await service.export({}))).toBe('');
+      expect(repository.findEvents).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('readTimestamp (RFC 3339 date-time)', () => {
+    it.each([
+      ['2025-01-31T23:59:59Z', '2025-01-31T23:59:59.000Z'],
+      ['2025-01-31t23:59:59z', '2025-01-31T23:59:59.000Z'],
+      ['2025-01-31 23:59:59Z', '2025-01-31T23:59:59.000Z'],
+      ['2025-01-31T23:59:59.123456789-05:30', '2025-02-01T05:29:59.124Z'],
+      ['2025-01-31T23:59:59.120Z', '2025-01-31T23:59:59.120Z'],
+      ['2024-02-29T00:00:00+00:00', '2024-02-29T00:00:00.000Z'],
+      ['2016-12-31T23:59:60Z', '2017-01-01T00:00:00.000Z'],
+    ])('reads %s as %s', (value, expected) => {
+      expect(readTimestamp('since', value)).toBe(expected);
+    });
+
+    it.each(['2025-01-31', '2025-01-31T23:59Z', '2025-02-29T00:00:00Z', '2025-00-10T00:00:00Z', '2025-01-31T23:59:59', '2025-01-31T23:59:59+24:00', '2025-01-31T23:59:59.Z', ' 2025-01-31T23:59:59Z'])(
+      'refuses %p',
+      (value) => {
+        expect(() => readTimestamp('since', value)).toThrow('since must be an RFC 3339 timestamp');
+      },
+    );
+  });
+});

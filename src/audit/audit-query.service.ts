@@ -1,0 +1,238 @@
+import { Readable } from 'node:stream';
+import { Injectable, Logger } from '@nestjs/common';
+import { OAuthParams } from '../common/http';
+import { InvalidRequest } from '../common/oauth-errors';
+import { AUDIT_EVENT_TYPES, type AuditEventType, type AuditRecord } from './audit-event';
+import { type AuditEventFilter, AuditRepository } from './audit.repository';
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+/** Rows per query while exporting: big enough to amortise a round trip, small enough to keep memory flat. */
+export const EXPORT_BATCH_SIZE = 1000;
+
+const FILTERS = ['type', 'subject', 'organization', 'client', 'since', 'until'];
+const PAGE_PARAMETERS = [...FILTERS, 'limit', 'cursor'];
+const EXPORT_PARAMETERS = [...FILTERS, 'cursor'];
+
+/** One event as the query API and the NDJSON export write it. */
+export interface AuditEventView {
+  id: string;
+  sequence: string;
+  occurred_at: string;
+  type: string;
+  outcome: string;
+  actor: {
+    type: string | null;
+    issuer: string | null;
+    email: string | null;
+    subject_id: string | null;
+    external_id: string | null;
+  };
+  organization: string | null;
+  client_id: string | null;
+  device_label: string | null;
+  token_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditEventPage {
+  events: AuditEventView[];
+  /** Pass as `cursor` for the next page; null when this page is the last. */
+  next_cursor: string | null;
+}
+
+/**
+ * The auditor's read side of the trail: filtered, keyset-paginated pages,
+ * and an NDJSON export that reads and writes batch by batch so a range of
+ * any size streams in constant memory.
+ */
+@Injectable()
+export class AuditQueryService {
+  private readonly logger = new Logger('AuditExport');
+
+  constructor(private readonly audit: AuditRepository) {}
+
+  async page(query: unknown): Promise<AuditEventPage> {
+    const params = readParams(query, PAGE_PARAMETERS);
+    const filter = readFilter(params);
+    const limit = readLimit(params.optional('limit'));
+    const records = await this.audit.findEvents(filter, limit + 1);
+    const events = records.slice(0, limit);
+    return {
+      events: events.map(toView),
+      next_cursor: records.length > limit ? encodeCursor(events[events.length - 1].id) : null,
+    };
+  }
+
+  /**
+   * NDJSON of every matching event that exists when the export starts. The
+   * first batch is read before this resolves, so a bad request or a down
+   * database is still an ordinary error response; a failure after that is
+   * logged and cuts the stream short, which the client sees as an incomplete
+   * response rather than a complete-looking file.
+   */
+  async export(query: unknown): Promise<Readable> {
+    const filter = readFilter(readParams(query, EXPORT_PARAMETERS));
+    const upToId = await this.audit.lastEventId();
+    if (upToId === null) return Readable.from([]);
+    const bounded = { ...filter, upToId };
+    const first = await this.audit.findEvents(bounded, EXPORT_BATCH_SIZE);
+    return Readable.from(this.batches(bounded, first), { objectMode: false });
+  }
+
+  private async *batches(filter: AuditEventFilter, first: AuditRecord[]): AsyncGenerator<Buffer> {
+    let batch = first;
+    let written = 0;
+    try {
+      while (batch.length > 0) {
+        yield ndjson(batch);
+        written += batch.length;
+        if (batch.length < EXPORT_BATCH_SIZE) return;
+        batch = await this.audit.findEvents({ ...filter, afterId: batch[batch.length - 1].id }, EXPORT_BATCH_SIZE);
+      }
+    } catch (error) {
+      this.logger.error({ msg: 'audit export failed mid-stream', written, error: (error as Error)?.message });
+      throw error;
+    }
+  }
+}
+
+function ndjson(records: AuditRecord[]): Buffer {
+  return Buffer.from(records.map((record) => `${JSON.stringify(toView(record))}\n`).join(''));
+}
+
+export function toView(record: AuditRecord): AuditEventView {
+  return {
+    id: record.eventId,
+    sequence: record.id,
+    occurred_at: new Date(record.occurredAt).toISOString(),
+    type: record.type,
+    outcome: record.outcome,
+    actor: {
+      type: record.actorType,
+      issuer: record.actorIssuer,
+      email: record.actorEmail,
+      subject_id: record.actorSubjectId,
+      external_id: record.actorExternalId,
+    },
+    organization: record.organizationId,
+    client_id: record.clientId,
+    device_label: record.deviceLabel,
+    token_id: record.tokenId,
+    ip: record.ip,
+    user_agent: record.userAgent,
+    request_id: record.requestId,
+    details: record.details,
+  };
+}
+
+export function encodeCursor(id: string): string {
+  return Buffer.from(id).toString('base64url');
+}
+
+const MAX_ID = 2n ** 63n - 1n;
+
+function decodeCursor(cursor: string): string {
+  const id = /^[A-Za-z0-9_-]{1,28}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  if (!/^[1-9]\d{0,18}$/.test(id) || BigInt(id) > MAX_ID || encodeCursor(id) !== cursor) {
+    throw new InvalidRequest('cursor is not one this API returned; pass next_cursor unchanged');
+  }
+  return id;
+}
+
+function readParams(query: unknown, allowed: string[]): OAuthParams {
+  const names = query && typeof query === 'object' ? Object.keys(query) : [];
+  const unknown = names.find((name) => !allowed.includes(name));
+  if (unknown !== undefined) {
+    const list = `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`;
+    throw new InvalidRequest(`Unknown parameter ${unknown.slice(0, 64)}; use ${list}`);
+  }
+  return new OAuthParams(query);
+}
+
+function readFilter(params: OAuthParams): AuditEventFilter {
+  const filter: AuditEventFilter = {};
+  const types = params.optional('type');
+  if (types !== undefined) filter.types = readTypes(types);
+  const subject = params.optional('subject');
+  if (subject !== undefined) {
+    if (UUID.test(subject)) filter.actorSubjectId = subject.toLowerCase();
+    else if (EMAIL.test(subject)) filter.actorEmail = subject.toLowerCase();
+    else throw new InvalidRequest('subject must be a subject id (a UUID) or an email address');
+  }
+  const organization = params.optional('organization');
+  if (organization !== undefined) filter.organizationId = readIdentifier('organization', organization);
+  const client = params.optional('client');
+  if (client !== undefined) filter.clientId = readIdentifier('client', client);
+  const since = params.optional('since');
+  if (since !== undefined) filter.since = readTimestamp('since', since);
+  const until = params.optional('until');
+  if (until !== undefined) filter.until = readTimestamp('until', until);
+  if (filter.since !== undefined && filter.until !== undefined && filter.since >= filter.until) {
+    throw new InvalidRequest('since must be earlier than until');
+  }
+  const cursor = params.optional('cursor');
+  if (cursor !== undefined) filter.afterId = decodeCursor(cursor);
+  return filter;
+}
+
+function readTypes(value: string): AuditEventType[] {
+  const types = value.split(',').map((type) => type.trim());
+  const unknown = types.find((type) => !Object.hasOwn(AUDIT_EVENT_TYPES, type));
+  if (unknown !== undefined) {
+    throw new InvalidRequest(
+      unknown === ''
+        ? 'type must be one or more event types separated by commas'
+        : `Unknown event type ${JSON.stringify(unknown.slice(0, 64))}; the catalog is in the README`,
+    );
+  }
+  return [...new Set(types)] as AuditEventType[];
+}
+
+function readLimit(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PAGE_SIZE;
+  const limit = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) throw new InvalidRequest(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+  return limit;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/u;
+const IDENTIFIER = /^[^\p{Cc}]{1,128}$/u;
+
+function readIdentifier(name: string, value: string): string {
+  if (!IDENTIFIER.test(value)) throw new InvalidRequest(`${name} must be an id of at most 128 characters`);
+  return value;
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * RFC 3339 `date-time` → ISO 8601 in UTC at millisecond precision. Events
+ * are stamped in milliseconds, so rounding a finer timestamp up keeps both
+ * `>= since` and `< until` exact.
+ */
+export function readTimestamp(name: string, value: string): string {
+  const match = RFC3339.exec(value);
+  // An unencoded "+" in a query string arrives as a space.
+  const hint = /\s\d{2}:\d{2}$/.test(value) ? ' (encode "+" in the offset as %2B)' : '';
+  const invalid = () => new InvalidRequest(`${name} must be an RFC 3339 timestamp, e.g. 2025-01-31T23:59:59Z${hint}`);
+  if (!match) throw invalid();
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const nanos = Number((match[7] ?? '').padEnd(9, '0'));
+  const offsetMinutes = match[8] ? (match[8] === '-' ? -1 : 1) * (Number(match[9]) * 60 + Number(match[10])) : 0;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const fieldsValid =
+    month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 60 &&
+    Number(match[9] ?? 0) <= 23 && Number(match[10] ?? 0) <= 59;
+  if (!fieldsValid) throw invalid();
+  // A leap second (:60) counts as the first instant of the next minute, as Postgres reads it.
+  const time = Date.UTC(year, month - 1, day, hour, minute, second) + Math.ceil(nanos / 1e6) - offsetMinutes * 60_000;
+  if (time < EARLIEST || time > LATEST) throw new InvalidRequest(`${name} must be between 1970 and 9999`);
+  return new Date(time).toISOString();
+}

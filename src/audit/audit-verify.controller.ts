@@ -1,0 +1,21 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../tokens/bearer-auth.guard';
+import { AuditVerifierService } from './audit-verifier.service';
+
+@ApiTags('audit')
+@Controller('v1/audit')
+export class AuditVerifyController {
+  constructor(private readonly verifier: AuditVerifierService) {}
+
+  @Get('verify')
+  @RequireScopes('audit:read')
+  @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({
+    description:
+      'Recomputes the audit digest chain: {ok: true, seals, events, last_event_id, digest} or {ok: false, break: {seal_seq, event_id?, reason}}',
+  })
+  verify() {
+    return this.verifier.verify();
+  }
+}
