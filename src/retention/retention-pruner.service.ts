@@ -123,10 +123,7 @@ export class RetentionPrunerService implements OnApplicationBootstrap, BeforeApp
         outcome: 'success',
         actor: { type: 'system' },
         details: {
-          tokens_hard_expired: counts.tokensHardExpired,
-          tokens_deleted: counts.tokensDeleted,
-          audit_events_deleted: counts.auditEventsDeleted,
-          audit_seals_deleted: counts.auditSealsDeleted,
+          ...countDetails(counts),
           token_cutoff: tokenCutoff.toISOString(),
           audit_cutoff: auditCutoff?.toISOString() ?? null,
           partial,
@@ -184,13 +181,7 @@ export class RetentionPrunerService implements OnApplicationBootstrap, BeforeApp
         type: 'retention.run',
         outcome: 'failure',
         actor: { type: 'system' },
-        details: {
-          tokens_hard_expired: counts.tokensHardExpired,
-          tokens_deleted: counts.tokensDeleted,
-          audit_events_deleted: counts.auditEventsDeleted,
-          audit_seals_deleted: counts.auditSealsDeleted,
-          error: (error as Error).message,
-        },
+        details: { ...countDetails(counts), error: (error as Error).message },
       })
       .catch(() => undefined);
   }
@@ -205,4 +196,13 @@ export class RetentionPrunerService implements OnApplicationBootstrap, BeforeApp
     this.metrics.retentionRuns.inc({ outcome });
     this.metrics.retentionRunDuration.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
   }
+}
+
+function countDetails(counts: Counts) {
+  return {
+    tokens_hard_expired: counts.tokensHardExpired,
+    tokens_deleted: counts.tokensDeleted,
+    audit_events_deleted: counts.auditEventsDeleted,
+    audit_seals_deleted: counts.auditSealsDeleted,
+  };
 }
