@@ -9,21 +9,13 @@
 // are read over HTTP while the server's heap and RSS are sampled from /metrics every 25 ms: a tenth of
 // the rows, all of them, and all of them by a reader slower than the server (so that only backpressure
 // keeps memory flat). Printed: the NDJSON size and the peak growth of heap and RSS over the idle server.
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  hashPasswordSync, adminUrl, redisUrl, createDatabase, writeConfig, startApp, accessToken,
+} from './support.mjs';
 
-const require = createRequire(import.meta.url);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { Client } = require('pg');
-const Redis = require('ioredis');
-const { hashPasswordSync } = require(join(root, 'dist/src/common/crypto.js'));
+const { Client } = createRequire(import.meta.url)('pg');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -31,120 +23,33 @@ const rows = Number(option('--rows', 100_000));
 const slowRate = Number(option('--rate', 10)) * 1024 * 1024;
 const keep = args.includes('--keep');
 const cap = Number(option('--cap', 96));
-const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const CLIENT = 'bench-auditor';
+const SCOPE = 'audit:read';
 const USER = { username: 'auditor', password: 'auditor-password-0123' };
 const MB = 1024 * 1024;
 const mb = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function post(url, body, headers = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { ...FORM, ...headers }, body, redirect: 'manual' });
-  const text = await response.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = text; }
-  return { status: response.status, headers: response.headers, json };
-}
-
-async function createDatabase() {
-  const name = `devicegate_bench_audit_${Date.now()}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      if (keep) return console.log(`kept database ${name}`);
-      const cleanup = new Client({ connectionString: adminUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
-}
-
-const configPath = join(mkdtempSync(join(tmpdir(), 'devicegate-bench-')), 'devicegate.json');
-writeFileSync(configPath, JSON.stringify({
+const configPath = writeConfig({
   scopes: [{ name: 'audit:read', description: 'Read and export the audit trail' }],
   clients: [{ client_id: CLIENT, name: 'Bench auditor', type: 'public', scopes: ['audit:read'], poll_interval: 1 }],
   users: [{ username: USER.username, email: 'auditor@example.com', password_hash: hashPasswordSync(USER.password) }],
-}));
+});
 
-async function startApp(databaseUrl, nodeOptions) {
-  const port = await freePort();
-  const prefix = `devicegate-bench:${randomUUID()}:`;
-  const child = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
+/** The app on `databaseUrl` (migrated at boot), quiet, with `nodeOptions` as NODE_OPTIONS. */
+function startServer(databaseUrl, nodeOptions) {
+  return startApp({
+    databaseUrl,
+    redisUrl,
+    configPath,
+    nodeOptions,
     env: {
-      ...process.env,
-      NODE_OPTIONS: nodeOptions,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      SECRET_KEYS: `bench:${randomUUID()}${randomUUID()}`,
-      DEVICEGATE_CONFIG: configPath,
-      MIGRATE_ON_BOOT: 'true',
       LOG_LEVEL: 'warn',
       // Nothing else may allocate in the server while it is measured.
       AUDIT_SEAL_INTERVAL: '0',
       RETENTION_SCHEDULE: 'off',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const base = `http://127.0.0.1:${port}`;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  for (let ready = false; !ready;) {
-    if (child.exitCode !== null) throw new Error(`the app exited with code ${child.exitCode}`);
-    ready = await fetch(`${base}/readyz`).then((response) => response.ok, () => false);
-    if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  const stop = async () => {
-    child.kill('SIGTERM');
-    await exited;
-    const redis = new Redis(redisUrl);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    redis.disconnect();
-  };
-  return { base, stop };
-}
-
-async function accessToken(base) {
-  const started = (await post(`${base}/oauth/device/code`, `client_id=${CLIENT}&scope=audit:read`)).json;
-  const login = await post(`${base}/oauth/device/sso/local/login`,
-    new URLSearchParams({ user_code: started.user_code, ...USER }).toString());
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
-  const context = await (await fetch(`${base}/oauth/device/approval-context`, { headers: { cookie } })).json();
-  await post(`${base}/oauth/device/approve`, JSON.stringify({ user_code: started.user_code }),
-    { 'content-type': 'application/json', cookie, 'x-csrf-token': context.csrf_token });
-  const token = await post(`${base}/oauth/token`,
-    `grant_type=${encodeURIComponent(DEVICE_GRANT)}&client_id=${CLIENT}&device_code=${started.device_code}`);
-  if (token.status !== 200) throw new Error(`token: ${JSON.stringify(token.json)}`);
-  return token.json.access_token;
 }
 
 /** Events shaped like the ones the flows write, one millisecond apart from `start`. */
@@ -221,7 +126,7 @@ const max = (values) => values.reduce((a, b) => Math.max(a, b), -Infinity);
 
 /** Exports a tenth of the rows, all of them, and all of them to a slow reader, against one server. */
 async function measure(app, start) {
-  const token = await accessToken(app.base);
+  const token = await accessToken(app.base, { clientId: CLIENT, scope: SCOPE, user: USER });
   // Warm up: JIT, the connection pool, the first batch of every path.
   await readExport(app.base, token, { until: new Date(start.getTime() + 5000).toISOString() });
   const idle = sampler(app.base);
@@ -257,12 +162,12 @@ const servers = [
   // Below what holding the export would take: V8 must collect as it goes, so the peak is the working set.
   { label: `--max-old-space-size=${cap}`, nodeOptions: `--max-old-space-size=${cap}` },
 ];
-const database = await createDatabase();
+const database = await createDatabase(adminUrl, { prefix: 'devicegate_bench_audit' });
 const tables = [];
 try {
   let start;
   for (const server of servers) {
-    const app = await startApp(database.url, server.nodeOptions);
+    const app = await startServer(database.url, server.nodeOptions);
     try {
       if (!start) {
         start = new Date(Date.now() - rows - 60_000);
@@ -275,7 +180,8 @@ try {
     }
   }
 } finally {
-  await database.drop();
+  if (keep) console.log(`kept database ${database.name}`);
+  else await database.drop();
 }
 
 console.log(`\ndevicegate audit export, ${new Date().toISOString().slice(0, 10)}, node ${process.version}, batches of 1000 rows\n`);

@@ -3,7 +3,8 @@ import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuditApiModule } from './audit/audit-api.module';
-import { Clock } from './common/clock';
+import type { Logger } from 'pino';
+import type { Clock } from './common/clock';
 import { ClientsModule } from './clients/clients.module';
 import { MetricsModule } from './common/metrics';
 import { OAuthExceptionFilter } from './common/oauth-exception.filter';
@@ -24,11 +25,11 @@ import { WebModule } from './web/web.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, clock?: Clock): DynamicModule {
+  static forRoot(config: AppConfig, clock: Clock, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config, clock),
+        ConfigModule.forRoot(config, clock, logger),
         MetricsModule,
         ScheduleModule.forRoot(),
         DatabaseModule,

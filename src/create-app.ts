@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
-import type { Clock } from './common/clock';
+import { Clock } from './common/clock';
 import { createLogger, NestPinoLogger } from './common/logger';
 import { Metrics } from './common/metrics';
 import { normalizeIp, requestContext } from './common/request-context';
@@ -31,7 +31,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock ?? new Clock(), logger), adapter, {
     logger: new NestPinoLogger(logger),
   });
 

@@ -22,6 +22,10 @@ const COLUMNS = [
   'details',
 ] as const;
 
+const COLUMN_TYPES = `occurred_at timestamptz, type text, outcome text, actor_type text, actor_issuer text,
+  actor_email text, actor_subject_id uuid, actor_external_id text, organization_id text, client_id text,
+  device_label text, token_id uuid, ip text, user_agent text, request_id text, details jsonb`;
+
 export type NewAuditRecord = Omit<AuditRecord, 'id' | 'eventId'>;
 
 /** What the query API selects on; every field narrows, and none means every event. */
@@ -57,40 +61,38 @@ export class AuditRepository {
     return this.dataSource.transaction(work);
   }
 
-  /** Appends events in one statement; inside `manager`'s transaction when given. */
+  /**
+   * Appends events in one statement; inside `manager`'s transaction when
+   * given. The batch travels as one JSON parameter that Postgres unpacks, in
+   * order: one value to encode instead of sixteen per event.
+   */
   async insert(records: NewAuditRecord[], manager?: EntityManager): Promise<void> {
     if (records.length === 0) return;
-    const values: unknown[] = [];
-    const rows = records.map((record) => {
-      const row = [
-        record.occurredAt,
-        record.type,
-        record.outcome,
-        record.actorType,
-        record.actorIssuer,
-        record.actorEmail,
-        record.actorSubjectId,
-        record.actorExternalId,
-        record.organizationId,
-        record.clientId,
-        record.deviceLabel,
-        record.tokenId,
-        record.ip,
-        record.userAgent,
-        record.requestId,
-        JSON.stringify(record.details),
-      ];
-      const placeholders = row.map((value) => {
-        values.push(value);
-        return `$${values.length}`;
-      });
-      return `(${placeholders.join(', ')})`;
-    });
+    const rows = records.map((record) => ({
+      occurred_at: record.occurredAt,
+      type: record.type,
+      outcome: record.outcome,
+      actor_type: record.actorType,
+      actor_issuer: record.actorIssuer,
+      actor_email: record.actorEmail,
+      actor_subject_id: record.actorSubjectId,
+      actor_external_id: record.actorExternalId,
+      organization_id: record.organizationId,
+      client_id: record.clientId,
+      device_label: record.deviceLabel,
+      token_id: record.tokenId,
+      ip: record.ip,
+      user_agent: record.userAgent,
+      request_id: record.requestId,
+      details: record.details,
+    }));
     await (manager ?? this.dataSource.manager).query(
-      `INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`,
-      values,
+      `INSERT INTO audit_events (${COLUMNS.join(', ')})
+       SELECT ${COLUMNS.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS event(${COLUMN_TYPES})`,
+      [JSON.stringify(rows)],
     );
   }
+
 
   /**
    * Up to `limit` events matching `filter`, in id order (the chain order).

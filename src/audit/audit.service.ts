@@ -1,12 +1,20 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Logger as PinoLogger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
+import { LOGGER } from '../common/logger';
 import { TemporarilyUnavailable } from '../common/oauth-errors';
 import { requestContext } from '../common/request-context';
 import type { AuditEvent } from './audit-event';
 import { AuditRepository, type NewAuditRecord } from './audit.repository';
 
 const MAX_BATCH = 500;
+/**
+ * INSERTs in flight at once. While they wait for their commit, new events
+ * queue up and go out together in the next one: under load a few large
+ * commits instead of one commit per request.
+ */
+const MAX_FLUSHES_IN_FLIGHT = 2;
 
 interface Pending {
   record: NewAuditRecord;
@@ -36,10 +44,12 @@ export class AuditService {
   private readonly logger = new Logger('Audit');
   private queue: Pending[] = [];
   private flushScheduled = false;
+  private flushesInFlight = 0;
 
   constructor(
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
+    @Inject(LOGGER) private readonly log: PinoLogger,
   ) {}
 
   async transaction<T>(work: (transaction: AuditedTransaction) => Promise<T>): Promise<T> {
@@ -64,10 +74,7 @@ export class AuditService {
     const record = this.toRecord(event);
     await new Promise<void>((resolve, reject) => {
       this.queue.push({ record, resolve, reject: (error) => reject(this.unavailable(error)) });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.scheduleFlush();
     });
     this.mirror(record);
   }
@@ -83,19 +90,31 @@ export class AuditService {
     }
   }
 
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushesInFlight >= MAX_FLUSHES_IN_FLIGHT || this.queue.length === 0) return;
+    this.flushScheduled = true;
+    // The rest of this tick's events join the batch.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
   private async flush(): Promise<void> {
     const batch = this.queue.splice(0, MAX_BATCH);
-    if (this.queue.length > 0) setImmediate(() => void this.flush());
-    else this.flushScheduled = false;
+    if (batch.length === 0) return;
+    this.flushesInFlight += 1;
+    this.scheduleFlush();
     try {
       await this.audit.insert(batch.map((pending) => pending.record));
       for (const pending of batch) pending.resolve();
     } catch (error) {
-      if (batch.length === 1) return batch[0].reject(error);
+      if (batch.length === 1) batch[0].reject(error);
       // One bad event must not take the others down with it: write them one by one.
-      await Promise.all(
-        batch.map((pending) => this.audit.insert([pending.record]).then(pending.resolve, pending.reject)),
-      );
+      else await Promise.all(batch.map((pending) => this.audit.insert([pending.record]).then(pending.resolve, pending.reject)));
+    } finally {
+      this.flushesInFlight -= 1;
+      this.scheduleFlush();
     }
   }
 
@@ -128,6 +147,6 @@ export class AuditService {
   }
 
   private mirror(record: NewAuditRecord): void {
-    this.logger.log({ msg: 'audit', audit: record });
+    this.log.info({ context: 'Audit', audit: record }, 'audit');
   }
 }

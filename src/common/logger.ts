@@ -16,6 +16,9 @@ const REDACT = [
   'refresh_token',
 ];
 
+/** The application's pino logger, for the few places that write structured lines themselves (the audit mirror). */
+export const LOGGER = Symbol('LOGGER');
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {

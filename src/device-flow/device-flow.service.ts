@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { userActor } from '../audit/audit-event';
+import { type AuditEvent, userActor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { deriveKey, hmacSha256, randomToken, sha256 } from '../common/crypto';
@@ -104,13 +104,23 @@ export class DeviceFlowService {
     const deviceCodeHash = sha256(deviceCode);
     const now = this.clock.now();
 
-    for (let draw = 0; draw < 5; draw++) {
-      const userCode = generateUserCode();
-      const userCodeHash = this.userCodeHash(userCode, this.userCodeKeys[0]);
-      const created = await this.store.create(
+    const issued: AuditEvent = {
+      type: 'device_code.issued',
+      outcome: 'success',
+      actor: { type: 'client' },
+      clientId: client.clientId,
+      deviceLabel,
+      details: { scopes, expires_in: expiresIn, interval },
+    };
+    // The event and the flow are written side by side (a Postgres and a Redis round trip at once); whichever
+    // fails takes the other back, so the code is handed out only when both hold.
+    const recorded = this.audit.record(issued);
+    recorded.catch(() => undefined);
+    let userCode: string;
+    try {
+      userCode = await this.storeFlow(
         {
           deviceCodeHash,
-          userCodeHash,
           clientId: client.clientId,
           scopes,
           deviceLabel,
@@ -123,28 +133,34 @@ export class DeviceFlowService {
         },
         expiresIn * 1000 + RETAIN_AFTER_EXPIRY_MS,
       );
-      if (created) {
-        await this.audit.recordOrUndo(
-          {
-            type: 'device_code.issued',
-            outcome: 'success',
-            actor: { type: 'client' },
-            clientId: client.clientId,
-            deviceLabel,
-            details: { scopes, expires_in: expiresIn, interval },
-          },
-          () => this.store.discard(deviceCodeHash, userCodeHash),
-        );
-        this.metrics.deviceAuthorizations.inc({ client_id: client.clientId });
-        const verificationUri = `${this.config.publicUrl}/device`;
-        return {
-          device_code: deviceCode,
-          user_code: formatUserCode(userCode),
-          verification_uri: verificationUri,
-          verification_uri_complete: `${verificationUri}?user_code=${formatUserCode(userCode)}`,
-          expires_in: expiresIn,
-          interval,
-        };
+    } catch (error) {
+      await recorded
+        .then(() => this.audit.record({ ...issued, outcome: 'failure', details: { ...issued.details, reason: 'not_stored' } }))
+        .catch(() => undefined);
+      throw error;
+    }
+    await recorded.catch(async (error: unknown) => {
+      await this.store.discard(deviceCodeHash, this.userCodeHash(userCode, this.userCodeKeys[0])).catch(() => undefined);
+      throw error;
+    });
+    this.metrics.deviceAuthorizations.inc({ client_id: client.clientId });
+    const verificationUri = `${this.config.publicUrl}/device`;
+    return {
+      device_code: deviceCode,
+      user_code: formatUserCode(userCode),
+      verification_uri: verificationUri,
+      verification_uri_complete: `${verificationUri}?user_code=${formatUserCode(userCode)}`,
+      expires_in: expiresIn,
+      interval,
+    };
+  }
+
+  /** Stores the flow under a freshly drawn user code that no live flow holds; returns that code. */
+  private async storeFlow(flow: Omit<DeviceFlow, 'userCodeHash'>, retainMs: number): Promise<string> {
+    for (let draw = 0; draw < 5; draw++) {
+      const userCode = generateUserCode();
+      if (await this.store.create({ ...flow, userCodeHash: this.userCodeHash(userCode, this.userCodeKeys[0]) }, retainMs)) {
+        return userCode;
       }
     }
     // 20^8 codes: five collisions in a row means the store is not behaving.

@@ -62,7 +62,36 @@ export class RateLimitGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  private readonly checks = new WeakMap<object, Promise<boolean>[]>();
+
+  /**
+   * The base guard awaits each named limit in turn; here every limit of the
+   * route starts at once and they are awaited together, so their Redis
+   * calls share one round trip.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<object>();
+    const checks: Promise<boolean>[] = [];
+    this.checks.set(request, checks);
+    try {
+      await super.canActivate(context);
+      return (await Promise.all(checks)).every(Boolean);
+    } finally {
+      this.checks.delete(request);
+    }
+  }
+
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const check = this.check(request);
+    const checks = this.checks.get(request.context.switchToHttp().getRequest<object>());
+    if (!checks) return check;
+    // Swallowed here, raised by canActivate's Promise.all.
+    check.catch(() => undefined);
+    checks.push(check);
+    return true;
+  }
+
+  private async check(request: ThrottlerRequest): Promise<boolean> {
     try {
       return await super.handleRequest(request);
     } catch (error) {
