@@ -1,0 +1,72 @@
+import type { AuditService } from '../audit/audit.service';
+import type { ClientRegistry } from '../clients/client-registry.service';
+import { Clock } from '../common/clock';
+import { Metrics } from '../common/metrics';
+import { type AppConfig, type ClientDefinition, DEVICE_CODE_GRANT } from '../config/app-config';
+import type { CounterStore } from '../redis/once.store';
+import type { TokensService } from '../tokens/tokens.service';
+import { DeviceFlowService } from './device-flow.service';
+import type { DeviceFlowStore } from './device-flow.store';
+
+/** The issued event and the stored flow are written side by side; whichever fails takes the other back. */
+describe('DeviceFlowService.authorize when one of its two writes fails', () => {
+  const client: ClientDefinition = {
+    clientId: 'cli',
+    name: 'CLI',
+    type: 'public',
+    grantTypes: [DEVICE_CODE_GRANT],
+    allowedScopes: ['read'],
+    defaultScopes: ['read'],
+    enabled: true,
+  };
+  const config = {
+    secretKeys: [{ id: 'k1', secret: Buffer.from('a-secret-key-for-unit-specs-0123456789') }],
+    deviceCodeTtlSeconds: 600,
+    pollIntervalSeconds: 5,
+    publicUrl: 'https://login.example.com',
+  } as unknown as AppConfig;
+
+  function service(store: Partial<DeviceFlowStore>, record: jest.Mock) {
+    return new DeviceFlowService(
+      config,
+      store as DeviceFlowStore,
+      {} as ClientRegistry,
+      {} as TokensService,
+      {} as CounterStore,
+      new Clock(),
+      new Metrics(),
+      { record } as unknown as AuditService,
+    );
+  }
+
+  const request = { client, ip: '203.0.113.5', userAgent: 'cli/1.0' };
+
+  it('takes the flow back when the event cannot be written', async () => {
+    const store = { create: jest.fn().mockResolvedValue(true), discard: jest.fn().mockResolvedValue(undefined) };
+    const record = jest.fn().mockRejectedValue(new Error('audit down'));
+    await expect(service(store, record).authorize(request)).rejects.toThrow('audit down');
+    expect(store.discard).toHaveBeenCalledTimes(1);
+    const [stored] = store.create.mock.calls[0];
+    expect(store.discard).toHaveBeenCalledWith(stored.deviceCodeHash, stored.userCodeHash);
+  });
+
+  it('records that the issue failed when the flow cannot be stored', async () => {
+    const store = { create: jest.fn().mockRejectedValue(new Error('redis down')), discard: jest.fn() };
+    const record = jest.fn().mockResolvedValue(undefined);
+    await expect(service(store, record).authorize(request)).rejects.toThrow('redis down');
+    expect(record.mock.calls.map(([event]) => [event.type, event.outcome, event.details.reason])).toEqual([
+      ['device_code.issued', 'success', undefined],
+      ['device_code.issued', 'failure', 'not_stored'],
+    ]);
+    expect(store.discard).not.toHaveBeenCalled();
+  });
+
+  it('writes one event however many user codes it had to draw', async () => {
+    const store = { create: jest.fn().mockResolvedValueOnce(false).mockResolvedValueOnce(false).mockResolvedValue(true) };
+    const record = jest.fn().mockResolvedValue(undefined);
+    const response = await service(store, record).authorize(request);
+    expect(store.create).toHaveBeenCalledTimes(3);
+    expect(record).toHaveBeenCalledTimes(1);
+    expect(response.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+  });
+});
