@@ -327,8 +327,11 @@ describe('audit events of every flow', () => {
     const http = new TracedHttp(testApp.baseUrl);
     await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('mirrored') });
     const [event] = await eventsOf(http);
-    const line = testApp.logs.map((text) => JSON.parse(text)).find((entry) => entry.audit?.requestId === event.request_id);
-    expect(line).toMatchObject({ msg: 'audit', audit: { type: 'device_code.issued', clientId: CLIENTS.cli } });
+    const line = testApp.logs.map((text) => JSON.parse(text)).find((entry) => entry.audit?.request_id === event.request_id);
+    expect(line).toMatchObject({
+      msg: 'audit',
+      audit: { id: event.event_id, sequence: event.id, type: 'device_code.issued', client_id: CLIENTS.cli, actor: { type: 'client' } },
+    });
   });
 });
 

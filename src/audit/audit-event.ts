@@ -75,3 +75,52 @@ export interface AuditRecord {
   requestId: string | null;
   details: Record<string, unknown>;
 }
+
+/** One event as the query API, the NDJSON export and the JSON log mirror write it. */
+export interface AuditEventView {
+  id: string;
+  sequence: string;
+  occurred_at: string;
+  type: string;
+  outcome: string;
+  actor: {
+    type: string | null;
+    issuer: string | null;
+    email: string | null;
+    subject_id: string | null;
+    external_id: string | null;
+  };
+  organization: string | null;
+  client_id: string | null;
+  device_label: string | null;
+  token_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export function toView(record: AuditRecord): AuditEventView {
+  return {
+    id: record.eventId,
+    sequence: record.id,
+    occurred_at: new Date(record.occurredAt).toISOString(),
+    type: record.type,
+    outcome: record.outcome,
+    actor: {
+      type: record.actorType,
+      issuer: record.actorIssuer,
+      email: record.actorEmail,
+      subject_id: record.actorSubjectId,
+      external_id: record.actorExternalId,
+    },
+    organization: record.organizationId,
+    client_id: record.clientId,
+    device_label: record.deviceLabel,
+    token_id: record.tokenId,
+    ip: record.ip,
+    user_agent: record.userAgent,
+    request_id: record.requestId,
+    details: record.details,
+  };
+}

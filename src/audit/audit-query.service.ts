@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { OAuthParams } from '../common/http';
 import { InvalidRequest } from '../common/oauth-errors';
-import { AUDIT_EVENT_TYPES, type AuditEventType, type AuditRecord } from './audit-event';
+import { AUDIT_EVENT_TYPES, type AuditEventType, type AuditEventView, type AuditRecord, toView } from './audit-event';
 import { type AuditEventFilter, AuditRepository } from './audit.repository';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -13,30 +13,6 @@ export const EXPORT_BATCH_SIZE = 1000;
 const FILTERS = ['type', 'subject', 'organization', 'client', 'since', 'until'];
 const PAGE_PARAMETERS = [...FILTERS, 'limit', 'cursor'];
 const EXPORT_PARAMETERS = [...FILTERS, 'cursor'];
-
-/** One event as the query API and the NDJSON export write it. */
-export interface AuditEventView {
-  id: string;
-  sequence: string;
-  occurred_at: string;
-  type: string;
-  outcome: string;
-  actor: {
-    type: string | null;
-    issuer: string | null;
-    email: string | null;
-    subject_id: string | null;
-    external_id: string | null;
-  };
-  organization: string | null;
-  client_id: string | null;
-  device_label: string | null;
-  token_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  details: Record<string, unknown>;
-}
 
 export interface AuditEventPage {
   events: AuditEventView[];
@@ -102,31 +78,6 @@ export class AuditQueryService {
 
 function ndjson(records: AuditRecord[]): Buffer {
   return Buffer.from(records.map((record) => `${JSON.stringify(toView(record))}\n`).join(''));
-}
-
-export function toView(record: AuditRecord): AuditEventView {
-  return {
-    id: record.eventId,
-    sequence: record.id,
-    occurred_at: new Date(record.occurredAt).toISOString(),
-    type: record.type,
-    outcome: record.outcome,
-    actor: {
-      type: record.actorType,
-      issuer: record.actorIssuer,
-      email: record.actorEmail,
-      subject_id: record.actorSubjectId,
-      external_id: record.actorExternalId,
-    },
-    organization: record.organizationId,
-    client_id: record.clientId,
-    device_label: record.deviceLabel,
-    token_id: record.tokenId,
-    ip: record.ip,
-    user_agent: record.userAgent,
-    request_id: record.requestId,
-    details: record.details,
-  };
 }
 
 export function encodeCursor(id: string): string {

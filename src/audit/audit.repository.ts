@@ -66,8 +66,8 @@ export class AuditRepository {
    * given. The batch travels as one JSON parameter that Postgres unpacks, in
    * order: one value to encode instead of sixteen per event.
    */
-  async insert(records: NewAuditRecord[], manager?: EntityManager): Promise<void> {
-    if (records.length === 0) return;
+  async insert(records: NewAuditRecord[], manager?: EntityManager): Promise<AuditRecord[]> {
+    if (records.length === 0) return [];
     const rows = records.map((record) => ({
       occurred_at: record.occurredAt,
       type: record.type,
@@ -86,13 +86,15 @@ export class AuditRepository {
       request_id: record.requestId,
       details: record.details,
     }));
-    await (manager ?? this.dataSource.manager).query(
+    // Rows come back in the order of the array they were inserted from.
+    const ids: { id: string; eventId: string }[] = await (manager ?? this.dataSource.manager).query(
       `INSERT INTO audit_events (${COLUMNS.join(', ')})
-       SELECT ${COLUMNS.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS event(${COLUMN_TYPES})`,
+       SELECT ${COLUMNS.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS event(${COLUMN_TYPES})
+       RETURNING id::text AS id, event_id AS "eventId"`,
       [JSON.stringify(rows)],
     );
+    return records.map((record, index) => ({ ...record, ...ids[index] }));
   }
-
 
   /**
    * Up to `limit` events matching `filter`, in id order (the chain order).

@@ -5,7 +5,7 @@ import { Clock } from '../common/clock';
 import { LOGGER } from '../common/logger';
 import { TemporarilyUnavailable } from '../common/oauth-errors';
 import { requestContext } from '../common/request-context';
-import type { AuditEvent } from './audit-event';
+import { type AuditEvent, type AuditRecord, toView } from './audit-event';
 import { AuditRepository, type NewAuditRecord } from './audit.repository';
 
 const MAX_BATCH = 500;
@@ -18,14 +18,14 @@ const MAX_FLUSHES_IN_FLIGHT = 2;
 
 interface Pending {
   record: NewAuditRecord;
-  resolve: () => void;
+  resolve: (stored: AuditRecord) => void;
   reject: (error: unknown) => void;
 }
 
 /** A Postgres transaction whose changes and audit events commit together or not at all. */
 export interface AuditedTransaction {
   manager: EntityManager;
-  record(event: AuditEvent): Promise<void>;
+  record(...events: AuditEvent[]): Promise<void>;
 }
 
 /**
@@ -53,16 +53,15 @@ export class AuditService {
   ) {}
 
   async transaction<T>(work: (transaction: AuditedTransaction) => Promise<T>): Promise<T> {
-    const written: NewAuditRecord[] = [];
+    const written: AuditRecord[] = [];
     const result = await this.audit.transaction((manager) =>
       work({
         manager,
-        record: async (event) => {
-          const record = this.toRecord(event);
-          await this.audit.insert([record], manager).catch((error: unknown) => {
+        record: async (...events) => {
+          const stored = await this.audit.insert(events.map((event) => this.toRecord(event)), manager).catch((error: unknown) => {
             throw this.unavailable(error);
           });
-          written.push(record);
+          written.push(...stored);
         },
       }),
     );
@@ -72,11 +71,11 @@ export class AuditService {
 
   async record(event: AuditEvent): Promise<void> {
     const record = this.toRecord(event);
-    await new Promise<void>((resolve, reject) => {
+    const stored = await new Promise<AuditRecord>((resolve, reject) => {
       this.queue.push({ record, resolve, reject: (error) => reject(this.unavailable(error)) });
       this.scheduleFlush();
     });
-    this.mirror(record);
+    this.mirror(stored);
   }
 
   async recordOrUndo(event: AuditEvent, undo: () => Promise<unknown>): Promise<void> {
@@ -106,12 +105,16 @@ export class AuditService {
     this.flushesInFlight += 1;
     this.scheduleFlush();
     try {
-      await this.audit.insert(batch.map((pending) => pending.record));
-      for (const pending of batch) pending.resolve();
+      const stored = await this.audit.insert(batch.map((pending) => pending.record));
+      batch.forEach((pending, index) => pending.resolve(stored[index]));
     } catch (error) {
       if (batch.length === 1) batch[0].reject(error);
       // One bad event must not take the others down with it: write them one by one.
-      else await Promise.all(batch.map((pending) => this.audit.insert([pending.record]).then(pending.resolve, pending.reject)));
+      else {
+        await Promise.all(
+          batch.map((pending) => this.audit.insert([pending.record]).then(([stored]) => pending.resolve(stored), pending.reject)),
+        );
+      }
     } finally {
       this.flushesInFlight -= 1;
       this.scheduleFlush();
@@ -146,7 +149,8 @@ export class AuditService {
     };
   }
 
-  private mirror(record: NewAuditRecord): void {
-    this.log.info({ context: 'Audit', audit: record }, 'audit');
+  /** The same JSON as the query API and the export, so log shippers and auditors read one shape. */
+  private mirror(record: AuditRecord): void {
+    this.log.info({ context: 'Audit', audit: toView(record) }, 'audit');
   }
 }

@@ -155,10 +155,10 @@ export class RetentionPrunerService implements OnApplicationBootstrap, BeforeApp
   private hardExpireBatch(now: Date): Promise<number> {
     return this.audit.transaction(async (transaction) => {
       const tokens = await this.retention.hardExpire(now, this.config.retentionBatchSize, transaction.manager);
-      for (const token of tokens) {
-        await transaction.record({
-          type: 'token.hard_expired',
-          outcome: 'success',
+      await transaction.record(
+        ...tokens.map((token) => ({
+          type: 'token.hard_expired' as const,
+          outcome: 'success' as const,
           actor: userActor({
             issuer: token.subjectIssuer,
             email: token.subjectEmail,
@@ -169,8 +169,8 @@ export class RetentionPrunerService implements OnApplicationBootstrap, BeforeApp
           deviceLabel: token.deviceLabel,
           tokenId: token.id,
           details: { expired_at: token.expiresAt.toISOString() },
-        });
-      }
+        })),
+      );
       return tokens.length;
     });
   }

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Query } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,9 @@ const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-store',
 };
+
+const SecurityHeaders = () =>
+  applyDecorators(...Object.entries(SECURITY_HEADERS).map(([name, value]) => Header(name, value)));
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
@@ -28,11 +31,7 @@ export class DevicePageController {
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
-  @Header('Content-Security-Policy', SECURITY_HEADERS['Content-Security-Policy'])
-  @Header('X-Frame-Options', SECURITY_HEADERS['X-Frame-Options'])
-  @Header('Referrer-Policy', SECURITY_HEADERS['Referrer-Policy'])
-  @Header('X-Content-Type-Options', SECURITY_HEADERS['X-Content-Type-Options'])
-  @Header('Cache-Control', SECURITY_HEADERS['Cache-Control'])
+  @SecurityHeaders()
   page(@Query('user_code') userCode?: unknown, @Query('sso_verified') verified?: unknown): string {
     const code = typeof userCode === 'string' ? escapeHtml(userCode.slice(0, 16)) : '';
     return `<!doctype html>
