@@ -2,6 +2,7 @@ import { InitialSchema1763900000000 } from './1763900000000-initial-schema';
 import { AuditTrail1763910000000 } from './1763910000000-audit-trail';
 import { AuditActorEmailIndex1763915000000 } from './1763915000000-audit-actor-email-index';
 import { RetentionIndexes1763930000000 } from './1763930000000-retention-indexes';
+import { Organizations1763950000000 } from './1763950000000-organizations';
 
 /** Every migration, in order; the DataSource loads this list instead of a glob. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   AuditTrail1763910000000,
   AuditActorEmailIndex1763915000000,
   RetentionIndexes1763930000000,
+  Organizations1763950000000,
 ];

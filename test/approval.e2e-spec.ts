@@ -152,8 +152,8 @@ describe('approval through the local connector', () => {
       expectNoStore(reply);
       expect(reply.body).toEqual({
         user_code: started.user_code,
-        subject: { issuer: 'urn:devicegate:local', email: USERS.alice.email, name: USERS.alice.name },
-        client: { id: CLIENTS.cli, name: 'Test CLI' },
+        subject: { issuer: 'urn:devicegate:local', email: USERS.alice.email, name: USERS.alice.name, organization: null },
+        client: { id: CLIENTS.cli, name: 'Test CLI', organization: null },
         device_label: label,
         scopes: [
           { name: 'profile', description: 'See your name and email address' },

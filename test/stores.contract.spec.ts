@@ -3,10 +3,10 @@ import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttle
 import type { DeviceFlow, DeviceFlowStore } from '../src/device-flow/device-flow.store';
 import { MemoryDeviceFlowStore } from '../src/device-flow/memory-device-flow.store';
 import { RedisDeviceFlowStore } from '../src/device-flow/redis-device-flow.store';
-import { MemoryCounterStore, MemoryOnceStore } from '../src/redis/memory-once.store';
-import type { CounterStore, OnceStore } from '../src/redis/once.store';
+import { MemoryCounterStore, MemoryOnceStore, MemoryValueStore } from '../src/redis/memory-once.store';
+import type { CounterStore, OnceStore, ValueStore } from '../src/redis/once.store';
 import { createRedisConnection, type RedisConnection } from '../src/redis/redis-connection';
-import { RedisCounterStore, RedisOnceStore } from '../src/redis/redis-once.store';
+import { RedisCounterStore, RedisOnceStore, RedisValueStore } from '../src/redis/redis-once.store';
 import { RedisThrottlerStorage } from '../src/redis/redis-throttler.store';
 import type { Approver } from '../src/tokens/approver';
 import { deleteKeys, REDIS_URL, TestClock } from './support/test-app';
@@ -472,6 +472,47 @@ describe.each(onceStores)('OnceStore contract: $name', (implementation) => {
   it('accepts a fractional or tiny TTL', async () => {
     expect(await subject.store.consume(key(), 0.4)).toBe(true);
     expect(await subject.store.consume(key(), 1500.7)).toBe(true);
+  });
+});
+
+const valueStores: Implementation<ValueStore>[] = [
+  { name: 'RedisValueStore', open: async () => redisSubject((redis) => new RedisValueStore(redis)) },
+  { name: 'MemoryValueStore', open: async () => memorySubject((clock) => new MemoryValueStore(clock)) },
+];
+
+describe.each(valueStores)('ValueStore contract: $name', (implementation) => {
+  let subject: Subject<ValueStore>;
+
+  beforeAll(async () => {
+    subject = await implementation.open();
+  });
+
+  afterAll(() => subject.close());
+
+  const key = () => `sso-transaction:${randomUUID()}`;
+
+  it('hands a value over once: get reads it, take reads and removes it', async () => {
+    const name = key();
+    expect(await subject.store.get(name)).toBeUndefined();
+    await subject.store.put(name, '{"verifier":"v"}', 60_000);
+    expect(await subject.store.get(name)).toBe('{"verifier":"v"}');
+    expect(await subject.store.take(name)).toBe('{"verifier":"v"}');
+    expect(await subject.store.take(name)).toBeUndefined();
+    expect(await subject.store.get(name)).toBeUndefined();
+  });
+
+  it('lets exactly one of many concurrent takers have the value', async () => {
+    const name = key();
+    await subject.store.put(name, 'once', 60_000);
+    const taken = await Promise.all(Array.from({ length: 20 }, () => subject.store.take(name)));
+    expect(taken.filter((value) => value === 'once')).toHaveLength(1);
+  });
+
+  it('forgets a value once it expires', async () => {
+    const name = key();
+    await subject.store.put(name, 'short', 50);
+    await subject.elapse(250);
+    expect(await subject.store.take(name)).toBeUndefined();
   });
 });
 

@@ -20,6 +20,8 @@ export const AUDIT_EVENT_TYPES = {
   'client.created': 'A client was registered in the database',
   'client.changed': 'A client of the database was changed',
   'retention.run': 'The RetentionPruner ran (details: what it hard-expired and deleted)',
+  'organization.changed': 'An organization of the config file was created or changed in the database at boot',
+  'connector.changed': 'A sign-in connector of the config file was created, changed or disabled in the database at boot',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;

@@ -36,6 +36,9 @@ export class ClientEntity {
   @Column({ type: 'boolean' })
   enabled!: boolean;
 
+  @Column({ name: 'organization_id', type: 'varchar', length: 64, nullable: true })
+  organizationId!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 

@@ -8,6 +8,7 @@ import { normalizeIp } from './request-context';
  */
 interface AnyRequest {
   ip?: string;
+  url?: string;
   headers: Record<string, string | string[] | undefined>;
 }
 
@@ -31,6 +32,11 @@ export const RequestCookie = createParamDecorator((name: string, context: Execut
   const header = context.switchToHttp().getRequest<AnyRequest>().headers.cookie;
   return readCookie(Array.isArray(header) ? header.join('; ') : header, name);
 });
+
+/** The request's path and query string, as the client sent them. */
+export const RequestPath = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string => context.switchToHttp().getRequest<AnyRequest>().url ?? '/',
+);
 
 export interface ResponseHeaders {
   append(name: string, value: string): void;

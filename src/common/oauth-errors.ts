@@ -138,6 +138,44 @@ export class InvalidUserCode extends OAuthError {
   }
 }
 
+/**
+ * A sign-in at an identity provider that cannot be accepted: a response that
+ * does not verify, a used or forged state envelope, an IdP error. `reason` is
+ * what the audit trail records.
+ */
+export class SignInRejected extends OAuthError {
+  readonly code = 'access_denied';
+  readonly status = HttpStatus.BAD_REQUEST;
+
+  constructor(
+    readonly reason: string,
+    description: string,
+  ) {
+    super(description);
+  }
+}
+
+/** The application of the device belongs to another organization than the signed-in person. */
+export class OrganizationMismatch extends OAuthError {
+  readonly code = 'access_denied';
+  readonly status = HttpStatus.FORBIDDEN;
+
+  constructor(organizationName: string) {
+    super(`This application belongs to ${organizationName}; only its members can approve it. Sign in with your ${organizationName} account.`);
+  }
+}
+
+/** An identity provider that does not answer (discovery, token endpoint). */
+export class IdentityProviderUnavailable extends OAuthError {
+  readonly code = 'temporarily_unavailable';
+  readonly status = HttpStatus.BAD_GATEWAY;
+
+  constructor() {
+    super('Your identity provider cannot be reached right now. Try again shortly.');
+    this.headers['Retry-After'] = '5';
+  }
+}
+
 export class TooManyRequests extends OAuthError {
   readonly code = 'too_many_requests';
   readonly status = HttpStatus.TOO_MANY_REQUESTS;

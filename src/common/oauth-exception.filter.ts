@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { isDependencyFailure } from './dependency-errors';
+import { PAGE_SECURITY_HEADERS, signInErrorPage } from './html';
 import { InvalidRequest, NotFound, OAuthError, TemporarilyUnavailable } from './oauth-errors';
 
 /**
@@ -21,6 +22,13 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of Object.entries({ ...error.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' })) {
       adapter.setHeader(response, name, value);
+    }
+    if (wantsPage(http.getRequest())) {
+      for (const [name, value] of Object.entries({ ...PAGE_SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' })) {
+        adapter.setHeader(response, name, value);
+      }
+      adapter.reply(response, signInErrorPage(error.description), error.status);
+      return;
     }
     adapter.reply(
       response,
@@ -64,6 +72,15 @@ function fromHttpException(exception: HttpException): OAuthError {
     readonly status = status;
   })(exception.message);
   return error;
+}
+
+/**
+ * A browser on its way through an identity provider (initiate, SAML ACS, OIDC
+ * callback) gets an error page it can act on; API callers keep the JSON.
+ */
+function wantsPage(request: { url?: string; headers?: Record<string, string | string[] | undefined> }): boolean {
+  const accept = String(request.headers?.accept ?? '');
+  return /^\/oauth\/device\/sso\/(initiate|saml\/[^/]+\/acs|oidc\/[^/]+\/callback)(\?|$)/.test(request.url ?? '') && accept.includes('text/html');
 }
 
 /** Name, message and the top of the stack: enough to debug, never request data. */

@@ -23,7 +23,52 @@ export interface ClientDefinition {
   pollIntervalSeconds?: number;
   accessTokenTtlSeconds?: number;
   enabled: boolean;
+  /** Set: only members of this organization may approve the client, and its tokens carry it. */
+  organizationId?: string;
 }
+
+export interface OrganizationDefinition {
+  id: string;
+  slug: string;
+  name: string;
+  /** Lowercase domains; an email of one of them is routed to this organization's connector. */
+  emailDomains: string[];
+}
+
+export interface SamlConnectorSettings {
+  entryPoint: string;
+  idpIssuer: string;
+  /** PEM certificates; any one of them may have signed. */
+  idpCerts: string[];
+  spEntityId: string;
+  wantResponseSigned: boolean;
+  clockSkewMs: number;
+  emailAttribute?: string;
+  nameAttribute?: string;
+}
+
+export interface OidcConnectorSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  scopes: string[];
+  emailClaim: string;
+  nameClaim: string;
+  requireVerifiedEmail: boolean;
+  allowInsecureHttp: boolean;
+}
+
+interface ConnectorBase {
+  id: string;
+  displayName: string;
+  /** Every person who signs in through the connector is a member of this organization. */
+  organizationId?: string;
+}
+
+export type ConnectorDefinition =
+  | (ConnectorBase & { type: 'local' })
+  | (ConnectorBase & { type: 'saml'; saml: SamlConnectorSettings })
+  | (ConnectorBase & { type: 'oidc'; oidc: OidcConnectorSettings });
 
 export interface LocalUser {
   username: string;
@@ -88,6 +133,11 @@ export abstract class AppConfig {
   abstract scopes: ScopeDefinition[];
   abstract clients: ClientDefinition[];
   abstract localUsers: LocalUser[];
+  abstract organizations: OrganizationDefinition[];
+  /** The sign-in connectors; a `local` one exists whenever there are local users. */
+  abstract connectors: ConnectorDefinition[];
+  /** How long a state envelope (the round trip to an IdP) may take, at most. */
+  abstract ssoStateTtlSeconds: number;
   /** Where the dev-mode demo client and user came from, for the banner. */
   abstract demo?: { clientId: string; username: string; password: string };
 }

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import {
+  ArrayNotEmpty,
   ArrayUnique,
   IsArray,
   IsBoolean,
@@ -8,6 +9,7 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  IsUrl,
   Length,
   Matches,
   Max,
@@ -15,6 +17,11 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT } from './app-config';
+
+// Ids of organizations and connectors appear in URLs.
+const ENTITY_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const DURATION = /^\d+[smh]?$/;
 
 // RFC 6749 §3.3 scope-token: printable ASCII except space, quote and backslash.
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -85,6 +92,11 @@ export class ClientEntry {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  /** Only members of this organization may approve the client; its tokens carry the organization. */
+  @IsOptional()
+  @Matches(ENTITY_ID, { message: 'organization must name an organization id' })
+  organization?: string;
 }
 
 export class LocalUserEntry {
@@ -103,6 +115,128 @@ export class LocalUserEntry {
     message: 'password_hash must come from `npm run hash-password` (scrypt$N$r$p$salt$hash)',
   })
   password_hash!: string;
+}
+
+export class OrganizationEntry {
+  @Matches(ENTITY_ID, { message: 'organization id may hold lowercase letters, digits, _ and - (at most 64)' })
+  id!: string;
+
+  @IsOptional()
+  @Matches(ENTITY_ID, { message: 'organization slug may hold lowercase letters, digits, _ and - (at most 64)' })
+  slug?: string;
+
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @Matches(DOMAIN, { each: true, message: 'email_domains must be lowercase domain names like example.com' })
+  email_domains?: string[];
+}
+
+export class SamlSettingsEntry {
+  /** The IdP's single sign-on URL (HTTP-Redirect binding). */
+  @IsUrl({ require_tld: false, protocols: ['https', 'http'], require_protocol: true })
+  entry_point!: string;
+
+  /** The IdP's entity id: the Issuer every response and assertion must carry. */
+  @IsString()
+  @Length(1, 512)
+  idp_issuer!: string;
+
+  /** The IdP's signing certificate(s), PEM or bare base64; several while the IdP rolls its key over. */
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsString({ each: true })
+  idp_certs!: string[];
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  sp_entity_id?: string;
+
+  /** The Response must be signed as well as the Assertion (default true); some IdPs sign only the assertion. */
+  @IsOptional()
+  @IsBoolean()
+  want_response_signed?: boolean;
+
+  @IsOptional()
+  @Matches(DURATION, { message: 'clock_skew must be a duration like 0s or 30s' })
+  clock_skew?: string;
+
+  @IsOptional()
+  @IsString()
+  email_attribute?: string;
+
+  @IsOptional()
+  @IsString()
+  name_attribute?: string;
+}
+
+export class OidcSettingsEntry {
+  /** The IdP's issuer; devicegate reads `<issuer>/.well-known/openid-configuration`. */
+  @IsUrl({ require_tld: false, protocols: ['https', 'http'], require_protocol: true })
+  issuer!: string;
+
+  @IsString()
+  @Length(1, 512)
+  client_id!: string;
+
+  @IsOptional()
+  @IsString()
+  client_secret?: string;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @Matches(SCOPE_TOKEN, { each: true })
+  scopes?: string[];
+
+  @IsOptional()
+  @IsString()
+  email_claim?: string;
+
+  @IsOptional()
+  @IsString()
+  name_claim?: string;
+
+  /** Refuse an id_token whose `email_verified` is false (default true). */
+  @IsOptional()
+  @IsBoolean()
+  require_verified_email?: boolean;
+
+  /** Allows an http:// issuer outside production (a local IdP while developing). */
+  @IsOptional()
+  @IsBoolean()
+  allow_insecure_http?: boolean;
+}
+
+export class ConnectorEntry {
+  @Matches(ENTITY_ID, { message: 'connector id may hold lowercase letters, digits, _ and - (at most 64)' })
+  id!: string;
+
+  @IsIn(['saml', 'oidc', 'local'])
+  type!: 'saml' | 'oidc' | 'local';
+
+  @IsOptional()
+  @Matches(ENTITY_ID, { message: 'organization must name an organization id' })
+  organization?: string;
+
+  @IsString()
+  @Length(1, 120)
+  display_name!: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SamlSettingsEntry)
+  saml?: SamlSettingsEntry;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OidcSettingsEntry)
+  oidc?: OidcSettingsEntry;
 }
 
 /** The optional file named by DEVICEGATE_CONFIG (YAML or JSON). */
@@ -124,4 +258,16 @@ export class ConfigFile {
   @ValidateNested({ each: true })
   @Type(() => LocalUserEntry)
   users?: LocalUserEntry[];
+
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => OrganizationEntry)
+  organizations?: OrganizationEntry[];
+
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ConnectorEntry)
+  connectors?: ConnectorEntry[];
 }

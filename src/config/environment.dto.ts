@@ -81,6 +81,10 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @IsDuration()
+  SSO_STATE_TTL?: string;
+
+  @IsOptional()
+  @IsDuration()
   AUDIT_SEAL_INTERVAL?: string;
 
   @IsOptional()

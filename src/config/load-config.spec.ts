@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { generate } from 'selfsigned';
 import { join } from 'node:path';
 import { sha256Hex } from '../common/crypto';
 import { DEVICE_CODE_GRANT } from './app-config';
@@ -591,7 +592,7 @@ users:
       const config = file(
         'devicegate.yaml',
         `${CATALOG}
-connectors: []
+tenants: []
 clients:
   - { client_id: cli, name: CLI, type: public, scopes: [read], redirect_uris: [https://evil.example] }
 users:
@@ -599,7 +600,7 @@ users:
 `,
       );
       expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: config })).toEqual([
-        'config file connectors: property connectors should not exist',
+        'config file tenants: property tenants should not exist',
         'config file clients[0].redirect_uris: property redirect_uris should not exist',
         'config file users[0].admin: property admin should not exist',
       ]);
@@ -643,6 +644,141 @@ clients:
       const found = problems({ ...EXTERNAL, DEVICEGATE_CONFIG: file('shape.yaml', content) });
       expect(found.length).toBeGreaterThan(0);
       for (const problem of found) expect(problem).toMatch(/^config file /);
+    });
+  });
+
+  describe('organizations and connectors', () => {
+    let certificate: string;
+
+    beforeAll(async () => {
+      certificate = (await generate([{ name: 'commonName', value: 'idp.acme.test' }], { keyType: 'rsa', keySize: 2048 })).cert;
+    });
+
+    const directory = (connectors: string, clients = '') =>
+      file(
+        'devicegate.yaml',
+        `${CATALOG}
+organizations:
+  - { id: acme, name: Acme Corp, email_domains: [acme.com, acme.co.uk] }
+  - { id: globex, slug: globex-inc, name: Globex }
+connectors:
+${connectors}
+${clients}`,
+      );
+
+    it('reads organizations, SAML and OIDC connectors and organization-scoped clients, with their defaults', () => {
+      const bare = certificate.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
+      const config = loadConfig({
+        ...EXTERNAL,
+        PUBLIC_URL: 'https://login.example.com',
+        DEVICEGATE_CONFIG: directory(
+          `  - id: acme-okta
+    type: saml
+    organization: acme
+    display_name: Acme Okta
+    saml: { entry_point: "https://acme.okta.example/sso", idp_issuer: "http://www.okta.com/exk1", idp_certs: ["${bare}"] }
+  - id: globex-entra
+    type: oidc
+    organization: globex
+    display_name: Globex Entra ID
+    oidc: { issuer: "https://login.globex.example/v2.0/", client_id: devicegate }`,
+          `clients:
+  - { client_id: acme-cli, name: Acme CLI, type: public, scopes: [read], organization: acme }`,
+        ),
+      });
+
+      expect(config.organizations).toEqual([
+        { id: 'acme', slug: 'acme', name: 'Acme Corp', emailDomains: ['acme.com', 'acme.co.uk'] },
+        { id: 'globex', slug: 'globex-inc', name: 'Globex', emailDomains: [] },
+      ]);
+      expect(config.connectors).toEqual([
+        {
+          id: 'acme-okta',
+          type: 'saml',
+          organizationId: 'acme',
+          displayName: 'Acme Okta',
+          saml: {
+            entryPoint: 'https://acme.okta.example/sso',
+            idpIssuer: 'http://www.okta.com/exk1',
+            idpCerts: [`${certificate.replace(/\r\n/g, '\n').trim()}\n`],
+            spEntityId: 'https://login.example.com/oauth/device/sso/saml/acme-okta/metadata',
+            wantResponseSigned: true,
+            clockSkewMs: 0,
+            emailAttribute: undefined,
+            nameAttribute: undefined,
+          },
+        },
+        {
+          id: 'globex-entra',
+          type: 'oidc',
+          organizationId: 'globex',
+          displayName: 'Globex Entra ID',
+          oidc: {
+            issuer: 'https://login.globex.example/v2.0',
+            clientId: 'devicegate',
+            clientSecret: undefined,
+            scopes: ['openid', 'email', 'profile'],
+            emailClaim: 'email',
+            nameClaim: 'name',
+            requireVerifiedEmail: true,
+            allowInsecureHttp: false,
+          },
+        },
+      ]);
+      expect(config.clients[0].organizationId).toBe('acme');
+    });
+
+    it('adds the local connector, of no organization, when there are local users', () => {
+      const config = loadConfig({ DATA_DIR: folder });
+      expect(config.connectors).toEqual([{ id: 'local', type: 'local', displayName: 'Local accounts' }]);
+      expect(config.organizations).toEqual([]);
+    });
+
+    it('lists every problem of the directory', () => {
+      const found = problems({
+        ...PRODUCTION,
+        DEVICEGATE_CONFIG: directory(
+          `  - { id: a-saml, type: saml, organization: initech, display_name: A, saml: { entry_point: "https://idp/sso", idp_issuer: x, idp_certs: [not-a-certificate] } }
+  - { id: b-oidc, type: oidc, display_name: B, oidc: { issuer: "http://idp.example", client_id: c, allow_insecure_http: true } }
+  - { id: c-oidc, type: oidc, organization: acme, display_name: C, oidc: { issuer: "http://idp.example", client_id: c } }
+  - { id: d-saml, type: saml, organization: acme, display_name: D }
+  - { id: e-local, type: local, organization: acme, display_name: E, oidc: { issuer: "https://idp.example", client_id: c } }
+  - { id: c-oidc, type: local, display_name: F }`,
+          `clients:
+  - { client_id: cli, name: CLI, type: public, scopes: [read], organization: umbrella }`,
+        ),
+      });
+      expect(found).toEqual([
+        'config file connector "a-saml": idp_certs[0] is not an X.509 certificate (PEM or base64)',
+        'config file connector "b-oidc": a oidc connector must belong to an organization',
+        'config file connector "b-oidc": allow_insecure_http is refused in production',
+        'config file connector "c-oidc": the issuer must be https (allow_insecure_http is for a local IdP in development)',
+        'config file connector "d-saml": a saml connector needs its "saml" settings',
+        'config file connector "e-local": a local connector takes no "oidc" settings',
+        'connector "a-saml" belongs to organization "initech", which is not declared',
+        'config file declares connector "c-oidc" twice',
+        'config file declares more than one local connector',
+        'connector "e-local" is local but the config file declares no users',
+        'client "cli" belongs to organization "umbrella", which is not declared',
+      ]);
+    });
+
+    it('refuses an email domain claimed by two organizations', () => {
+      const found = problems({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: file(
+          'devicegate.yaml',
+          `organizations:
+  - { id: acme, name: Acme, email_domains: [shared.com] }
+  - { id: globex, name: Globex, email_domains: [shared.com] }
+  - { id: acme, name: Again }`,
+        ),
+      });
+      expect(found).toEqual([
+        'email domain "shared.com" belongs to both "acme" and "globex"',
+        'config file declares organization "acme" twice',
+        'config file has two organizations with the slug "acme"',
+      ]);
     });
   });
 

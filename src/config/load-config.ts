@@ -3,19 +3,21 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { validateCronExpression } from 'cron';
 import { parse as parseYaml } from 'yaml';
 import { hashPasswordSync, sha256Hex } from '../common/crypto';
 import {
   type AppConfig,
   type ClientDefinition,
+  type ConnectorDefinition,
   DEVICE_CODE_GRANT,
   type LocalUser,
+  type OrganizationDefinition,
   type ScopeDefinition,
   type SecretKey,
 } from './app-config';
-import { ConfigFile } from './config-file.dto';
+import { ConfigFile, type ConnectorEntry, type OrganizationEntry } from './config-file.dto';
 import { describeValidationErrors } from './config-validation';
 import { parseDuration, parseRateLimit, type RateLimit } from './durations';
 import { EnvironmentVariables } from './environment.dto';
@@ -82,6 +84,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     pollIntervalSeconds: seconds(env.POLL_INTERVAL, 5),
     accessTokenTtlSeconds: seconds(env.ACCESS_TOKEN_TTL, 30 * 86400),
     approvalGrantTtlSeconds: seconds(env.APPROVAL_GRANT_TTL, 300),
+    ssoStateTtlSeconds: seconds(env.SSO_STATE_TTL, 600),
   };
   if (durations.deviceCodeTtlSeconds < 60 || durations.deviceCodeTtlSeconds > 3600) {
     problems.push('DEVICE_CODE_TTL must be between 1m and 1h');
@@ -93,10 +96,14 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   if (durations.approvalGrantTtlSeconds < 30 || durations.approvalGrantTtlSeconds > 300) {
     problems.push('APPROVAL_GRANT_TTL must be between 30s and 5m');
   }
+  if (durations.ssoStateTtlSeconds < 60 || durations.ssoStateTtlSeconds > 1800) {
+    problems.push('SSO_STATE_TTL must be between 1m and 30m');
+  }
 
   const file = env.DEVICEGATE_CONFIG ? readConfigFile(env.DEVICEGATE_CONFIG, env, problems) : new ConfigFile();
   const scopes: ScopeDefinition[] = (file.scopes ?? []).map((scope) => ({ ...scope }));
   const clients = (file.clients ?? []).map((entry, index) => toClient(entry, index, production, problems));
+  const organizations = (file.organizations ?? []).map(toOrganization);
   const localUsers: LocalUser[] = (file.users ?? []).map((user) => ({
     username: user.username,
     email: user.email.toLowerCase(),
@@ -116,7 +123,15 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   const cron = retentionSchedule ? validateCronExpression(retentionSchedule) : { valid: true };
   if (!cron.valid) problems.push(`RETENTION_SCHEDULE "${retentionSchedule}" is not a valid cron expression: ${cron.error?.message}`);
 
+  const connectors = (file.connectors ?? [])
+    .map((entry) => toConnector(entry, { publicUrl, production, problems }))
+    .filter((connector): connector is ConnectorDefinition => connector !== undefined);
+  if (localUsers.length > 0 && !connectors.some((connector) => connector.type === 'local')) {
+    connectors.push({ id: 'local', type: 'local', displayName: 'Local accounts' });
+  }
+
   checkCatalog(scopes, clients, localUsers, problems);
+  checkDirectory({ organizations, connectors, clients, localUsers }, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -152,6 +167,8 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     scopes,
     clients,
     localUsers,
+    organizations,
+    connectors,
     demo,
   };
 }
@@ -287,7 +304,83 @@ function toClient(
     pollIntervalSeconds: entry.poll_interval,
     accessTokenTtlSeconds: entry.access_token_ttl,
     enabled: entry.enabled ?? true,
+    organizationId: entry.organization,
   };
+}
+
+function toOrganization(entry: OrganizationEntry): OrganizationDefinition {
+  return { id: entry.id, slug: entry.slug ?? entry.id, name: entry.name, emailDomains: entry.email_domains ?? [] };
+}
+
+function toConnector(
+  entry: ConnectorEntry,
+  context: { publicUrl: string; production: boolean; problems: string[] },
+): ConnectorDefinition | undefined {
+  const where = `config file connector "${entry.id}"`;
+  const base = { id: entry.id, displayName: entry.display_name, organizationId: entry.organization };
+  const settingsOf = { saml: entry.saml, oidc: entry.oidc };
+  for (const [type, settings] of Object.entries(settingsOf)) {
+    if (settings && type !== entry.type) context.problems.push(`${where}: a ${entry.type} connector takes no "${type}" settings`);
+  }
+  if (entry.type !== 'local' && !settingsOf[entry.type]) {
+    context.problems.push(`${where}: a ${entry.type} connector needs its "${entry.type}" settings`);
+    return undefined;
+  }
+  if (entry.type !== 'local' && !entry.organization) {
+    context.problems.push(`${where}: a ${entry.type} connector must belong to an organization`);
+  }
+  if (entry.type === 'saml' && entry.saml) {
+    const saml = entry.saml;
+    return {
+      ...base,
+      type: 'saml',
+      saml: {
+        entryPoint: saml.entry_point,
+        idpIssuer: saml.idp_issuer,
+        idpCerts: saml.idp_certs.map((text, index) => toCertificate(text, `${where}: idp_certs[${index}]`, context.problems)),
+        spEntityId: saml.sp_entity_id ?? `${context.publicUrl}/oauth/device/sso/saml/${entry.id}/metadata`,
+        wantResponseSigned: saml.want_response_signed ?? true,
+        clockSkewMs: (parseDuration(saml.clock_skew ?? '0') ?? 0) * 1000,
+        emailAttribute: saml.email_attribute,
+        nameAttribute: saml.name_attribute,
+      },
+    };
+  }
+  if (entry.type === 'oidc' && entry.oidc) {
+    const oidc = entry.oidc;
+    const allowInsecureHttp = oidc.allow_insecure_http ?? false;
+    if (context.production && allowInsecureHttp) context.problems.push(`${where}: allow_insecure_http is refused in production`);
+    if (oidc.issuer.startsWith('http://') && !allowInsecureHttp) {
+      context.problems.push(`${where}: the issuer must be https (allow_insecure_http is for a local IdP in development)`);
+    }
+    return {
+      ...base,
+      type: 'oidc',
+      oidc: {
+        issuer: oidc.issuer.replace(/\/+$/, ''),
+        clientId: oidc.client_id,
+        clientSecret: oidc.client_secret,
+        scopes: oidc.scopes ?? ['openid', 'email', 'profile'],
+        emailClaim: oidc.email_claim ?? 'email',
+        nameClaim: oidc.name_claim ?? 'name',
+        requireVerifiedEmail: oidc.require_verified_email ?? true,
+        allowInsecureHttp,
+      },
+    };
+  }
+  return { ...base, type: 'local' };
+}
+
+/** A PEM certificate from PEM or bare base64 text; a problem when it does not parse. */
+function toCertificate(text: string, where: string, problems: string[]): string {
+  const body = text.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  const pem = `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END CERTIFICATE-----\n`;
+  try {
+    new X509Certificate(pem);
+  } catch {
+    problems.push(`${where} is not an X.509 certificate (PEM or base64)`);
+  }
+  return pem;
 }
 
 function checkCatalog(scopes: ScopeDefinition[], clients: ClientDefinition[], users: LocalUser[], problems: string[]) {
@@ -313,6 +406,44 @@ function checkCatalog(scopes: ScopeDefinition[], clients: ClientDefinition[], us
   for (const user of users) {
     if (usernames.has(user.username)) problems.push(`config file declares user "${user.username}" twice`);
     usernames.add(user.username);
+  }
+}
+
+function checkDirectory(
+  directory: { organizations: OrganizationDefinition[]; connectors: ConnectorDefinition[]; clients: ClientDefinition[]; localUsers: LocalUser[] },
+  problems: string[],
+) {
+  const organizationIds = new Set<string>();
+  const slugs = new Set<string>();
+  const domains = new Map<string, string>();
+  for (const organization of directory.organizations) {
+    if (organizationIds.has(organization.id)) problems.push(`config file declares organization "${organization.id}" twice`);
+    if (slugs.has(organization.slug)) problems.push(`config file has two organizations with the slug "${organization.slug}"`);
+    organizationIds.add(organization.id);
+    slugs.add(organization.slug);
+    for (const domain of organization.emailDomains) {
+      const owner = domains.get(domain);
+      if (owner && owner !== organization.id) problems.push(`email domain "${domain}" belongs to both "${owner}" and "${organization.id}"`);
+      domains.set(domain, organization.id);
+    }
+  }
+  const connectorIds = new Set<string>();
+  for (const connector of directory.connectors) {
+    if (connectorIds.has(connector.id)) problems.push(`config file declares connector "${connector.id}" twice`);
+    connectorIds.add(connector.id);
+    if (connector.organizationId && !organizationIds.has(connector.organizationId)) {
+      problems.push(`connector "${connector.id}" belongs to organization "${connector.organizationId}", which is not declared`);
+    }
+  }
+  const localConnectors = directory.connectors.filter((connector) => connector.type === 'local');
+  if (localConnectors.length > 1) problems.push('config file declares more than one local connector');
+  if (localConnectors.length > 0 && directory.localUsers.length === 0) {
+    problems.push(`connector "${localConnectors[0].id}" is local but the config file declares no users`);
+  }
+  for (const client of directory.clients) {
+    if (client.organizationId && !organizationIds.has(client.organizationId)) {
+      problems.push(`client "${client.clientId}" belongs to organization "${client.organizationId}", which is not declared`);
+    }
   }
 }
 

@@ -245,6 +245,7 @@ export class DeviceFlowService {
         type: approve ? 'device.approved' : 'device.denied',
         outcome: 'success',
         actor: userActor(approver),
+        organizationId: pending.client.organizationId ?? approver.organizationId,
         clientId: flow.clientId,
         deviceLabel: flow.deviceLabel,
         details: { scopes: flow.scopes, requesting_ip: flow.requestIp, requested_at: new Date(flow.createdAt).toISOString() },
@@ -265,6 +266,7 @@ export class DeviceFlowService {
         deviceLabel: flow.deviceLabel,
         scopes: flow.scopes,
         ttlSeconds: client.accessTokenTtlSeconds ?? this.config.accessTokenTtlSeconds,
+        organizationId: client.organizationId ?? flow.approver?.organizationId,
         ip,
         requestIp: flow.requestIp,
       });

@@ -19,6 +19,7 @@ export function flowToFields(flow: Partial<DeviceFlow>): Record<string, string> 
     subject_external_id: flow.approver?.externalId,
     subject_email: flow.approver?.email,
     subject_name: flow.approver?.name,
+    subject_organization: flow.approver?.organizationId,
   };
   return Object.fromEntries(
     Object.entries(fields)
@@ -48,6 +49,7 @@ export function flowFromFields(deviceCodeHash: string, fields: Record<string, st
           externalId: fields.subject_external_id,
           email: fields.subject_email,
           name: fields.subject_name,
+          organizationId: fields.subject_organization,
         }
       : undefined,
   };

@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ExpiringMap } from './expiring-map';
-import { CounterStore, OnceStore } from './once.store';
+import { CounterStore, OnceStore, ValueStore } from './once.store';
 
 @Injectable()
 export class MemoryOnceStore extends OnceStore implements OnApplicationShutdown {
@@ -47,5 +47,33 @@ export class MemoryCounterStore extends CounterStore implements OnApplicationShu
 
   onApplicationShutdown(): void {
     this.counters.close();
+  }
+}
+
+@Injectable()
+export class MemoryValueStore extends ValueStore implements OnApplicationShutdown {
+  private readonly values: ExpiringMap<string>;
+
+  constructor(clock: Clock) {
+    super();
+    this.values = new ExpiringMap(clock);
+  }
+
+  async put(key: string, value: string, ttlMs: number): Promise<void> {
+    this.values.set(key, value, ttlMs);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.values.get(key);
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    const value = this.values.get(key);
+    this.values.delete(key);
+    return value;
+  }
+
+  onApplicationShutdown(): void {
+    this.values.close();
   }
 }

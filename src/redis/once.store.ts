@@ -12,3 +12,14 @@ export abstract class CounterStore {
   abstract increment(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
   abstract read(key: string): Promise<{ count: number; resetInMs: number }>;
 }
+
+/**
+ * Short-lived values handed from one request to a later one (the PKCE
+ * verifier of a trip to an IdP, SAML request ids); `take` reads and deletes
+ * at once, so a value is used at most once.
+ */
+export abstract class ValueStore {
+  abstract put(key: string, value: string, ttlMs: number): Promise<void>;
+  abstract get(key: string): Promise<string | undefined>;
+  abstract take(key: string): Promise<string | undefined>;
+}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CounterStore, OnceStore } from './once.store';
+import { CounterStore, OnceStore, ValueStore } from './once.store';
 import type { RedisConnection } from './redis-connection';
 
 @Injectable()
@@ -36,5 +36,24 @@ export class RedisCounterStore extends CounterStore {
   async read(key: string) {
     const [count, ttl] = (await this.redis.multi().get(`count:${key}`).pttl(`count:${key}`).exec()) ?? [];
     return { count: Number(count?.[1] ?? 0), resetInMs: Math.max(0, Number(ttl?.[1] ?? 0)) };
+  }
+}
+
+@Injectable()
+export class RedisValueStore extends ValueStore {
+  constructor(private readonly redis: RedisConnection) {
+    super();
+  }
+
+  async put(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`value:${key}`, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.redis.get(`value:${key}`)) ?? undefined;
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    return (await this.redis.getdel(`value:${key}`)) ?? undefined;
   }
 }

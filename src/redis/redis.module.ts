@@ -1,12 +1,12 @@
 import { Global, Module, type Provider } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { MemoryCounterStore, MemoryOnceStore } from './memory-once.store';
-import { CounterStore, OnceStore } from './once.store';
+import { MemoryCounterStore, MemoryOnceStore, MemoryValueStore } from './memory-once.store';
+import { CounterStore, OnceStore, ValueStore } from './once.store';
 import { REDIS } from './redis.token';
 import { createRedisConnection, type RedisConnection } from './redis-connection';
 import { RedisHealthStore } from './redis-health.store';
-import { RedisCounterStore, RedisOnceStore } from './redis-once.store';
+import { RedisCounterStore, RedisOnceStore, RedisValueStore } from './redis-once.store';
 
 type Port<T> = abstract new (...args: never[]) => T;
 
@@ -36,7 +36,8 @@ export function storeProvider<T>(
     RedisHealthStore,
     storeProvider(OnceStore, RedisOnceStore, MemoryOnceStore),
     storeProvider(CounterStore, RedisCounterStore, MemoryCounterStore),
+    storeProvider(ValueStore, RedisValueStore, MemoryValueStore),
   ],
-  exports: [REDIS, RedisHealthStore, OnceStore, CounterStore],
+  exports: [REDIS, RedisHealthStore, OnceStore, CounterStore, ValueStore],
 })
 export class RedisModule {}

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { Clock } from '../common/clock';
-import { deriveKey, randomToken } from '../common/crypto';
+import { randomToken } from '../common/crypto';
 import { type ResponseHeaders, serializeCookie } from '../common/http';
 import { LoginRequired } from '../common/oauth-errors';
+import { isExpired, SignedJwt } from '../common/signed-jwt';
 import { AppConfig } from '../config/app-config';
 import { OnceStore } from '../redis/once.store';
 import type { Approver } from '../tokens/approver';
@@ -11,12 +11,19 @@ import type { Approver } from '../tokens/approver';
 export const APPROVAL_GRANT_COOKIE = 'devicegate_approval';
 const COOKIE_PATH = '/oauth/device';
 const AUDIENCE = 'devicegate:approval-grant';
+const TYPE = 'approval-grant+jwt';
 
 /** Why an approval grant was not accepted; each reason is audited as approval_grant.refused. */
-export type RefusalReason = 'missing' | 'invalid' | 'expired' | 'replay' | 'csrf_mismatch' | 'code_mismatch';
+export type RefusalReason =
+  | 'missing'
+  | 'invalid'
+  | 'expired'
+  | 'replay'
+  | 'csrf_mismatch'
+  | 'code_mismatch'
+  | 'organization_mismatch';
 
 /** A grant that is missing, forged, expired or used: the person must sign in again. */
-
 export class ApprovalGrantRefused extends LoginRequired {
   constructor(
     readonly reason: RefusalReason,
@@ -44,8 +51,7 @@ export interface ApprovalGrant {
  */
 @Injectable()
 export class ApprovalGrantService {
-  private readonly keys: Map<string, Uint8Array>;
-  private readonly signingKeyId: string;
+  private readonly jwt: SignedJwt;
   private readonly secureCookie: boolean;
 
   constructor(
@@ -53,8 +59,7 @@ export class ApprovalGrantService {
     private readonly once: OnceStore,
     private readonly clock: Clock,
   ) {
-    this.keys = new Map(config.secretKeys.map((key) => [key.id, deriveKey(key.secret, 'approval-grant')]));
-    this.signingKeyId = config.secretKeys[0].id;
+    this.jwt = new SignedJwt(config.secretKeys, 'approval-grant', config.publicUrl);
     this.secureCookie = config.publicUrl.startsWith('https://');
   }
 
@@ -62,52 +67,32 @@ export class ApprovalGrantService {
   async issue(approver: Approver, userCode: string, codeExpiresAt: number, headers: ResponseHeaders): Promise<void> {
     const now = this.clock.now();
     const expiresAt = Math.min(now + this.config.approvalGrantTtlSeconds * 1000, codeExpiresAt);
-    const jws = await new SignJWT({
-      sub_iss: approver.issuer,
-      sub_ext: approver.externalId,
-      email: approver.email,
-      name: approver.name,
-      user_code: userCode,
-      csrf: randomToken(24),
-    })
-      .setProtectedHeader({ alg: 'HS256', kid: this.signingKeyId, typ: 'approval-grant+jwt' })
-      .setIssuer(this.config.publicUrl)
-      .setAudience(AUDIENCE)
-      .setSubject(approver.subjectId)
-      .setJti(randomToken(16))
-      .setIssuedAt(Math.floor(now / 1000))
-      .setExpirationTime(Math.floor(expiresAt / 1000))
-      .sign(this.keys.get(this.signingKeyId) as Uint8Array);
+    const jws = await this.jwt.sign(
+      {
+        sub_iss: approver.issuer,
+        sub_ext: approver.externalId,
+        email: approver.email,
+        name: approver.name,
+        org: approver.organizationId,
+        user_code: userCode,
+        csrf: randomToken(24),
+      },
+      { audience: AUDIENCE, type: TYPE, subject: approver.subjectId, jti: randomToken(16), now, expiresAt },
+    );
     headers.append('Set-Cookie', this.cookie(jws, (expiresAt - now) / 1000));
   }
 
   /** The grant in the cookie, if its signature, issuer, audience and lifetime hold and it was not used yet. */
   async read(cookie: string | undefined): Promise<ApprovalGrant> {
     if (!cookie) throw new ApprovalGrantRefused('missing', 'Sign in to approve or deny this device');
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(
-        cookie,
-        (header) => {
-          const key = header.kid ? this.keys.get(header.kid) : undefined;
-          if (!key) throw new joseErrors.JWKSNoMatchingKey();
-          return key;
-        },
-        {
-          algorithms: ['HS256'],
-          issuer: this.config.publicUrl,
-          audience: AUDIENCE,
-          typ: 'approval-grant+jwt',
-          currentDate: new Date(this.clock.now()),
-          requiredClaims: ['exp', 'jti', 'sub'],
-        },
-      ));
-    } catch (error) {
-      throw new ApprovalGrantRefused(
-        error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid',
-        'Your sign-in has expired or is not valid; sign in again',
-      );
-    }
+    const payload = await this.jwt
+      .verify(cookie, { audience: AUDIENCE, type: TYPE, now: this.clock.now(), requiredClaims: ['exp', 'jti', 'sub'] })
+      .catch((error: unknown) => {
+        throw new ApprovalGrantRefused(
+          isExpired(error) ? 'expired' : 'invalid',
+          'Your sign-in has expired or is not valid; sign in again',
+        );
+      });
     const grant: ApprovalGrant = {
       approver: {
         subjectId: String(payload.sub),
@@ -115,6 +100,7 @@ export class ApprovalGrantService {
         externalId: String(payload.sub_ext),
         email: String(payload.email),
         name: String(payload.name),
+        organizationId: typeof payload.org === 'string' ? payload.org : undefined,
       },
       userCode: String(payload.user_code),
       csrfToken: String(payload.csrf),

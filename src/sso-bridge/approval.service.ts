@@ -3,8 +3,9 @@ import { userActor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { constantTimeEqual } from '../common/crypto';
 import type { ResponseHeaders } from '../common/http';
-import { InvalidCsrfToken, InvalidRequest, type OAuthError } from '../common/oauth-errors';
+import { InvalidCsrfToken, InvalidRequest, type OAuthError, OrganizationMismatch } from '../common/oauth-errors';
 import { AppConfig } from '../config/app-config';
+import { OrganizationDirectory } from '../organizations/organization-directory.service';
 import { DeviceFlowService } from '../device-flow/device-flow.service';
 import { formatUserCode, normalizeUserCode } from '../device-flow/user-code';
 import { type ApprovalGrant, ApprovalGrantRefused, ApprovalGrantService, type RefusalReason } from './approval-grant.service';
@@ -31,6 +32,7 @@ export class ApprovalService {
     private readonly approvalGrants: ApprovalGrantService,
     private readonly deviceFlow: DeviceFlowService,
     private readonly audit: AuditService,
+    private readonly directory: OrganizationDirectory,
   ) {
     this.scopeDescriptions = new Map(config.scopes.map((scope) => [scope.name, scope.description]));
   }
@@ -40,8 +42,13 @@ export class ApprovalService {
     const { flow, client } = await this.deviceFlow.findPending(grant.userCode, 'approval');
     return {
       user_code: formatUserCode(grant.userCode),
-      subject: { issuer: grant.approver.issuer, email: grant.approver.email, name: grant.approver.name },
-      client: { id: client.clientId, name: client.name },
+      subject: {
+        issuer: grant.approver.issuer,
+        email: grant.approver.email,
+        name: grant.approver.name,
+        organization: this.organizationView(grant.approver.organizationId),
+      },
+      client: { id: client.clientId, name: client.name, organization: this.organizationView(client.organizationId) },
       device_label: flow.deviceLabel || null,
       scopes: flow.scopes.map((name) => ({ name, description: this.scopeDescriptions.get(name) ?? name })),
       request: {
@@ -79,9 +86,17 @@ export class ApprovalService {
     await this.approvalGrants.consume(grant).catch(async (error: unknown) => {
       throw error instanceof ApprovalGrantRefused ? await refuse(error.reason, error, error.grant) : error;
     });
-    this.approvalGrants.clear(request.headers);
     const pending = await this.deviceFlow.findPending(grant.userCode, 'approval');
+    if (pending.client.organizationId && pending.client.organizationId !== grant.approver.organizationId) {
+      throw await refuse('organization_mismatch', new OrganizationMismatch(this.organizationView(pending.client.organizationId)?.name ?? pending.client.organizationId), grant);
+    }
+    this.approvalGrants.clear(request.headers);
     await this.deviceFlow.decide(pending, grant.approver, approve);
     return { status: approve ? 'approved' : 'denied' };
+  }
+
+  private organizationView(id: string | undefined) {
+    const organization = this.directory.organization(id);
+    return organization ? { id: organization.id, name: organization.name } : null;
   }
 }

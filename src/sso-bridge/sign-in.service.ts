@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { userActor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import type { ResponseHeaders } from '../common/http';
+import { OrganizationMismatch } from '../common/oauth-errors';
 import type { PendingFlow } from '../device-flow/device-flow.service';
+import { OrganizationDirectory } from '../organizations/organization-directory.service';
 import { type SignedInSubject, SubjectsRepository } from '../tokens/subjects.repository';
 import { ApprovalGrantService } from './approval-grant.service';
 
@@ -12,16 +14,19 @@ export class SignInService {
   constructor(
     private readonly subjects: SubjectsRepository,
     private readonly approvalGrants: ApprovalGrantService,
+    private readonly directory: OrganizationDirectory,
     private readonly audit: AuditService,
   ) {}
 
   async complete(connector: string, identity: SignedInSubject, pending: PendingFlow, headers: ResponseHeaders): Promise<void> {
+    await this.assertMayApprove(connector, identity.organizationId, pending);
     const subjectId = await this.audit.transaction(async (transaction) => {
       const id = await this.subjects.upsertSignIn(identity, transaction.manager);
       await transaction.record({
         type: 'sso.assertion_accepted',
         outcome: 'success',
         actor: userActor({ ...identity, subjectId: id }),
+        organizationId: identity.organizationId,
         clientId: pending.client.clientId,
         deviceLabel: pending.flow.deviceLabel,
         details: { connector },
@@ -31,12 +36,25 @@ export class SignInService {
     await this.approvalGrants.issue({ subjectId, ...identity }, pending.userCode, pending.flow.expiresAt, headers);
   }
 
-  async reject(connector: string, reason: string, pending: PendingFlow, details: Record<string, unknown> = {}): Promise<void> {
+  /**
+   * An organization-scoped client is approved only by its members: refused
+   * (and audited) before any cookie is set when the person's connector
+   * belongs to another organization or to none.
+   */
+  async assertMayApprove(connector: string, organizationId: string | undefined, pending: PendingFlow): Promise<void> {
+    const required = pending.client.organizationId;
+    if (!required || required === organizationId) return;
+    await this.reject(connector, 'organization_mismatch', pending, { organization: organizationId ?? null, required });
+    throw new OrganizationMismatch(this.directory.organization(required)?.name ?? required);
+  }
+
+  async reject(connector: string, reason: string, pending?: PendingFlow, details: Record<string, unknown> = {}): Promise<void> {
     await this.audit.record({
       type: 'sso.assertion_rejected',
       outcome: 'failure',
-      clientId: pending.client.clientId,
-      deviceLabel: pending.flow.deviceLabel,
+      organizationId: pending?.client.organizationId,
+      clientId: pending?.client.clientId,
+      deviceLabel: pending?.flow.deviceLabel,
       details: { connector, reason, ...details },
     });
   }

@@ -1,17 +1,32 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { DeviceFlowModule } from '../device-flow/device-flow.module';
+import { OrganizationsModule } from '../organizations/organizations.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { ApprovalController } from './approval.controller';
 import { ApprovalGrantService } from './approval-grant.service';
 import { ApprovalService } from './approval.service';
-import { SignInService } from './sign-in.service';
 import { LocalLoginController } from './local/local-login.controller';
 import { LocalUsersService } from './local/local-users.service';
+import { OidcConnectors } from './oidc/oidc-connectors.service';
+import { SamlConnectors } from './saml/saml-connectors.service';
+import { SignInService } from './sign-in.service';
+import { SsoController } from './sso.controller';
+import { SsoService } from './sso.service';
+import { SsoStateService } from './sso-state.service';
 
 @Module({
-  imports: [AuditModule, DeviceFlowModule, TokensModule],
-  controllers: [ApprovalController, LocalLoginController],
-  providers: [ApprovalGrantService, ApprovalService, SignInService, LocalUsersService],
+  imports: [AuditModule, DeviceFlowModule, TokensModule, OrganizationsModule],
+  controllers: [ApprovalController, LocalLoginController, SsoController],
+  providers: [
+    ApprovalGrantService,
+    ApprovalService,
+    SignInService,
+    LocalUsersService,
+    SsoStateService,
+    SsoService,
+    SamlConnectors,
+    OidcConnectors,
+  ],
 })
 export class SsoBridgeModule {}

@@ -5,4 +5,6 @@ export interface Approver {
   externalId: string;
   email: string;
   name: string;
+  /** The organization of the connector the person signed in through. */
+  organizationId?: string;
 }

@@ -14,6 +14,7 @@ const TOKEN: AuthenticatedToken = {
   clientId: 'test-cli',
   deviceLabel: 'laptop',
   scopes: ['profile', 'read'],
+  organizationId: null,
   expiresAt: new Date('2030-01-01T00:00:00Z'),
 };
 

@@ -17,7 +17,7 @@ export class MeController {
       external_id: token.externalId,
       email: token.email,
       name: token.name,
-      organization: null,
+      organization: token.organizationId,
       client_id: token.clientId,
       device_label: token.deviceLabel || null,
       scopes: token.scopes,

@@ -18,6 +18,9 @@ export class SubjectEntity {
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
+  @Column({ name: 'organization_id', type: 'varchar', length: 64, nullable: true })
+  organizationId!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

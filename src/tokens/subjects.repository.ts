@@ -6,6 +6,7 @@ export interface SignedInSubject {
   externalId: string;
   email: string;
   name: string;
+  organizationId?: string;
 }
 
 @Injectable()
@@ -15,11 +16,12 @@ export class SubjectsRepository {
   /** Provisions the subject at first sign-in and refreshes email, name and last sign-in after; returns its id. */
   async upsertSignIn(subject: SignedInSubject, manager: EntityManager = this.dataSource.manager): Promise<string> {
     const [row]: { id: string }[] = await manager.query(
-      `INSERT INTO subjects (issuer, external_id, email, name) VALUES ($1, $2, $3, $4)
+      `INSERT INTO subjects (issuer, external_id, email, name, organization_id) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (issuer, external_id) DO UPDATE
-          SET email = EXCLUDED.email, name = EXCLUDED.name, last_sign_in_at = now()
+          SET email = EXCLUDED.email, name = EXCLUDED.name, organization_id = EXCLUDED.organization_id,
+              last_sign_in_at = now()
        RETURNING id`,
-      [subject.issuer, subject.externalId, subject.email, subject.name],
+      [subject.issuer, subject.externalId, subject.email, subject.name, subject.organizationId ?? null],
     );
     return row.id;
   }

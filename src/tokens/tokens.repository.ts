@@ -15,6 +15,7 @@ export interface MintRecord {
   deliveryAttempt: number;
   expiresAt: Date;
   createdIp: string;
+  organizationId?: string;
 }
 
 export interface MintResult {
@@ -34,6 +35,7 @@ export interface TokenRecord {
   clientId: string;
   deviceLabel: string;
   scopes: string[];
+  organizationId: string | null;
   createdAt: Date;
   expiresAt: Date;
   revokedAt: Date | null;
@@ -56,12 +58,14 @@ export class TokensRepository {
           WHERE subject_id = $3 AND client_id = $7 AND device_label = $8 AND revoked_at IS NULL
        )
        INSERT INTO access_tokens (token_hash, kind, subject_id, subject_issuer, subject_external_id, subject_email,
-                                  client_id, device_label, scopes, grant_id, delivery_attempt, expires_at, created_ip)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                  client_id, device_label, scopes, grant_id, delivery_attempt, expires_at, created_ip,
+                                  organization_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (subject_id, client_id, device_label) WHERE revoked_at IS NULL DO UPDATE
           SET token_hash = EXCLUDED.token_hash, kind = EXCLUDED.kind, subject_email = EXCLUDED.subject_email,
               scopes = EXCLUDED.scopes, grant_id = EXCLUDED.grant_id, delivery_attempt = EXCLUDED.delivery_attempt,
-              expires_at = EXCLUDED.expires_at, created_ip = EXCLUDED.created_ip, rotated_at = now()
+              expires_at = EXCLUDED.expires_at, created_ip = EXCLUDED.created_ip,
+              organization_id = EXCLUDED.organization_id, rotated_at = now()
         WHERE access_tokens.grant_id <> EXCLUDED.grant_id OR access_tokens.delivery_attempt < EXCLUDED.delivery_attempt
        RETURNING id, (SELECT grant_id FROM previous) AS previous_grant_id`,
       [
@@ -78,6 +82,7 @@ export class TokensRepository {
         record.deliveryAttempt,
         record.expiresAt,
         record.createdIp,
+        record.organizationId ?? null,
       ],
     );
     const [row] = rows;
@@ -89,7 +94,7 @@ export class TokensRepository {
     const rows: TokenRecord[] = await this.dataSource.query(
       `SELECT t.id, t.kind, t.subject_id AS "subjectId", t.subject_issuer AS "subjectIssuer",
               t.subject_external_id AS "subjectExternalId", t.subject_email AS "subjectEmail", s.name AS "subjectName",
-              t.client_id AS "clientId", t.device_label AS "deviceLabel", t.scopes, t.created_at AS "createdAt",
+              t.client_id AS "clientId", t.device_label AS "deviceLabel", t.scopes, t.organization_id AS "organizationId", t.created_at AS "createdAt",
               t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt"
          FROM access_tokens t JOIN subjects s ON s.id = t.subject_id
         WHERE t.token_hash = $1`,

@@ -17,6 +17,8 @@ export interface GrantToMint {
   deviceLabel: string;
   scopes: string[];
   ttlSeconds: number;
+  /** The client's organization, else the approver's. */
+  organizationId?: string;
   /** Who polled, and who asked for the code. */
   ip: string;
   requestIp: string;
@@ -38,6 +40,7 @@ export interface AuthenticatedToken {
   clientId: string;
   deviceLabel: string;
   scopes: string[];
+  organizationId: string | null;
   expiresAt: Date;
 }
 
@@ -73,6 +76,7 @@ export class TokensService {
           deliveryAttempt: grant.attempt,
           expiresAt,
           createdIp: grant.ip,
+          organizationId: grant.organizationId,
         },
         transaction.manager,
       );
@@ -80,6 +84,7 @@ export class TokensService {
       const event = {
         outcome: 'success' as const,
         actor: userActor(grant.approver),
+        organizationId: grant.organizationId,
         clientId: grant.clientId,
         deviceLabel: grant.deviceLabel,
         tokenId: minted.id,
@@ -130,6 +135,7 @@ function toAuthenticated(record: TokenRecord): AuthenticatedToken {
     clientId: record.clientId,
     deviceLabel: record.deviceLabel,
     scopes: record.scopes,
+    organizationId: record.organizationId,
     expiresAt: record.expiresAt,
   };
 }

@@ -1,24 +1,9 @@
-import { applyDecorators, Controller, Get, Header, Query } from '@nestjs/common';
+import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-const SECURITY_HEADERS = {
-  'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-  'Cache-Control': 'no-store',
-};
-
-const SecurityHeaders = () =>
-  applyDecorators(...Object.entries(SECURITY_HEADERS).map(([name, value]) => Header(name, value)));
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
+import { escapeHtml, PageSecurityHeaders } from '../common/html';
+import { AppConfig, type ConnectorDefinition } from '../config/app-config';
 
 const asset = (name: string) => readFileSync(join(__dirname, 'assets', name), 'utf8');
 
@@ -28,10 +13,18 @@ const asset = (name: string) => readFileSync(join(__dirname, 'assets', name), 'u
 export class DevicePageController {
   private readonly script = asset('device.js');
   private readonly style = asset('device.css');
+  /** The single sign-on connectors (SAML, OIDC) a person may pick, and whether the local form is shown. */
+  private readonly sso: ConnectorDefinition[];
+  private readonly local: boolean;
+
+  constructor(config: AppConfig) {
+    this.sso = config.connectors.filter((connector) => connector.type !== 'local');
+    this.local = config.connectors.some((connector) => connector.type === 'local') && config.localUsers.length > 0;
+  }
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
-  @SecurityHeaders()
+  @PageSecurityHeaders()
   page(@Query('user_code') userCode?: unknown, @Query('sso_verified') verified?: unknown): string {
     const code = typeof userCode === 'string' ? escapeHtml(userCode.slice(0, 16)) : '';
     return `<!doctype html>
@@ -48,16 +41,8 @@ export class DevicePageController {
 <section id="enter"${verified === '1' ? ' hidden' : ''}>
   <h1>Connect a device</h1>
   <p>Enter the code shown on your device, then sign in. Only continue if you started this on a device you have.</p>
-  <form id="login-form" method="post" action="/oauth/device/sso/local/login">
-    <label for="user_code">Code</label>
-    <input id="user_code" name="user_code" value="${code}" autocomplete="off" autocapitalize="characters" required>
-    <label for="username">Username</label>
-    <input id="username" name="username" autocomplete="username" required>
-    <label for="password">Password</label>
-    <input id="password" name="password" type="password" autocomplete="current-password" required>
-    <p id="login-error" class="error" role="alert"></p>
-    <button class="primary" type="submit">Sign in</button>
-  </form>
+${this.ssoForm(code)}
+${this.localForm(code)}
 </section>
 <section id="consent" hidden>
   <h1>Approve this device?</h1>
@@ -81,6 +66,38 @@ export class DevicePageController {
 </main>
 </body>
 </html>`;
+  }
+
+  /** A plain GET form: works without script; the clicked button names the connector, or the email routes by domain. */
+  private ssoForm(code: string): string {
+    if (this.sso.length === 0) return '';
+    const buttons = this.sso
+      .map((connector) => `    <button class="primary" type="submit" name="connector" value="${escapeHtml(connector.id)}">Sign in with ${escapeHtml(connector.displayName)}</button>`)
+      .join('\n');
+    return `<form id="sso-form" method="get" action="/oauth/device/sso/initiate">
+    <label for="user_code">Code</label>
+    <input id="user_code" name="user_code" value="${code}" autocomplete="off" autocapitalize="characters" required>
+${buttons}
+    <label for="email">Or enter your work email</label>
+    <input id="email" name="email" type="email" autocomplete="email">
+    <button class="secondary" type="submit">Continue with email</button>
+  </form>`;
+  }
+
+  /** The local connector's form (dev mode, static users); its code field keeps the page's one id when it is alone. */
+  private localForm(code: string): string {
+    if (!this.local) return '';
+    const id = this.sso.length > 0 ? 'local_user_code' : 'user_code';
+    return `  <form id="login-form" method="post" action="/oauth/device/sso/local/login">
+    <label for="${id}">Code</label>
+    <input id="${id}" name="user_code" value="${code}" autocomplete="off" autocapitalize="characters" required>
+    <label for="username">Username</label>
+    <input id="username" name="username" autocomplete="username" required>
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <p id="login-error" class="error" role="alert"></p>
+    <button class="primary" type="submit">Sign in</button>
+  </form>`;
   }
 
   @Get('device.js')

@@ -52,67 +52,69 @@ export type TestUser = (typeof USERS)[keyof typeof USERS];
 
 let passwordHashes: Record<string, string> | undefined;
 
-function configFile(): string {
+/** The config file of a test app, as a plain object a spec may add organizations, connectors and clients to. */
+export type TestConfigFile = Record<string, unknown> & { clients: Record<string, unknown>[] };
+
+function configFile(configure?: (file: TestConfigFile) => void): string {
   passwordHashes ??= Object.fromEntries(
     Object.values(USERS).map((user) => [user.username, hashPasswordSync(user.password)]),
   );
   const folder = mkdtempSync(join(tmpdir(), 'devicegate-test-'));
   const path = join(folder, 'devicegate.yaml');
-  writeFileSync(
-    path,
-    stringify({
-      scopes: [
-        { name: 'profile', description: 'See your name and email address' },
-        { name: 'read', description: 'Read your projects' },
-        { name: 'write', description: 'Change your projects' },
-        { name: 'admin', description: 'Administer devicegate' },
-        { name: 'audit:read', description: 'Read and export the audit trail' },
-      ],
-      clients: [
-        { client_id: CLIENTS.cli, name: 'Test CLI', type: 'public', scopes: ['profile', 'read', 'write'], default_scopes: ['profile'] },
-        {
-          client_id: CLIENTS.confidential,
-          name: 'Test Confidential',
-          type: 'confidential',
-          client_secret: CONFIDENTIAL_SECRET,
-          scopes: ['profile', 'read'],
-        },
-        {
-          client_id: CLIENTS.noDeviceGrant,
-          name: 'No Device Grant',
-          type: 'public',
-          grant_types: ['refresh_token'],
-          scopes: ['profile'],
-        },
-        { client_id: CLIENTS.auditor, name: 'Audit Reader', type: 'public', scopes: ['audit:read', 'profile'] },
-        { client_id: CLIENTS.disabled, name: 'Disabled', type: 'public', scopes: ['profile'], enabled: false },
-        {
-          client_id: CLIENTS.shortLived,
-          name: 'Short Lived',
-          type: 'public',
-          scopes: ['profile'],
-          device_code_ttl: 60,
-          poll_interval: 2,
-          access_token_ttl: 120,
-        },
-        { client_id: CLIENTS.fast, name: 'Fast CLI', type: 'public', scopes: ['profile', 'read'], poll_interval: 1 },
-        {
-          client_id: CLIENTS.fastConfidential,
-          name: 'Fast Confidential',
-          type: 'confidential',
-          client_secret: CONFIDENTIAL_SECRET,
-          scopes: ['profile', 'read'],
-          poll_interval: 1,
-        },
-      ],
-      users: Object.values(USERS).map((user) => ({
-        username: user.username,
-        email: user.email,
-        name: user.name,
-        password_hash: passwordHashes?.[user.username],
-      })),
-    }),
-  );
+  const file: TestConfigFile = {
+    scopes: [
+      { name: 'profile', description: 'See your name and email address' },
+      { name: 'read', description: 'Read your projects' },
+      { name: 'write', description: 'Change your projects' },
+      { name: 'admin', description: 'Administer devicegate' },
+      { name: 'audit:read', description: 'Read and export the audit trail' },
+    ],
+    clients: [
+      { client_id: CLIENTS.cli, name: 'Test CLI', type: 'public', scopes: ['profile', 'read', 'write'], default_scopes: ['profile'] },
+      {
+        client_id: CLIENTS.confidential,
+        name: 'Test Confidential',
+        type: 'confidential',
+        client_secret: CONFIDENTIAL_SECRET,
+        scopes: ['profile', 'read'],
+      },
+      {
+        client_id: CLIENTS.noDeviceGrant,
+        name: 'No Device Grant',
+        type: 'public',
+        grant_types: ['refresh_token'],
+        scopes: ['profile'],
+      },
+      { client_id: CLIENTS.auditor, name: 'Audit Reader', type: 'public', scopes: ['audit:read', 'profile'] },
+      { client_id: CLIENTS.disabled, name: 'Disabled', type: 'public', scopes: ['profile'], enabled: false },
+      {
+        client_id: CLIENTS.shortLived,
+        name: 'Short Lived',
+        type: 'public',
+        scopes: ['profile'],
+        device_code_ttl: 60,
+        poll_interval: 2,
+        access_token_ttl: 120,
+      },
+      { client_id: CLIENTS.fast, name: 'Fast CLI', type: 'public', scopes: ['profile', 'read'], poll_interval: 1 },
+      {
+        client_id: CLIENTS.fastConfidential,
+        name: 'Fast Confidential',
+        type: 'confidential',
+        client_secret: CONFIDENTIAL_SECRET,
+        scopes: ['profile', 'read'],
+        poll_interval: 1,
+      },
+    ],
+    users: Object.values(USERS).map((user) => ({
+      username: user.username,
+      email: user.email,
+      name: user.name,
+      password_hash: passwordHashes?.[user.username],
+    })),
+  };
+  configure?.(file);
+  writeFileSync(path, stringify(file));
   return path;
 }
 
@@ -142,11 +144,15 @@ export interface TestAppOptions {
   /** Environment on top of the test defaults (external Postgres and Redis, generous rate limits). */
   env?: Record<string, string | undefined>;
   clock?: TestClock;
+  /** The port to listen on (so an IdP can be told the redirect URI first); a free one by default. */
+  port?: number;
+  /** Adds to the config file: organizations, connectors, organization-scoped clients. */
+  configure?: (file: TestConfigFile) => void;
 }
 
 /** Boots the whole application on a free port against the run's database and its own Redis key prefix. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const redisKeyPrefix = `devicegate-test:${randomUUID()}:`;
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -156,7 +162,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     REDIS_URL: REDIS_URL,
     REDIS_KEY_PREFIX: redisKeyPrefix,
     SECRET_KEYS: 'k1:test-signing-key-0123456789-abcdefghijklmnop',
-    DEVICEGATE_CONFIG: configFile(),
+    DEVICEGATE_CONFIG: configFile(options.configure),
     LOG_LEVEL: 'info',
     RATE_LIMIT_DEVICE_CODE_PER_IP: '100000/1m',
     RATE_LIMIT_DEVICE_CODE_PER_CLIENT: '100000/1m',

@@ -26,18 +26,25 @@ export class LocalLoginController {
   @ApiOperation({ summary: 'Sign in as a local user for one user code (sets the approval-grant cookie)' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   async login(@Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
-    if (!this.users.enabled) throw new NotFound('The local connector is not enabled');
+    const connector = this.users.connector;
+    if (!this.users.enabled || !connector) throw new NotFound('The local connector is not enabled');
     const params = new OAuthParams(body);
     const pending = await this.deviceFlow.findPending(params.required('user_code'), 'sign_in');
     const username = params.required('username');
     const user = await this.users.verify(username, params.required('password'));
     if (!user) {
-      await this.signIn.reject('local', 'invalid_credentials', pending, { username: username.slice(0, 128) });
+      await this.signIn.reject(connector.id, 'invalid_credentials', pending, { username: username.slice(0, 128) });
       throw new InvalidCredentials();
     }
     await this.signIn.complete(
-      'local',
-      { issuer: LOCAL_ISSUER, externalId: user.username, email: user.email, name: user.name },
+      connector.id,
+      {
+        issuer: LOCAL_ISSUER,
+        externalId: user.username,
+        email: user.email,
+        name: user.name,
+        organizationId: connector.organizationId,
+      },
       pending,
       headers,
     );

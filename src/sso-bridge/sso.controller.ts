@@ -1,0 +1,69 @@
+import { Body, Controller, Get, Header, Param, Post, Query, Redirect } from '@nestjs/common';
+import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OAuthParams, RequestPath, ResponseHeaders } from '../common/http';
+import { NotFound } from '../common/oauth-errors';
+import { AppConfig } from '../config/app-config';
+import { OrganizationDirectory } from '../organizations/organization-directory.service';
+import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
+import { SamlConnectors } from './saml/saml-connectors.service';
+import { SsoService } from './sso.service';
+
+const SIGNED_IN = { url: '/device?sso_verified=1', statusCode: 303 };
+
+@ApiTags('approval')
+@Controller('oauth/device/sso')
+export class SsoController {
+  constructor(
+    private readonly sso: SsoService,
+    private readonly directory: OrganizationDirectory,
+    private readonly samlConnectors: SamlConnectors,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get('initiate')
+  @Redirect()
+  @RateLimited(RATE_LIMITS.loginPerIp)
+  @ApiOperation({ summary: "Start signing in at the company's identity provider for one user code (connector or email)" })
+  async initiate(@Query() query: unknown) {
+    const params = new OAuthParams(query);
+    const url = await this.sso.initiate({
+      userCode: params.required('user_code'),
+      connector: params.optional('connector'),
+      email: params.optional('email'),
+    });
+    return { url, statusCode: 303 };
+  }
+
+  @Post('saml/:connector/acs')
+  @Redirect()
+  @RateLimited(RATE_LIMITS.loginPerIp)
+  @ApiOperation({ summary: 'SAML assertion consumer service (HTTP-POST binding); sets the approval-grant cookie' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  async acs(@Param('connector') connector: string, @Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
+    const params = new OAuthParams(body);
+    await this.sso.completeSaml(
+      connector,
+      { SAMLResponse: params.optional('SAMLResponse'), RelayState: params.optional('RelayState') },
+      headers,
+    );
+    return SIGNED_IN;
+  }
+
+  @Get('saml/:connector/metadata')
+  @Header('Content-Type', 'application/samlmetadata+xml; charset=utf-8')
+  @ApiOperation({ summary: "The service provider metadata to give the IdP's administrator" })
+  metadata(@Param('connector') id: string) {
+    const connector = this.directory.connector(id);
+    if (connector?.type !== 'saml') throw new NotFound(`There is no SAML connector "${id.slice(0, 64)}"`);
+    return this.samlConnectors.metadata(connector);
+  }
+
+  @Get('oidc/:connector/callback')
+  @Redirect()
+  @RateLimited(RATE_LIMITS.loginPerIp)
+  @ApiOperation({ summary: 'OpenID Connect redirect URI; sets the approval-grant cookie' })
+  async callback(@Param('connector') connector: string, @RequestPath() path: string, @ResponseHeaders() headers: ResponseHeaders) {
+    await this.sso.completeOidc(connector, new URL(path, `${this.config.publicUrl}/`), headers);
+    return SIGNED_IN;
+  }
+}
