@@ -3,7 +3,7 @@ import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { expectOAuthError, type StartedFlow, startFlow } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
 import { type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
-import { CLIENTS, freePort, REDIS_URL, startTestApp, type TestApp, USERS } from './support/test-app';
+import { CLIENTS, freePort, REDIS_URL, startTestApp, type TestApp, type TestConfigFile, USERS } from './support/test-app';
 
 const ACME_CLI = 'acme-cli';
 const IDP_CLIENT = { id: 'devicegate-acme', secret: 'acme-idp-client-secret-0123456789abcdef' };
@@ -18,6 +18,7 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
   let testApp: TestApp;
   let http: DeviceGateHttp;
   let redis: Redis;
+  let configure: (file: TestConfigFile) => void;
 
   beforeAll(async () => {
     database = await createMigratedDatabase();
@@ -36,23 +37,20 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
       client_secret: client.secret,
       allow_insecure_http: true,
     });
-    testApp = await startTestApp({
-      port,
-      env: { DATABASE_URL: database.url, SSO_STATE_TTL: '1m' },
-      configure: (file) => {
-        file.organizations = [
-          { id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] },
-          { id: 'globex', name: 'Globex', email_domains: ['globex.test'] },
-        ];
-        file.connectors = [
-          { id: 'acme-oidc', type: 'oidc', organization: 'acme', display_name: 'Acme SSO', oidc: oidc(IDP_CLIENT) },
-          { id: 'globex-oidc', type: 'oidc', organization: 'globex', display_name: 'Globex SSO', oidc: oidc(GLOBEX_IDP_CLIENT) },
-          // Nothing listens on port 9: an IdP that is down.
-          { id: 'down-oidc', type: 'oidc', organization: 'globex', display_name: 'Down', oidc: oidc(IDP_CLIENT, 'http://127.0.0.1:9') },
-        ];
-        file.clients.push({ client_id: ACME_CLI, name: 'Acme CLI', type: 'public', scopes: ['profile', 'read'], organization: 'acme' });
-      },
-    });
+    configure = (file) => {
+      file.organizations = [
+        { id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] },
+        { id: 'globex', name: 'Globex', email_domains: ['globex.test'] },
+      ];
+      file.connectors = [
+        { id: 'acme-oidc', type: 'oidc', organization: 'acme', display_name: 'Acme SSO', oidc: oidc(IDP_CLIENT) },
+        { id: 'globex-oidc', type: 'oidc', organization: 'globex', display_name: 'Globex SSO', oidc: oidc(GLOBEX_IDP_CLIENT) },
+        // Nothing listens on port 9: an IdP that is down.
+        { id: 'down-oidc', type: 'oidc', organization: 'globex', display_name: 'Down', oidc: oidc(IDP_CLIENT, 'http://127.0.0.1:9') },
+      ];
+      file.clients.push({ client_id: ACME_CLI, name: 'Acme CLI', type: 'public', scopes: ['profile', 'read'], organization: 'acme' });
+    };
+    testApp = await startTestApp({ port, env: { DATABASE_URL: database.url, SSO_STATE_TTL: '1m' }, configure });
     http = new DeviceGateHttp(testApp.baseUrl);
     redis = new Redis(REDIS_URL);
   });
@@ -154,6 +152,46 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
       { type: 'device.approved', organization_id: 'acme', connector: null },
       { type: 'token.minted', organization_id: 'acme', connector: null },
     ]);
+  });
+
+  it('keeps the organizations and connectors of the config file in Postgres, without secrets, each change audited', async () => {
+    expect(await database.query('SELECT id, slug, name, email_domains FROM organizations ORDER BY id')).toEqual([
+      { id: 'acme', slug: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] },
+      { id: 'globex', slug: 'globex', name: 'Globex', email_domains: ['globex.test'] },
+    ]);
+    const connectors = await database.query('SELECT id, organization_id, type, enabled, settings FROM sso_connectors ORDER BY id');
+    expect(connectors.map(({ settings, ...row }) => row)).toEqual([
+      { id: 'acme-oidc', organization_id: 'acme', type: 'oidc', enabled: true },
+      { id: 'down-oidc', organization_id: 'globex', type: 'oidc', enabled: true },
+      { id: 'globex-oidc', organization_id: 'globex', type: 'oidc', enabled: true },
+      { id: 'local', organization_id: null, type: 'local', enabled: true },
+    ]);
+    expect(connectors[0].settings).toMatchObject({ issuer: idp.issuer, clientId: IDP_CLIENT.id, clientAuthentication: 'client_secret_basic' });
+    expect(JSON.stringify(connectors)).not.toContain(IDP_CLIENT.secret);
+    const changes = await database.query(
+      `SELECT type, details->>'id' AS id, details->>'change' AS change FROM audit_events
+        WHERE type IN ('organization.changed', 'connector.changed') ORDER BY id`,
+    );
+    expect(changes).toHaveLength(6);
+    expect(changes).toContainEqual({ type: 'organization.changed', id: 'acme', change: 'created' });
+    expect(changes).toContainEqual({ type: 'connector.changed', id: 'acme-oidc', change: 'created' });
+
+    // Another instance with the same file changes nothing.
+    await (await startTestApp({ env: { DATABASE_URL: database.url }, configure })).close();
+    expect(await database.query(`SELECT count(*)::int AS n FROM audit_events WHERE type LIKE '%.changed'`)).toEqual([{ n: 6 }]);
+    // One whose file no longer declares a connector disables it; declaring it again enables it.
+    const without = (file: TestConfigFile) => {
+      configure(file);
+      file.connectors = (file.connectors as { id: string }[]).filter((connector) => connector.id !== 'down-oidc');
+    };
+    await (await startTestApp({ env: { DATABASE_URL: database.url }, configure: without })).close();
+    expect(await database.query(`SELECT enabled FROM sso_connectors WHERE id = 'down-oidc'`)).toEqual([{ enabled: false }]);
+    await (await startTestApp({ env: { DATABASE_URL: database.url }, configure })).close();
+    expect(await database.query(`SELECT enabled FROM sso_connectors WHERE id = 'down-oidc'`)).toEqual([{ enabled: true }]);
+    const downChanges = await database.query(
+      `SELECT details->>'change' AS change FROM audit_events WHERE type = 'connector.changed' AND details->>'id' = 'down-oidc' ORDER BY id`,
+    );
+    expect(downChanges.map((row) => row.change)).toEqual(['created', 'disabled', 'changed']);
   });
 
   it('offers each connector on the device page, in a form that works without script', async () => {

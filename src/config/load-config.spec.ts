@@ -728,6 +728,12 @@ ${clients}`,
       expect(config.clients[0].organizationId).toBe('acme');
     });
 
+    it('loads the example config file of the repository', () => {
+      const config = loadConfig({ ...EXTERNAL, DEVICEGATE_CONFIG: join(__dirname, '../../devicegate.example.yaml') });
+      expect(config.clients.map((client) => client.clientId)).toEqual(['acme-cli']);
+      expect(config.connectors).toEqual([]);
+    });
+
     it('adds the local connector, of no organization, when there are local users', () => {
       const config = loadConfig({ DATA_DIR: folder });
       expect(config.connectors).toEqual([{ id: 'local', type: 'local', displayName: 'Local accounts' }]);
