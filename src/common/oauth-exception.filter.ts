@@ -30,6 +30,8 @@ export class OAuthExceptionFilter implements ExceptionFilter {
       adapter.reply(response, signInErrorPage(error.description), error.status);
       return;
     }
+    // A route may have set another Content-Type (metadata XML) before it threw.
+    adapter.setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
     adapter.reply(
       response,
       { error: error.code, error_description: error.description, ...error.extra },

@@ -204,7 +204,7 @@ export class DeviceFlowService {
     }
     const userCode = normalizeUserCode(input);
     const flow = userCode ? await this.findByUserCode(userCode) : undefined;
-    const client = flow && flow.status === 'pending' && flow.expiresAt > this.clock.now() ? await this.clientOf(flow) : undefined;
+    const client = await this.clientOfPending(flow);
     if (!userCode || !flow || !client) {
       this.metrics.userCodeFailures.inc();
       const reason = !userCode
@@ -228,6 +228,13 @@ export class DeviceFlowService {
       throw new InvalidUserCode();
     }
     return { userCode, flow, client };
+  }
+
+  /** The pending flow of a user code already known to be genuine (an envelope named it), without counting a miss. */
+  async peekPending(userCode: string): Promise<PendingFlow | undefined> {
+    const flow = await this.findByUserCode(userCode);
+    const client = await this.clientOfPending(flow);
+    return flow && client ? { userCode, flow, client } : undefined;
   }
 
   /** Applies the approving person's decision to a pending flow, once. */
@@ -294,7 +301,9 @@ export class DeviceFlowService {
     return undefined;
   }
 
-  private async clientOf(flow: DeviceFlow): Promise<ClientDefinition | undefined> {
+  /** The enabled client of a flow that is still pending and unexpired. */
+  private async clientOfPending(flow: DeviceFlow | undefined): Promise<ClientDefinition | undefined> {
+    if (!flow || flow.status !== 'pending' || flow.expiresAt <= this.clock.now()) return undefined;
     const client = await this.clients.find(flow.clientId);
     return client?.enabled ? client : undefined;
   }

@@ -101,12 +101,15 @@ export class SsoService {
     verify: (transaction: SsoTransaction) => Promise<VerifiedIdentity>,
   ): Promise<void> {
     let identity: VerifiedIdentity;
-    let transaction: SsoTransaction;
+    let transaction: SsoTransaction | undefined;
     try {
       transaction = await this.state.finish(envelope, connector.id);
       identity = await verify(transaction);
     } catch (error) {
-      if (error instanceof SignInRejected) await this.signIn.reject(connector.id, error.reason);
+      if (error instanceof SignInRejected) {
+        const pending = transaction && (await this.deviceFlow.peekPending(transaction.userCode));
+        await this.signIn.reject(connector.id, error.reason, pending);
+      }
       throw error;
     }
     const pending = await this.deviceFlow.findPending(transaction.userCode, 'sign_in');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type CacheProvider, type Profile, SAML, type SamlConfig, SamlStatusError, ValidateInResponseTo } from '@node-saml/passport-saml';
 import { Clock } from '../../common/clock';
+import { isDependencyFailure } from '../../common/dependency-errors';
 import { SignInRejected } from '../../common/oauth-errors';
 import { AppConfig, type SamlConnectorSettings } from '../../config/app-config';
 import { OnceStore, ValueStore } from '../../redis/once.store';
@@ -66,6 +67,8 @@ export class SamlConnectors {
     try {
       ({ profile } = await this.validator(connector).validatePostResponseAsync({ SAMLResponse: samlResponse }));
     } catch (error) {
+      // node-saml reads the request ids from Redis: an outage is a 503, not a forged response.
+      if (isDependencyFailure(error)) throw error;
       throw toRejection(error);
     }
     if (!profile) throw rejected('idp_error', 'Your identity provider did not sign you in');
