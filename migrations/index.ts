@@ -3,6 +3,7 @@ import { AuditTrail1763910000000 } from './1763910000000-audit-trail';
 import { AuditActorEmailIndex1763915000000 } from './1763915000000-audit-actor-email-index';
 import { RetentionIndexes1763930000000 } from './1763930000000-retention-indexes';
 import { Organizations1763950000000 } from './1763950000000-organizations';
+import { TokenServices1763960000000 } from './1763960000000-token-services';
 
 /** Every migration, in order; the DataSource loads this list instead of a glob. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   AuditActorEmailIndex1763915000000,
   RetentionIndexes1763930000000,
   Organizations1763950000000,
+  TokenServices1763960000000,
 ];

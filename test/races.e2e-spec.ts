@@ -214,7 +214,7 @@ describe('races around one approval', () => {
         grantId: flow.grantId,
         attempt: claim.attempt,
         approver: claim.flow.approver as Approver,
-        clientId: claim.flow.clientId,
+        client: testApp.config.clients.find((client) => client.clientId === claim.flow.clientId) as ClientDefinition,
         requestIp: claim.flow.requestIp,
         deviceLabel: claim.flow.deviceLabel,
         scopes: claim.flow.scopes,

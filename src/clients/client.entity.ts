@@ -39,6 +39,9 @@ export class ClientEntity {
   @Column({ name: 'organization_id', type: 'varchar', length: 64, nullable: true })
   organizationId!: string | null;
 
+  @Column({ name: 'resource_server', type: 'boolean', default: false })
+  resourceServer!: boolean;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 

@@ -20,14 +20,15 @@ export class ClientsRepository {
   async save(client: ClientDefinition, manager: EntityManager): Promise<boolean> {
     const [row]: { created: boolean }[] = await manager.query(
       `INSERT INTO oauth_clients (client_id, name, type, secret_hash, grant_types, allowed_scopes, default_scopes,
-                                  device_code_ttl, poll_interval, access_token_ttl, enabled, organization_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                  device_code_ttl, poll_interval, access_token_ttl, enabled, organization_id, resource_server)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (client_id) DO UPDATE
           SET name = EXCLUDED.name, type = EXCLUDED.type, secret_hash = EXCLUDED.secret_hash,
               grant_types = EXCLUDED.grant_types, allowed_scopes = EXCLUDED.allowed_scopes,
               default_scopes = EXCLUDED.default_scopes, device_code_ttl = EXCLUDED.device_code_ttl,
               poll_interval = EXCLUDED.poll_interval, access_token_ttl = EXCLUDED.access_token_ttl,
-              enabled = EXCLUDED.enabled, organization_id = EXCLUDED.organization_id, updated_at = now()
+              enabled = EXCLUDED.enabled, organization_id = EXCLUDED.organization_id,
+              resource_server = EXCLUDED.resource_server, updated_at = now()
        RETURNING (xmax = 0) AS created`,
       [
         client.clientId,
@@ -42,6 +43,7 @@ export class ClientsRepository {
         client.accessTokenTtlSeconds ?? null,
         client.enabled,
         client.organizationId ?? null,
+        client.resourceServer ?? false,
       ],
     );
     return row.created;
@@ -62,5 +64,6 @@ function toDefinition(row: ClientEntity): ClientDefinition {
     accessTokenTtlSeconds: row.accessTokenTtl ?? undefined,
     enabled: row.enabled,
     organizationId: row.organizationId ?? undefined,
+    resourceServer: row.resourceServer,
   };
 }

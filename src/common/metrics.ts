@@ -42,6 +42,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tokenLookups = new Counter({
+    name: 'devicegate_token_lookups_total',
+    help: 'Bearer and introspected tokens looked up, by where the answer came from (local, shared, database)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokenInvalidations = new Counter({
+    name: 'devicegate_token_invalidations_received_total',
+    help: 'Token hashes this instance dropped from its cache because a revocation announced them',
+    registers: [this.registry],
+  });
+
   readonly userCodeFailures = new Counter({
     name: 'devicegate_user_code_failures_total',
     help: 'User codes entered that were unknown, expired or used',

@@ -42,6 +42,16 @@ export class UnauthorizedClient extends OAuthError {
   readonly status = HttpStatus.BAD_REQUEST;
 }
 
+/** RFC 7662 §2.3: an authenticated client that is not a resource server may not introspect. */
+export class NotAResourceServer extends OAuthError {
+  readonly code = 'unauthorized_client';
+  readonly status = HttpStatus.FORBIDDEN;
+
+  constructor() {
+    super('Only a client configured as a resource server (resource_server: true) may introspect tokens');
+  }
+}
+
 export class UnsupportedGrantType extends OAuthError {
   readonly code = 'unsupported_grant_type';
   readonly status = HttpStatus.BAD_REQUEST;
@@ -106,6 +116,17 @@ export class InsufficientScope extends OAuthError {
     super(`This resource needs the scope${requiredScopes.length > 1 ? 's' : ''} ${requiredScopes.join(' ')}`);
     this.headers['WWW-Authenticate'] =
       `Bearer realm="devicegate", error="insufficient_scope", scope="${requiredScopes.join(' ')}"`;
+  }
+}
+
+/** A token of one organization (or of none) on a resource of another: RFC 6750's insufficient_scope, said plainly. */
+export class ForeignOrganization extends OAuthError {
+  readonly code = 'insufficient_scope';
+  readonly status = HttpStatus.FORBIDDEN;
+
+  constructor(resourceOrganization: string) {
+    super(`This resource belongs to organization ${resourceOrganization}; the token is not of that organization`);
+    this.headers['WWW-Authenticate'] = `Bearer realm="devicegate", error="insufficient_scope", error_description="${this.description}"`;
   }
 }
 

@@ -25,6 +25,10 @@ export interface ClientDefinition {
   enabled: boolean;
   /** Set: only members of this organization may approve the client, and its tokens carry it. */
   organizationId?: string;
+  /** A resource server may introspect tokens (RFC 7662); confidential clients only. */
+  resourceServer?: boolean;
+  refreshTokenIdleTtlSeconds?: number;
+  refreshTokenAbsoluteTtlSeconds?: number;
 }
 
 export interface OrganizationDefinition {
@@ -118,6 +122,16 @@ export abstract class AppConfig {
   abstract pollIntervalSeconds: number;
   abstract accessTokenTtlSeconds: number;
   abstract approvalGrantTtlSeconds: number;
+  /** A refresh token unused this long expires; each use starts the period again. */
+  abstract refreshTokenIdleTtlSeconds: number;
+  /** No refresh token of an authorization outlives this, counted from the approval. */
+  abstract refreshTokenAbsoluteTtlSeconds: number;
+  /** How long an instance trusts a validated token without asking Redis: the staleness bound when pub/sub is cut off. */
+  abstract tokenCacheTtlSeconds: number;
+  /** How long a validated token is kept in Redis for all instances (never past its expiry). */
+  abstract tokenSharedCacheTtlSeconds: number;
+  /** How often last-use times and IPs are written to Postgres, in one batch. */
+  abstract lastUsedFlushSeconds: number;
   abstract rateLimits: RateLimits;
   /** How often the sealer extends the digest chain; 0 turns the schedule off. */
   abstract auditSealIntervalSeconds: number;

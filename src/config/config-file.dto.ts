@@ -93,6 +93,21 @@ export class ClientEntry {
   @IsBoolean()
   enabled?: boolean;
 
+  /** May introspect tokens (RFC 7662); confidential clients only. */
+  @IsOptional()
+  @IsBoolean()
+  resource_server?: boolean;
+
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  refresh_token_idle_ttl?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  refresh_token_absolute_ttl?: number;
+
   /** Only members of this organization may approve the client; its tokens carry the organization. */
   @IsOptional()
   @Matches(ENTITY_ID, { message: 'organization must name an organization id' })

@@ -85,6 +85,26 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @IsDuration()
+  REFRESH_TOKEN_IDLE_TTL?: string;
+
+  @IsOptional()
+  @IsDuration()
+  REFRESH_TOKEN_ABSOLUTE_TTL?: string;
+
+  @IsOptional()
+  @IsDuration()
+  TOKEN_CACHE_TTL?: string;
+
+  @IsOptional()
+  @IsDuration()
+  TOKEN_SHARED_CACHE_TTL?: string;
+
+  @IsOptional()
+  @IsDuration()
+  LAST_USED_FLUSH_INTERVAL?: string;
+
+  @IsOptional()
+  @IsDuration()
   AUDIT_SEAL_INTERVAL?: string;
 
   @IsOptional()

@@ -85,6 +85,11 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     accessTokenTtlSeconds: seconds(env.ACCESS_TOKEN_TTL, 30 * 86400),
     approvalGrantTtlSeconds: seconds(env.APPROVAL_GRANT_TTL, 300),
     ssoStateTtlSeconds: seconds(env.SSO_STATE_TTL, 600),
+    refreshTokenIdleTtlSeconds: seconds(env.REFRESH_TOKEN_IDLE_TTL, 14 * 86400),
+    refreshTokenAbsoluteTtlSeconds: seconds(env.REFRESH_TOKEN_ABSOLUTE_TTL, 90 * 86400),
+    tokenCacheTtlSeconds: seconds(env.TOKEN_CACHE_TTL, 5),
+    tokenSharedCacheTtlSeconds: seconds(env.TOKEN_SHARED_CACHE_TTL, 60),
+    lastUsedFlushSeconds: seconds(env.LAST_USED_FLUSH_INTERVAL, 30),
   };
   if (durations.deviceCodeTtlSeconds < 60 || durations.deviceCodeTtlSeconds > 3600) {
     problems.push('DEVICE_CODE_TTL must be between 1m and 1h');
@@ -99,6 +104,11 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   if (durations.ssoStateTtlSeconds < 60 || durations.ssoStateTtlSeconds > 1800) {
     problems.push('SSO_STATE_TTL must be between 1m and 30m');
   }
+  if (durations.refreshTokenIdleTtlSeconds < 60 || durations.refreshTokenIdleTtlSeconds > durations.refreshTokenAbsoluteTtlSeconds) {
+    problems.push('REFRESH_TOKEN_IDLE_TTL must be at least 1m and not longer than REFRESH_TOKEN_ABSOLUTE_TTL');
+  }
+  if (durations.tokenCacheTtlSeconds > 60) problems.push('TOKEN_CACHE_TTL must be at most 1m (it bounds how late a revocation may apply)');
+  if (durations.lastUsedFlushSeconds < 1) problems.push('LAST_USED_FLUSH_INTERVAL must be at least 1s');
 
   const file = env.DEVICEGATE_CONFIG ? readConfigFile(env.DEVICEGATE_CONFIG, env, problems) : new ConfigFile();
   const scopes: ScopeDefinition[] = (file.scopes ?? []).map((scope) => ({ ...scope }));
@@ -292,6 +302,7 @@ function toClient(
   }
   if (entry.type === 'confidential' && !secretHash) problems.push(`${where}: a confidential client needs a secret`);
   if (entry.type === 'public' && secretHash) problems.push(`${where}: a public client must not have a secret`);
+  if (entry.resource_server && entry.type !== 'confidential') problems.push(`${where}: a resource server must be a confidential client`);
   return {
     clientId: entry.client_id,
     name: entry.name,
@@ -305,6 +316,9 @@ function toClient(
     accessTokenTtlSeconds: entry.access_token_ttl,
     enabled: entry.enabled ?? true,
     organizationId: entry.organization,
+    resourceServer: entry.resource_server,
+    refreshTokenIdleTtlSeconds: entry.refresh_token_idle_ttl,
+    refreshTokenAbsoluteTtlSeconds: entry.refresh_token_absolute_ttl,
   };
 }
 

@@ -57,6 +57,7 @@ export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
   scope: string;
+  refresh_token?: string;
 }
 
 /** A live, pending flow as the approving browser may see it. */
@@ -269,7 +270,7 @@ export class DeviceFlowService {
         grantId: flow.deviceCodeHash,
         attempt,
         approver: flow.approver as Approver,
-        clientId: flow.clientId,
+        client,
         deviceLabel: flow.deviceLabel,
         scopes: flow.scopes,
         ttlSeconds: client.accessTokenTtlSeconds ?? this.config.accessTokenTtlSeconds,
@@ -290,6 +291,7 @@ export class DeviceFlowService {
       token_type: 'Bearer',
       expires_in: minted.expiresIn,
       scope: flow.scopes.join(' '),
+      ...(minted.refreshToken ? { refresh_token: minted.refreshToken } : {}),
     };
   }
 

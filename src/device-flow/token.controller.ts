@@ -4,7 +4,8 @@ import { ClientRegistry } from '../clients/client-registry.service';
 import { ClientIp, OAuthParams } from '../common/http';
 import { NoStore } from '../common/no-store';
 import { UnauthorizedClient, UnsupportedGrantType } from '../common/oauth-errors';
-import { DEVICE_CODE_GRANT } from '../config/app-config';
+import { DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT } from '../config/app-config';
+import { TokensService } from '../tokens/tokens.service';
 import { DeviceFlowService } from './device-flow.service';
 
 @ApiTags('RFC 8628 device flow')
@@ -13,25 +14,38 @@ export class TokenController {
   constructor(
     private readonly clients: ClientRegistry,
     private readonly deviceFlow: DeviceFlowService,
+    private readonly tokens: TokensService,
   ) {}
 
   @Post('token')
   @HttpCode(200)
   @NoStore()
-  @ApiOperation({ summary: 'Token request: device access token request (RFC 8628 §3.4–3.5)' })
+  @ApiOperation({ summary: 'Token request: device access token (RFC 8628 §3.4–3.5) or refresh with rotation (RFC 6749 §6)' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   async token(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @ClientIp() ip: string) {
     const params = new OAuthParams(body);
     const grantType = params.required('grant_type');
-    if (grantType !== DEVICE_CODE_GRANT) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
+    if (grantType !== DEVICE_CODE_GRANT && grantType !== REFRESH_TOKEN_GRANT) {
+      throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
+    }
     const client = await this.clients.authenticate({
       authorization,
       clientId: params.optional('client_id'),
       clientSecret: params.optional('client_secret'),
     });
     if (!client.grantTypes.includes(grantType)) {
-      throw new UnauthorizedClient('This client may not use the device authorization grant');
+      throw new UnauthorizedClient(
+        grantType === DEVICE_CODE_GRANT ? 'This client may not use the device authorization grant' : 'This client does not get refresh tokens',
+      );
     }
-    return this.deviceFlow.poll(client, params.required('device_code'), ip);
+    if (grantType === DEVICE_CODE_GRANT) return this.deviceFlow.poll(client, params.required('device_code'), ip);
+    const refreshed = await this.tokens.refresh(client, params.required('refresh_token'), params.optional('scope'), ip);
+    return {
+      access_token: refreshed.accessToken,
+      token_type: 'Bearer',
+      expires_in: refreshed.expiresIn,
+      refresh_token: refreshed.refreshToken,
+      scope: refreshed.scopes.join(' '),
+    };
   }
 }

@@ -72,8 +72,12 @@ export class RetentionRepository {
   async hardExpire(now: Date, limit: number, manager: EntityManager): Promise<HardExpiredToken[]> {
     return manager.query(
       `WITH due AS (
-         SELECT id FROM access_tokens
+         SELECT id FROM access_tokens t
           WHERE revoked_at IS NULL AND expires_at <= $1
+            -- An authorization a refresh token can still renew is not over.
+            AND NOT EXISTS (SELECT 1 FROM refresh_tokens r
+                             WHERE r.authorization_id = t.id AND r.revoked_at IS NULL AND r.used_at IS NULL
+                               AND r.idle_expires_at > $1 AND r.family_expires_at > $1)
           ORDER BY expires_at
           LIMIT $2
             FOR UPDATE SKIP LOCKED

@@ -1,8 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
-import { InsufficientScope, InvalidToken } from '../common/oauth-errors';
+import { ForeignOrganization, InsufficientScope, InvalidToken } from '../common/oauth-errors';
 import { BearerAuthGuard } from './bearer-auth.guard';
-import type { AuthenticatedToken, TokensService } from './tokens.service';
+import type { AuthenticatedToken, TokenValidationService } from './token-validation.service';
 
 const TOKEN: AuthenticatedToken = {
   id: '5b0e1c1e-0000-4000-8000-000000000001',
@@ -14,7 +14,8 @@ const TOKEN: AuthenticatedToken = {
   clientId: 'test-cli',
   deviceLabel: 'laptop',
   scopes: ['profile', 'read'],
-  organizationId: null,
+  organizationId: 'acme',
+  issuedAt: new Date('2029-12-01T00:00:00Z'),
   expiresAt: new Date('2030-01-01T00:00:00Z'),
 };
 
@@ -22,19 +23,25 @@ class Handlers {
   me() {}
 }
 
-function setup(requiredScopes: string[] | undefined, authenticate = jest.fn().mockResolvedValue(TOKEN)) {
-  const tokens = { authenticate } as unknown as TokensService;
-  const getAllAndOverride = jest.fn().mockReturnValue(requiredScopes);
+function setup(
+  requiredScopes: string[] | undefined,
+  authenticate = jest.fn().mockResolvedValue(TOKEN),
+  organization?: { param: string; value: string },
+) {
+  const validation = { authenticate } as unknown as TokenValidationService;
+  const getAllAndOverride = jest.fn((key: string) => (key === 'devicegate:required-scopes' ? requiredScopes : organization?.param));
   const reflector = { getAllAndOverride } as unknown as Reflector;
-  const request: { headers: Record<string, string | string[] | undefined> } = {
-    headers: { authorization: 'Bearer dgat_x' },
+  const request = {
+    ip: '::ffff:192.0.2.7',
+    headers: { authorization: 'Bearer dgat_x' } as Record<string, string | string[] | undefined>,
+    params: organization ? { [organization.param]: organization.value } : {},
   };
   const context = {
     switchToHttp: () => ({ getRequest: () => request }),
     getHandler: () => Handlers.prototype.me,
     getClass: () => Handlers,
   } as unknown as ExecutionContext;
-  return { guard: new BearerAuthGuard(tokens, reflector), context, request, authenticate, getAllAndOverride };
+  return { guard: new BearerAuthGuard(validation, reflector), context, request, authenticate, getAllAndOverride };
 }
 
 describe('BearerAuthGuard', () => {
@@ -70,7 +77,7 @@ describe('BearerAuthGuard', () => {
   it('lets a token through that holds every required scope', async () => {
     const { guard, context, authenticate, request } = setup(['profile', 'read']);
     await expect(guard.canActivate(context)).resolves.toBe(true);
-    expect(authenticate).toHaveBeenCalledWith('Bearer dgat_x');
+    expect(authenticate).toHaveBeenCalledWith('Bearer dgat_x', '192.0.2.7');
     // Kept on the request for @CurrentToken().
     const attached = Object.getOwnPropertySymbols(request).map((key) => (request as unknown as Record<symbol, unknown>)[key]);
     expect(attached).toEqual([TOKEN]);
@@ -83,7 +90,23 @@ describe('BearerAuthGuard', () => {
     }
   });
 
-  it('passes on what TokensService refuses, before looking at scopes', async () => {
+  it('lets a token of the organization the route names through, and refuses one of another', async () => {
+    const own = setup(undefined, undefined, { param: 'org', value: 'acme' });
+    await expect(own.guard.canActivate(own.context)).resolves.toBe(true);
+    const other = setup(undefined, undefined, { param: 'org', value: 'globex' });
+    const refusal = (await other.guard.canActivate(other.context).catch((error: unknown) => error)) as ForeignOrganization;
+    expect(refusal).toBeInstanceOf(ForeignOrganization);
+    expect(refusal.status).toBe(403);
+    expect(refusal.code).toBe('insufficient_scope');
+    expect(refusal.headers['WWW-Authenticate']).toMatch(/^Bearer realm="devicegate", error="insufficient_scope"/);
+  });
+
+  it('refuses a token of no organization on an organization resource', async () => {
+    const { guard, context } = setup(undefined, jest.fn().mockResolvedValue({ ...TOKEN, organizationId: null }), { param: 'org', value: 'acme' });
+    await expect(guard.canActivate(context)).rejects.toBeInstanceOf(ForeignOrganization);
+  });
+
+  it('passes on what token validation refuses, before looking at scopes', async () => {
     const refusal = new InvalidToken('The access token is invalid, expired or revoked');
     const { guard, context, getAllAndOverride } = setup(['read'], jest.fn().mockRejectedValue(refusal));
     await expect(guard.canActivate(context)).rejects.toBe(refusal);

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentToken, RequireScopes } from './bearer-auth.guard';
-import type { AuthenticatedToken } from './tokens.service';
+import type { AuthenticatedToken } from './token-validation.service';
 
 @ApiTags('tokens')
 @Controller('v1')

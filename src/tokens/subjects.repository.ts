@@ -25,4 +25,13 @@ export class SubjectsRepository {
     );
     return row.id;
   }
+
+  /** Subjects by devicegate id, or every subject with that email (one per identity provider). */
+  async findByIdOrEmail(idOrEmail: string): Promise<{ id: string; organizationId: string | null }[]> {
+    const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrEmail);
+    return this.dataSource.query(
+      `SELECT id, organization_id AS "organizationId" FROM subjects WHERE ${byId ? 'id = $1::uuid' : 'lower(email) = lower($1)'}`,
+      [idOrEmail],
+    );
+  }
 }

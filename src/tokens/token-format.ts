@@ -5,10 +5,10 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 43; // 256 bits in base62
 const CHECKSUM_LENGTH = 6; // a CRC-32 in base62
 
-export type TokenKind = 'dgat';
+import type { TokenKindName as TokenKind } from './token-kinds';
 
-/** `dgat_` + 43 base62 characters of randomness + 6 characters of CRC-32 over everything before it. */
-export const TOKEN_PATTERN = /^(dgat)_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
+/** `dgat_` (access) or `dgrt_` (refresh) + 43 base62 characters of randomness + 6 characters of CRC-32 over everything before it. */
+export const TOKEN_PATTERN = /^(dgat|dgrt)_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
 
 function base62(value: bigint, length: number): string {
   let text = '';

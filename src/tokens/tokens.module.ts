@@ -1,15 +1,34 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { ClientsModule } from '../clients/clients.module';
+import { storeProvider } from '../redis/redis.module';
+import { AuthorizationsController } from './authorizations.controller';
 import { BearerAuthGuard } from './bearer-auth.guard';
+import { IntrospectionController } from './introspection.controller';
+import { LastUsedService } from './last-used.service';
 import { MeController } from './me.controller';
+import { RedisTokenCacheStore } from './redis-token-cache.store';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { RevocationController } from './revocation.controller';
 import { SubjectsRepository } from './subjects.repository';
+import { MemoryTokenCacheStore, TokenCacheStore } from './token-cache.store';
+import { TokenValidationService } from './token-validation.service';
 import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
 
 @Module({
-  imports: [AuditModule],
-  controllers: [MeController],
-  providers: [TokensRepository, SubjectsRepository, TokensService, BearerAuthGuard],
-  exports: [TokensService, SubjectsRepository, BearerAuthGuard],
+  imports: [AuditModule, ClientsModule],
+  controllers: [MeController, IntrospectionController, RevocationController, AuthorizationsController],
+  providers: [
+    TokensRepository,
+    RefreshTokensRepository,
+    SubjectsRepository,
+    storeProvider(TokenCacheStore, RedisTokenCacheStore, MemoryTokenCacheStore),
+    LastUsedService,
+    TokenValidationService,
+    TokensService,
+    BearerAuthGuard,
+  ],
+  exports: [TokensService, TokenValidationService, SubjectsRepository, BearerAuthGuard],
 })
 export class TokensModule {}

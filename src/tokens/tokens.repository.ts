@@ -13,6 +13,7 @@ export interface MintRecord {
   scopes: string[];
   grantId: string;
   deliveryAttempt: number;
+  issuedAt: Date;
   expiresAt: Date;
   createdIp: string;
   organizationId?: string;
@@ -22,6 +23,49 @@ export interface MintResult {
   id: string;
   /** True when an earlier live authorization of the same subject, client and device got the new secret. */
   rotated: boolean;
+  /** The hash the row held before (a rotated token, or an undelivered attempt): it stops validating everywhere. */
+  previousTokenHash: string | null;
+}
+
+/** A token row that a revocation just closed. */
+export interface RevokedToken {
+  id: string;
+  tokenHash: string | null;
+  subjectId: string;
+  subjectIssuer: string;
+  subjectExternalId: string;
+  subjectEmail: string;
+  clientId: string;
+  deviceLabel: string;
+  organizationId: string | null;
+}
+
+/** Which live authorizations a revocation closes. */
+export type RevocationTarget =
+  | { kind: 'token'; tokenHash: string; clientId?: string }
+  | { kind: 'authorization'; id: string; subjectId?: string }
+  | { kind: 'subject'; subjectId: string; organizationId?: string };
+
+/** A live authorization as its owner's device inventory shows it. */
+export interface AuthorizationRow {
+  id: string;
+  clientId: string;
+  deviceLabel: string;
+  scopes: string[];
+  organizationId: string | null;
+  createdAt: Date;
+  rotatedAt: Date | null;
+  lastUsedAt: Date | null;
+  lastUsedIp: string | null;
+  expiresAt: Date;
+  refreshable: boolean;
+}
+
+export interface LastUse {
+  id: string;
+  at: Date;
+  /** null: used through introspection, from no device address we know. */
+  ip: string | null;
 }
 
 export interface TokenRecord {
@@ -37,6 +81,8 @@ export interface TokenRecord {
   scopes: string[];
   organizationId: string | null;
   createdAt: Date;
+  /** When the current secret was handed out. */
+  issuedAt: Date;
   expiresAt: Date;
   revokedAt: Date | null;
 }
@@ -52,22 +98,23 @@ export class TokensRepository {
    * returns undefined (a newer poll is delivering).
    */
   async mint(record: MintRecord, manager: EntityManager = this.dataSource.manager): Promise<MintResult | undefined> {
-    const rows: { id: string; previous_grant_id: string | null }[] = await manager.query(
+    const rows: { id: string; previous_grant_id: string | null; previous_token_hash: string | null }[] = await manager.query(
       `WITH previous AS (
-         SELECT grant_id FROM access_tokens
+         SELECT grant_id, token_hash FROM access_tokens
           WHERE subject_id = $3 AND client_id = $7 AND device_label = $8 AND revoked_at IS NULL
        )
        INSERT INTO access_tokens (token_hash, kind, subject_id, subject_issuer, subject_external_id, subject_email,
                                   client_id, device_label, scopes, grant_id, delivery_attempt, expires_at, created_ip,
-                                  organization_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                  organization_id, issued_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT (subject_id, client_id, device_label) WHERE revoked_at IS NULL DO UPDATE
           SET token_hash = EXCLUDED.token_hash, kind = EXCLUDED.kind, subject_email = EXCLUDED.subject_email,
               scopes = EXCLUDED.scopes, grant_id = EXCLUDED.grant_id, delivery_attempt = EXCLUDED.delivery_attempt,
               expires_at = EXCLUDED.expires_at, created_ip = EXCLUDED.created_ip,
-              organization_id = EXCLUDED.organization_id, rotated_at = now()
+              organization_id = EXCLUDED.organization_id, issued_at = EXCLUDED.issued_at, rotated_at = now()
         WHERE access_tokens.grant_id <> EXCLUDED.grant_id OR access_tokens.delivery_attempt < EXCLUDED.delivery_attempt
-       RETURNING id, (SELECT grant_id FROM previous) AS previous_grant_id`,
+       RETURNING id, (SELECT grant_id FROM previous) AS previous_grant_id,
+                 (SELECT token_hash FROM previous) AS previous_token_hash`,
       [
         record.tokenHash,
         record.kind,
@@ -83,11 +130,88 @@ export class TokensRepository {
         record.expiresAt,
         record.createdIp,
         record.organizationId ?? null,
+        record.issuedAt,
       ],
     );
     const [row] = rows;
     if (!row) return undefined;
-    return { id: row.id, rotated: row.previous_grant_id !== null && row.previous_grant_id !== record.grantId };
+    return {
+      id: row.id,
+      rotated: row.previous_grant_id !== null && row.previous_grant_id !== record.grantId,
+      previousTokenHash: row.previous_token_hash,
+    };
+  }
+
+  /** Gives a live authorization a new access-token secret (a refresh); returns the row as it was, or undefined when it is no longer live. */
+  async renewSecret(
+    renewal: { id: string; tokenHash: string; scopes: string[]; issuedAt: Date; expiresAt: Date },
+    manager: EntityManager,
+  ): Promise<(RevokedToken & { previousExpiresAt: Date }) | undefined> {
+    const rows: (RevokedToken & { previousExpiresAt: Date })[] = await manager.query(
+      // A CTE around the UPDATE, so the driver answers with the rows.
+      `WITH previous AS (SELECT id, token_hash, expires_at FROM access_tokens WHERE id = $1 AND revoked_at IS NULL FOR UPDATE),
+       renewed AS (
+         UPDATE access_tokens t
+            SET token_hash = $2, scopes = $3, issued_at = $4, expires_at = $5
+           FROM previous
+          WHERE t.id = previous.id
+         RETURNING t.id, previous.token_hash AS "tokenHash", t.subject_id AS "subjectId", t.subject_issuer AS "subjectIssuer",
+                   t.subject_external_id AS "subjectExternalId", t.subject_email AS "subjectEmail", t.client_id AS "clientId",
+                   t.device_label AS "deviceLabel", t.organization_id AS "organizationId", previous.expires_at AS "previousExpiresAt"
+       )
+       SELECT * FROM renewed`,
+      [renewal.id, renewal.tokenHash, renewal.scopes, renewal.issuedAt, renewal.expiresAt],
+    );
+    return rows[0];
+  }
+
+  /** Closes the live authorizations the target names (and their refresh tokens); returns the rows it closed. */
+  async revoke(target: RevocationTarget, reason: string, now: Date, manager: EntityManager): Promise<RevokedToken[]> {
+    const [condition, parameters] = revocationCondition(target);
+    const revoked: RevokedToken[] = await manager.query(
+      `WITH revoked AS (
+         UPDATE access_tokens SET revoked_at = $1, revoked_reason = $2
+          WHERE revoked_at IS NULL AND ${condition}
+         RETURNING id, token_hash, subject_id, subject_issuer, subject_external_id, subject_email, client_id,
+                   device_label, organization_id
+       ), families AS (
+         UPDATE refresh_tokens r SET revoked_at = $1 FROM revoked
+          WHERE r.authorization_id = revoked.id AND r.revoked_at IS NULL
+       )
+       SELECT id, token_hash AS "tokenHash", subject_id AS "subjectId", subject_issuer AS "subjectIssuer",
+              subject_external_id AS "subjectExternalId", subject_email AS "subjectEmail", client_id AS "clientId",
+              device_label AS "deviceLabel", organization_id AS "organizationId"
+         FROM revoked`,
+      [now, reason, ...parameters],
+    );
+    return revoked;
+  }
+
+  /** The subject's live authorizations, newest first. */
+  async listLive(subjectId: string, now: Date): Promise<AuthorizationRow[]> {
+    return this.dataSource.query(
+      `SELECT t.id, t.client_id AS "clientId", t.device_label AS "deviceLabel", t.scopes,
+              t.organization_id AS "organizationId", t.created_at AS "createdAt", t.rotated_at AS "rotatedAt",
+              t.last_used_at AS "lastUsedAt", t.last_used_ip AS "lastUsedIp", t.expires_at AS "expiresAt",
+              EXISTS (SELECT 1 FROM refresh_tokens r
+                       WHERE r.authorization_id = t.id AND r.revoked_at IS NULL AND r.used_at IS NULL
+                         AND r.idle_expires_at > $2 AND r.family_expires_at > $2) AS refreshable
+         FROM access_tokens t
+        WHERE t.subject_id = $1 AND t.revoked_at IS NULL
+        ORDER BY t.created_at DESC, t.id`,
+      [subjectId, now],
+    );
+  }
+
+  /** Writes buffered last uses in one statement; an older use never overwrites a newer one. */
+  async recordLastUse(uses: LastUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE access_tokens t SET last_used_at = u.at, last_used_ip = COALESCE(u.ip, t.last_used_ip)
+         FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, at timestamptz, ip text)
+        WHERE t.id = u.id AND (t.last_used_at IS NULL OR t.last_used_at < u.at)`,
+      [JSON.stringify(uses)],
+    );
   }
 
   async findByHash(tokenHash: string): Promise<TokenRecord | undefined> {
@@ -95,11 +219,24 @@ export class TokensRepository {
       `SELECT t.id, t.kind, t.subject_id AS "subjectId", t.subject_issuer AS "subjectIssuer",
               t.subject_external_id AS "subjectExternalId", t.subject_email AS "subjectEmail", s.name AS "subjectName",
               t.client_id AS "clientId", t.device_label AS "deviceLabel", t.scopes, t.organization_id AS "organizationId", t.created_at AS "createdAt",
+              COALESCE(t.issued_at, t.rotated_at, t.created_at) AS "issuedAt",
               t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt"
          FROM access_tokens t JOIN subjects s ON s.id = t.subject_id
         WHERE t.token_hash = $1`,
       [tokenHash],
     );
     return rows[0];
+  }
+}
+
+/** The WHERE clause (parameters from $3) of a revocation target. */
+function revocationCondition(target: RevocationTarget): [string, unknown[]] {
+  switch (target.kind) {
+    case 'token':
+      return ['token_hash = $3 AND ($4::text IS NULL OR client_id = $4)', [target.tokenHash, target.clientId ?? null]];
+    case 'authorization':
+      return ['id = $3::uuid AND ($4::uuid IS NULL OR subject_id = $4::uuid)', [target.id, target.subjectId ?? null]];
+    case 'subject':
+      return ['subject_id = $3::uuid AND ($4::text IS NULL OR organization_id = $4)', [target.subjectId, target.organizationId ?? null]];
   }
 }

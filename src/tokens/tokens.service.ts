@@ -1,19 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { userActor } from '../audit/audit-event';
-import { AuditService } from '../audit/audit.service';
+import { type AuditActor, userActor } from '../audit/audit-event';
+import { type AuditedTransaction, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
-import { InvalidToken, MalformedAuthorization } from '../common/oauth-errors';
-import { generateToken, parseToken } from './token-format';
-import { type MintResult, TokensRepository, type TokenRecord } from './tokens.repository';
+import { InvalidGrant, InvalidScope, TemporarilyUnavailable } from '../common/oauth-errors';
+import { AppConfig, type ClientDefinition } from '../config/app-config';
 import type { Approver } from './approver';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { generateToken, parseToken } from './token-format';
+import { TokenValidationService } from './token-validation.service';
+import { type MintResult, type RevocationTarget, type RevokedToken, TokensRepository } from './tokens.repository';
+
+/** Why a token stopped working before its time: the audit trail's `token.revoked` details.reason. */
+export type RevocationReason = 'self' | 'user' | 'admin' | 'rfc7009' | 'refresh_reuse';
 
 export interface GrantToMint {
   /** Hash of the device code: the grant's identity. */
   grantId: string;
   attempt: number;
   approver: Approver;
-  clientId: string;
+  client: ClientDefinition;
   deviceLabel: string;
   scopes: string[];
   ttlSeconds: number;
@@ -27,39 +33,40 @@ export interface GrantToMint {
 export interface MintedToken extends MintResult {
   accessToken: string;
   expiresIn: number;
+  /** Only for a client allowed the refresh_token grant. */
+  refreshToken?: string;
 }
 
-/** What a bearer-authenticated request knows about its caller. */
-export interface AuthenticatedToken {
-  id: string;
-  subjectId: string;
-  issuer: string;
-  externalId: string;
-  email: string;
-  name: string;
-  clientId: string;
-  deviceLabel: string;
+export interface RefreshedToken {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
   scopes: string[];
-  organizationId: string | null;
-  expiresAt: Date;
 }
 
 @Injectable()
 export class TokensService {
   constructor(
+    private readonly config: AppConfig,
     private readonly tokens: TokensRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly validation: TokenValidationService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
   /**
-   * Mints the access token of one delivery attempt, with its audit events in
-   * the same transaction; undefined when a newer attempt of the same grant
-   * got there first.
+   * Mints the access token of one delivery attempt (and, for a client allowed
+   * refresh tokens, a new refresh-token family), with its audit events in the
+   * same transaction; undefined when a newer attempt of the same grant got
+   * there first. The secret the row held before stops validating everywhere.
    */
   async mint(grant: GrantToMint): Promise<MintedToken | undefined> {
     const accessToken = generateToken('dgat');
-    const expiresAt = new Date(this.clock.now() + grant.ttlSeconds * 1000);
+    const refreshToken = this.refreshable(grant.client) ? generateToken('dgrt') : undefined;
+    const now = new Date(this.clock.now());
+    const expiresAt = new Date(now.getTime() + grant.ttlSeconds * 1000);
+    const clientId = grant.client.clientId;
     const result = await this.audit.transaction(async (transaction) => {
       const minted = await this.tokens.mint(
         {
@@ -69,11 +76,12 @@ export class TokensService {
           subjectIssuer: grant.approver.issuer,
           subjectExternalId: grant.approver.externalId,
           subjectEmail: grant.approver.email,
-          clientId: grant.clientId,
+          clientId,
           deviceLabel: grant.deviceLabel,
           scopes: grant.scopes,
           grantId: grant.grantId,
           deliveryAttempt: grant.attempt,
+          issuedAt: now,
           expiresAt,
           createdIp: grant.ip,
           organizationId: grant.organizationId,
@@ -81,18 +89,29 @@ export class TokensService {
         transaction.manager,
       );
       if (!minted) return undefined;
+      if (refreshToken) {
+        await this.refreshTokens.startFamily(
+          { tokenHash: sha256Hex(refreshToken), authorizationId: minted.id, ...this.refreshLifetimes(grant.client, now) },
+          transaction.manager,
+        );
+      }
       const event = {
         outcome: 'success' as const,
         actor: userActor(grant.approver),
         organizationId: grant.organizationId,
-        clientId: grant.clientId,
+        clientId,
         deviceLabel: grant.deviceLabel,
         tokenId: minted.id,
       };
       await transaction.record({
         ...event,
         type: 'token.minted',
-        details: { scopes: grant.scopes, expires_at: expiresAt.toISOString(), attempt: grant.attempt },
+        details: {
+          scopes: grant.scopes,
+          expires_at: expiresAt.toISOString(),
+          attempt: grant.attempt,
+          ...(refreshToken ? { refresh_token: true } : {}),
+        },
       });
       if (minted.rotated) await transaction.record({ ...event, type: 'token.rotated', details: { scopes: grant.scopes } });
       if (grant.requestIp && grant.ip !== grant.requestIp) {
@@ -105,37 +124,136 @@ export class TokensService {
       }
       return minted;
     });
-    return result && { ...result, accessToken, expiresIn: grant.ttlSeconds };
+    if (!result) return undefined;
+    await this.invalidate([result.previousTokenHash]);
+    return { ...result, accessToken, refreshToken, expiresIn: grant.ttlSeconds };
   }
 
-  /** RFC 6750 §2.1: the `Authorization: Bearer` header → the live token behind it, or an RFC 6750 error. */
-  async authenticate(authorization: string | undefined): Promise<AuthenticatedToken> {
-    // §3.1: no credentials, or another scheme, is answered with a bare challenge.
-    if (!authorization || !/^Bearer(\s|$)/i.test(authorization)) throw new InvalidToken('A bearer token is required', false);
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization.trim());
-    if (!match) throw new MalformedAuthorization();
-    const token = match[1];
-    if (!parseToken(token)) throw new InvalidToken('The access token is malformed');
-    const record = await this.tokens.findByHash(sha256Hex(token));
-    if (!record || record.revokedAt || record.expiresAt.getTime() <= this.clock.now()) {
-      throw new InvalidToken('The access token is invalid, expired or revoked');
+  /**
+   * RFC 6749 §6 with rotation: the refresh token is used up and replaced, the
+   * authorization gets a new access-token secret. A refresh token presented a
+   * second time means it was copied: the whole authorization is revoked
+   * (RFC 9700 §4.14.2) before the refusal.
+   */
+  async refresh(client: ClientDefinition, refreshToken: string, requestedScope: string | undefined, ip: string): Promise<RefreshedToken> {
+    const refused = new InvalidGrant('The refresh token is invalid, expired or revoked');
+    if (parseToken(refreshToken) !== 'dgrt') throw refused;
+    const now = new Date(this.clock.now());
+    const accessToken = generateToken('dgat');
+    const nextRefreshToken = generateToken('dgrt');
+    const outcome = await this.audit.transaction(async (transaction) => {
+      const row = await this.refreshTokens.findForUpdate(sha256Hex(refreshToken), transaction.manager);
+      if (!row || row.clientId !== client.clientId || row.revokedAt || row.authorizationRevokedAt) return { refused: true as const };
+      if (row.usedAt) {
+        const revoked = await this.revokeIn(transaction, { kind: 'authorization', id: row.authorizationId }, 'refresh_reuse', undefined, now);
+        return { refused: true as const, revoked };
+      }
+      if (row.idleExpiresAt <= now || row.familyExpiresAt <= now) return { refused: true as const };
+      const scopes = requestedScope === undefined ? row.scopes : narrowScopes(requestedScope, row.scopes);
+      const ttlSeconds = client.accessTokenTtlSeconds ?? this.config.accessTokenTtlSeconds;
+      const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+      await this.refreshTokens.markUsed(row.id, now, transaction.manager);
+      const renewed = await this.tokens.renewSecret(
+        { id: row.authorizationId, tokenHash: sha256Hex(accessToken), scopes, issuedAt: now, expiresAt },
+        transaction.manager,
+      );
+      if (!renewed) return { refused: true as const };
+      await this.refreshTokens.insert(
+        {
+          tokenHash: sha256Hex(nextRefreshToken),
+          authorizationId: row.authorizationId,
+          createdAt: now,
+          idleExpiresAt: new Date(Math.min(now.getTime() + this.refreshLifetime(client).idle * 1000, row.familyExpiresAt.getTime())),
+          familyExpiresAt: row.familyExpiresAt,
+        },
+        transaction.manager,
+      );
+      await transaction.record({
+        type: 'token.refreshed',
+        outcome: 'success',
+        actor: userActor({ ...renewed, issuer: renewed.subjectIssuer, email: renewed.subjectEmail, externalId: renewed.subjectExternalId }),
+        organizationId: renewed.organizationId ?? undefined,
+        clientId: renewed.clientId,
+        deviceLabel: renewed.deviceLabel,
+        tokenId: renewed.id,
+        details: { scopes, expires_at: expiresAt.toISOString(), ip },
+      });
+      return { refused: false as const, scopes, ttlSeconds, previousTokenHash: renewed.tokenHash };
+    });
+    if (outcome.refused) {
+      if ('revoked' in outcome && outcome.revoked) await this.invalidate(outcome.revoked.map((token) => token.tokenHash));
+      throw refused;
     }
-    return toAuthenticated(record);
+    await this.invalidate([outcome.previousTokenHash]);
+    return { accessToken, refreshToken: nextRefreshToken, expiresIn: outcome.ttlSeconds, scopes: outcome.scopes };
+  }
+
+  /**
+   * Revokes the live authorizations the target names, each with its
+   * `token.revoked` event in the same transaction, then drops them from every
+   * instance's cache; answers 503 (the revocation is stored, a retry is safe)
+   * when the other instances cannot be told.
+   */
+  async revoke(target: RevocationTarget, reason: RevocationReason, actor?: AuditActor): Promise<RevokedToken[]> {
+    const now = new Date(this.clock.now());
+    const revoked = await this.audit.transaction((transaction) => this.revokeIn(transaction, target, reason, actor, now));
+    await this.invalidate(revoked.map((token) => token.tokenHash));
+    return revoked;
+  }
+
+  private async revokeIn(
+    transaction: AuditedTransaction,
+    target: RevocationTarget,
+    reason: RevocationReason,
+    actor: AuditActor | undefined,
+    now: Date,
+  ): Promise<RevokedToken[]> {
+    const revoked = await this.tokens.revoke(target, reason, now, transaction.manager);
+    await transaction.record(
+      ...revoked.map((token) => ({
+        type: 'token.revoked' as const,
+        outcome: 'success' as const,
+        actor: actor ?? userActor({ ...token, issuer: token.subjectIssuer, email: token.subjectEmail, externalId: token.subjectExternalId }),
+        organizationId: token.organizationId ?? undefined,
+        clientId: token.clientId,
+        deviceLabel: token.deviceLabel,
+        tokenId: token.id,
+        details: { reason, subject_id: token.subjectId },
+      })),
+    );
+    return revoked;
+  }
+
+  private refreshable(client: ClientDefinition): boolean {
+    return client.grantTypes.includes('refresh_token');
+  }
+
+  private refreshLifetime(client: ClientDefinition) {
+    return {
+      idle: client.refreshTokenIdleTtlSeconds ?? this.config.refreshTokenIdleTtlSeconds,
+      absolute: client.refreshTokenAbsoluteTtlSeconds ?? this.config.refreshTokenAbsoluteTtlSeconds,
+    };
+  }
+
+  private refreshLifetimes(client: ClientDefinition, now: Date) {
+    const { idle, absolute } = this.refreshLifetime(client);
+    const familyExpiresAt = new Date(now.getTime() + absolute * 1000);
+    return { createdAt: now, idleExpiresAt: new Date(Math.min(now.getTime() + idle * 1000, familyExpiresAt.getTime())), familyExpiresAt };
+  }
+
+  private async invalidate(hashes: (string | null)[]): Promise<void> {
+    await this.validation.invalidate(hashes).catch(() => {
+      throw new TemporarilyUnavailable('The change is stored, but not every instance could be told yet. Try again shortly.');
+    });
   }
 }
 
-function toAuthenticated(record: TokenRecord): AuthenticatedToken {
-  return {
-    id: record.id,
-    subjectId: record.subjectId,
-    issuer: record.subjectIssuer,
-    externalId: record.subjectExternalId,
-    email: record.subjectEmail,
-    name: record.subjectName,
-    clientId: record.clientId,
-    deviceLabel: record.deviceLabel,
-    scopes: record.scopes,
-    organizationId: record.organizationId,
-    expiresAt: record.expiresAt,
-  };
+/** RFC 6749 §6: a refresh may ask for fewer scopes than were granted, never more. */
+function narrowScopes(requested: string, granted: string[]): string[] {
+  const scopes = [...new Set(requested.split(' ').filter(Boolean))];
+  const extra = scopes.filter((scope) => !granted.includes(scope));
+  if (scopes.length === 0 || extra.length > 0) {
+    throw new InvalidScope(`A refresh may only narrow the granted scopes (${granted.join(' ')})`);
+  }
+  return scopes;
 }

@@ -43,7 +43,7 @@ export async function obtainToken(http: DeviceGateHttp, options: ObtainTokenOpti
   await http.approveAs(started.user_code, options.user ?? USERS.alice);
   const reply = await http.poll(clientId, started.device_code);
   if (reply.status !== 200) throw new Error(`token request failed: ${reply.status} ${JSON.stringify(reply.body)}`);
-  return reply.body as { access_token: string; token_type: string; expires_in: number; scope: string };
+  return reply.body as { access_token: string; token_type: string; expires_in: number; scope: string; refresh_token?: string };
 }
 
 /** RFC 6749 §5.1 / RFC 6749 §5.2: token-endpoint answers are never cached. */

@@ -39,6 +39,12 @@ export const CLIENTS = {
   /** Polls every second, so specs that poll in real time stay short. */
   fast: 'test-fast',
   fastConfidential: 'test-fast-confidential',
+  /** A resource server: may introspect (RFC 7662). */
+  resourceServer: 'test-resource-server',
+  /** Gets refresh tokens with its access tokens; polls every second. */
+  refreshing: 'test-refreshing',
+  /** May ask for the admin scope. */
+  admin: 'test-admin',
 } as const;
 
 export const CONFIDENTIAL_SECRET = 'confidential-client-secret-0123456789-abcdef';
@@ -105,6 +111,24 @@ function configFile(configure?: (file: TestConfigFile) => void): string {
         scopes: ['profile', 'read'],
         poll_interval: 1,
       },
+      {
+        client_id: CLIENTS.resourceServer,
+        name: 'Projects API',
+        type: 'confidential',
+        client_secret: CONFIDENTIAL_SECRET,
+        grant_types: [],
+        scopes: [],
+        resource_server: true,
+      },
+      {
+        client_id: CLIENTS.refreshing,
+        name: 'Refreshing CLI',
+        type: 'public',
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        scopes: ['profile', 'read'],
+        poll_interval: 1,
+      },
+      { client_id: CLIENTS.admin, name: 'Admin Console', type: 'public', scopes: ['admin', 'profile'], poll_interval: 1 },
     ],
     users: Object.values(USERS).map((user) => ({
       username: user.username,

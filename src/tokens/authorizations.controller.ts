@@ -1,0 +1,101 @@
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ClientRegistry } from '../clients/client-registry.service';
+import { Clock } from '../common/clock';
+import { NoStore } from '../common/no-store';
+import { InvalidRequest, NotFound } from '../common/oauth-errors';
+import { CurrentToken, RequireOrganization, RequireScopes } from './bearer-auth.guard';
+import { LastUsedService } from './last-used.service';
+import { SubjectsRepository } from './subjects.repository';
+import type { AuthenticatedToken } from './token-validation.service';
+import { TokensRepository } from './tokens.repository';
+import { TokensService } from './tokens.service';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFound('No such authorization') });
+
+/** The caller's device inventory, and revocation of their own authorizations; off-boarding for admins. */
+@ApiTags('tokens')
+@Controller('v1')
+export class AuthorizationsController {
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly repository: TokensRepository,
+    private readonly subjects: SubjectsRepository,
+    private readonly clients: ClientRegistry,
+    private readonly lastUsed: LastUsedService,
+    private readonly clock: Clock,
+  ) {}
+
+  @Get('oauth/authorizations')
+  @RequireScopes()
+  @NoStore()
+  @ApiOperation({ summary: "The caller's live device authorizations" })
+  async list(@CurrentToken() token: AuthenticatedToken) {
+    const rows = await this.repository.listLive(token.subjectId, new Date(this.clock.now()));
+    const authorizations = await Promise.all(
+      rows.map(async (row) => {
+        const unwritten = this.lastUsed.unwritten(row.id);
+        const lastUsedAt = unwritten && (!row.lastUsedAt || unwritten.at > row.lastUsedAt) ? unwritten.at : row.lastUsedAt;
+        const lastUsedIp = unwritten && lastUsedAt === unwritten.at ? (unwritten.ip ?? row.lastUsedIp) : row.lastUsedIp;
+        const client = await this.clients.find(row.clientId);
+        return {
+          id: row.id,
+          client: { id: row.clientId, name: client?.name ?? row.clientId },
+          device_label: row.deviceLabel || null,
+          scopes: row.scopes,
+          organization: row.organizationId,
+          created_at: row.createdAt.toISOString(),
+          last_used: lastUsedAt ? { at: lastUsedAt.toISOString(), ip: lastUsedIp } : null,
+          expires_at: row.expiresAt.toISOString(),
+          refreshable: row.refreshable,
+          current: row.id === token.id,
+        };
+      }),
+    );
+    return { authorizations };
+  }
+
+  @Delete('oauth/authorizations/self')
+  @HttpCode(204)
+  @RequireScopes()
+  @ApiOperation({ summary: 'Revoke the presenting token (log out this device)' })
+  async revokeSelf(@CurrentToken() token: AuthenticatedToken): Promise<void> {
+    await this.tokens.revoke({ kind: 'authorization', id: token.id, subjectId: token.subjectId }, 'self');
+  }
+
+  @Delete('oauth/authorizations/:id')
+  @HttpCode(204)
+  @RequireScopes()
+  @ApiOperation({ summary: "Revoke one of the caller's own authorizations" })
+  async revokeOne(@CurrentToken() token: AuthenticatedToken, @Param('id', uuid) id: string): Promise<void> {
+    const revoked = await this.tokens.revoke({ kind: 'authorization', id, subjectId: token.subjectId }, 'user');
+    if (revoked.length === 0) throw new NotFound('No such authorization');
+  }
+
+  @Delete('admin/subjects/:subject/authorizations')
+  @RequireScopes('admin')
+  @ApiOperation({ summary: 'Off-boarding: revoke every authorization of a subject (id or email); admins of no organization' })
+  async revokeSubject(@CurrentToken() token: AuthenticatedToken, @Param('subject') subject: string) {
+    if (token.organizationId) {
+      throw new InvalidRequest(`An organization's admin uses /v1/organizations/${token.organizationId}/subjects/:subject/authorizations`);
+    }
+    return this.revokeAll(subject, undefined, token);
+  }
+
+  @Delete('organizations/:org/subjects/:subject/authorizations')
+  @RequireScopes('admin')
+  @RequireOrganization('org')
+  @ApiOperation({ summary: "Off-boarding within an organization: revoke a member's authorizations of that organization" })
+  async revokeMember(@CurrentToken() token: AuthenticatedToken, @Param('org') organization: string, @Param('subject') subject: string) {
+    return this.revokeAll(subject, organization, token);
+  }
+
+  private async revokeAll(subject: string, organizationId: string | undefined, admin: AuthenticatedToken) {
+    const actor = { type: 'user' as const, issuer: admin.issuer, email: admin.email, subjectId: admin.subjectId, externalId: admin.externalId };
+    let revoked = 0;
+    for (const { id } of await this.subjects.findByIdOrEmail(subject)) {
+      revoked += (await this.tokens.revoke({ kind: 'subject', subjectId: id, organizationId }, 'admin', actor)).length;
+    }
+    return { revoked };
+  }
+}

@@ -1,0 +1,176 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ClientRegistry } from '../clients/client-registry.service';
+import { Clock } from '../common/clock';
+import { sha256Hex } from '../common/crypto';
+import { Metrics } from '../common/metrics';
+import { InvalidToken, MalformedAuthorization } from '../common/oauth-errors';
+import { AppConfig } from '../config/app-config';
+import { LastUsedService } from './last-used.service';
+import { TokenCacheStore } from './token-cache.store';
+import { parseToken } from './token-format';
+import { effectiveScopes, TOKEN_KINDS } from './token-kinds';
+import { TokensRepository, type TokenRecord } from './tokens.repository';
+
+/** What a bearer-authenticated request knows about its caller. */
+export interface AuthenticatedToken {
+  id: string;
+  subjectId: string;
+  issuer: string;
+  externalId: string;
+  email: string;
+  name: string;
+  clientId: string;
+  deviceLabel: string;
+  /** What the token was granted, within its kind's ceiling as it stands now. */
+  scopes: string[];
+  organizationId: string | null;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+const LOCAL_CACHE_MAX_ENTRIES = 50_000;
+const SUBSCRIBE_RETRY_MS = 5_000;
+
+/**
+ * Turns a presented token into what it may do, on every request: a
+ * per-instance cache (TOKEN_CACHE_TTL), then the cache shared in Redis
+ * (TOKEN_SHARED_CACHE_TTL, never past the token's expiry), then Postgres. A
+ * revocation deletes the shared entry and announces the hash over pub/sub, so
+ * every instance drops it at once; if an instance cannot hear announcements,
+ * its own cache lifetime bounds how long it may still accept the token, and
+ * it forgets everything it cached whenever the subscription comes back.
+ */
+@Injectable()
+export class TokenValidationService implements OnModuleInit {
+  private readonly logger = new Logger('TokenValidation');
+  private readonly local = new Map<string, { record?: TokenRecord; until: number }>();
+  private readonly catalog: ReadonlySet<string>;
+  private subscribed = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly tokens: TokensRepository,
+    private readonly cache: TokenCacheStore,
+    private readonly clients: ClientRegistry,
+    private readonly lastUsed: LastUsedService,
+    private readonly metrics: Metrics,
+    private readonly clock: Clock,
+  ) {
+    this.catalog = new Set(config.scopes.map((scope) => scope.name));
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.subscribe();
+  }
+
+  /** RFC 6750 §2.1: the `Authorization: Bearer` header → the live token behind it, or an RFC 6750 error. */
+  async authenticate(authorization: string | undefined, ip: string): Promise<AuthenticatedToken> {
+    // §3.1: no credentials, or another scheme, is answered with a bare challenge.
+    if (!authorization || !/^Bearer(\s|$)/i.test(authorization)) throw new InvalidToken('A bearer token is required', false);
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization.trim());
+    if (!match) throw new MalformedAuthorization();
+    if (!parseToken(match[1])) throw new InvalidToken('The access token is malformed');
+    const token = await this.validate(match[1], ip);
+    if (!token) throw new InvalidToken('The access token is invalid, expired or revoked');
+    return token;
+  }
+
+  /**
+   * The live access token, or undefined for anything else (malformed,
+   * unknown, expired, revoked, a refresh token). The use is recorded, with the
+   * caller's IP when the caller is the device.
+   */
+  async validate(token: string, ip?: string): Promise<AuthenticatedToken | undefined> {
+    const kind = parseToken(token);
+    if (!kind || !TOKEN_KINDS[kind].bearer) return undefined;
+    const record = await this.lookup(sha256Hex(token));
+    const now = this.clock.now();
+    if (!record || record.revokedAt || record.expiresAt.getTime() <= now) return undefined;
+    const client = await this.clients.find(record.clientId);
+    if (!client?.enabled) return undefined;
+    this.lastUsed.touch(record.id, new Date(now), ip);
+    return {
+      id: record.id,
+      subjectId: record.subjectId,
+      issuer: record.subjectIssuer,
+      externalId: record.subjectExternalId,
+      email: record.subjectEmail,
+      name: record.subjectName,
+      clientId: record.clientId,
+      deviceLabel: record.deviceLabel,
+      scopes: effectiveScopes(TOKEN_KINDS[kind], record.scopes, client, this.catalog),
+      organizationId: record.organizationId,
+      issuedAt: record.issuedAt,
+      expiresAt: record.expiresAt,
+    };
+  }
+
+  /** Drops tokens from every cache and tells every instance to; throws when that cannot be done now. */
+  async invalidate(tokenHashes: (string | null)[]): Promise<void> {
+    const hashes = tokenHashes.filter((hash): hash is string => Boolean(hash));
+    for (const hash of hashes) this.local.delete(hash);
+    await this.cache.invalidate(hashes);
+  }
+
+  private async lookup(tokenHash: string): Promise<TokenRecord | undefined> {
+    const now = this.clock.now();
+    const cached = this.local.get(tokenHash);
+    if (cached && cached.until > now) {
+      this.metrics.tokenLookups.inc({ source: 'local' });
+      return cached.record;
+    }
+    const shared = await this.cache.get(tokenHash).catch(() => undefined);
+    if (shared) {
+      this.metrics.tokenLookups.inc({ source: 'shared' });
+      const record = reviveRecord(shared);
+      this.remember(tokenHash, record, now);
+      return record;
+    }
+    this.metrics.tokenLookups.inc({ source: 'database' });
+    const record = await this.tokens.findByHash(tokenHash);
+    this.remember(tokenHash, record, now);
+    if (record) {
+      const ttl = Math.min(this.config.tokenSharedCacheTtlSeconds * 1000, record.expiresAt.getTime() - now);
+      if (ttl > 0) await this.cache.set(tokenHash, JSON.stringify(record), ttl).catch(() => undefined);
+    }
+    return record;
+  }
+
+  private remember(tokenHash: string, record: TokenRecord | undefined, now: number): void {
+    if (this.config.tokenCacheTtlSeconds <= 0) return;
+    if (this.local.size >= LOCAL_CACHE_MAX_ENTRIES) this.local.delete(this.local.keys().next().value as string);
+    this.local.set(tokenHash, { record, until: now + this.config.tokenCacheTtlSeconds * 1000 });
+  }
+
+  private async subscribe(): Promise<void> {
+    try {
+      await this.cache.subscribe(
+        (hashes) => {
+          for (const hash of hashes) this.local.delete(hash);
+          this.metrics.tokenInvalidations.inc(hashes.length);
+        },
+        () => this.local.clear(),
+      );
+      this.subscribed = true;
+    } catch (error) {
+      this.logger.warn({ msg: 'cannot subscribe to token invalidations; retrying', error: (error as Error).message });
+      setTimeout(() => void this.subscribe(), SUBSCRIBE_RETRY_MS).unref();
+    }
+  }
+
+  /** Whether this instance hears revocations announced by the others. */
+  get listening(): boolean {
+    return this.subscribed;
+  }
+}
+
+function reviveRecord(json: string): TokenRecord {
+  const parsed = JSON.parse(json) as TokenRecord;
+  return {
+    ...parsed,
+    issuedAt: new Date(parsed.issuedAt),
+    createdAt: new Date(parsed.createdAt),
+    expiresAt: new Date(parsed.expiresAt),
+    revokedAt: parsed.revokedAt ? new Date(parsed.revokedAt) : null,
+  };
+}
