@@ -2,7 +2,10 @@
 //
 //   npm run bench                 # build, then 3 runs of 10 s per scenario, 50 connections (median reported)
 //   npm run bench -- --quick      # 1 run of 5 s per scenario
-//   npm run bench -- -c 50 -d 10 -n 3 --only devauth,pending,me
+//   npm run bench -- -c 50 -d 10 -n 3 --only devauth,pending,me,me-uncached,introspect,introspect-uncached
+//
+// The *-uncached scenarios run against a second instance (same database and Redis) whose token caches are
+// off (TOKEN_CACHE_TTL=0, TOKEN_SHARED_CACHE_TTL=0): every check reads Postgres.
 //
 // The app runs as a separate process (node dist/src/main.js) on its own database and Redis key
 // prefix; autocannon runs in this process, so both share the machine, as in ../shared/BENCHMARKS.md.
@@ -21,12 +24,14 @@ const connections = Number(option('-c', 50));
 const duration = Number(option('-d', quick ? 5 : 10));
 const runs = Number(option('-n', quick ? 1 : 3));
 const warmup = quick ? 1 : 3;
-const only = option('--only', 'devauth,pending,me').split(',');
+const only = option('--only', 'devauth,pending,me,me-uncached,introspect,introspect-uncached').split(',');
 const logLevel = option('--log-level', 'info');
 
 const CLIENT = 'bench-cli';
 const SCOPE = 'read';
 const USER = { username: 'bench', password: 'bench-password-0123' };
+const API = { id: 'bench-api', secret: 'bench-api-secret-0123456789abcdefghijklmnop' };
+const UNCACHED = { TOKEN_CACHE_TTL: '0', TOKEN_SHARED_CACHE_TTL: '0' };
 
 /** The app on a database of its own; stop() also drops the database. */
 async function startBench() {
@@ -35,21 +40,33 @@ async function startBench() {
     const configPath = writeConfig({
       scopes: [{ name: 'read', description: 'Read your data' }],
       // A 1 s interval keeps the pool of pending codes small enough to create before the run.
-      clients: [{ client_id: CLIENT, name: 'Bench CLI', type: 'public', scopes: ['read'], poll_interval: 1 }],
+      clients: [
+        { client_id: CLIENT, name: 'Bench CLI', type: 'public', scopes: ['read'], poll_interval: 1 },
+        { client_id: API.id, name: 'Bench API', type: 'confidential', client_secret: API.secret, grant_types: [], scopes: [], resource_server: true },
+      ],
       users: [{ username: USER.username, email: 'bench@example.com', password_hash: hashPasswordSync(USER.password) }],
     });
-    const app = await startApp({
-      databaseUrl: database.url,
-      redisUrl,
-      configPath,
-      env: {
-        LOG_LEVEL: logLevel,
-        // The load generator is one IP and one client: lift the per-IP and per-client limits (still counted in Redis).
-        RATE_LIMIT_DEVICE_CODE_PER_IP: '100000000/1m',
-        RATE_LIMIT_DEVICE_CODE_PER_CLIENT: '100000000/1m',
-      },
-    });
-    return { ...app, stop: async () => { try { await app.stop(); } finally { await database.drop(); } } };
+    const env = {
+      LOG_LEVEL: logLevel,
+      // The load generator is one IP and one client: lift the per-IP and per-client limits (still counted in Redis).
+      RATE_LIMIT_DEVICE_CODE_PER_IP: '100000000/1m',
+      RATE_LIMIT_DEVICE_CODE_PER_CLIENT: '100000000/1m',
+    };
+    const app = await startApp({ databaseUrl: database.url, redisUrl, configPath, env });
+    let uncached;
+    /** The second instance, without token caches, started when a scenario first needs it. */
+    const withoutCaches = async () => {
+      uncached ??= await startApp({ databaseUrl: database.url, redisUrl, configPath, env: { ...env, ...UNCACHED, MIGRATE_ON_BOOT: 'false' } });
+      return uncached.base;
+    };
+    const stop = async () => {
+      try {
+        await Promise.all([app.stop(), uncached?.stop()]);
+      } finally {
+        await database.drop();
+      }
+    };
+    return { ...app, withoutCaches, stop };
   } catch (error) {
     await database.drop();
     throw error;
@@ -60,7 +77,10 @@ const outcomes = new Map();
 const count = (key) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
 const outcomeOf = (status, body) => `${status} ${/"error":"([^"]+)"/.exec(body)?.[1] ?? (body.includes('access_token') ? 'token' : 'ok')}`;
 
-async function scenario(name, base) {
+const basic = `Basic ${Buffer.from(`${API.id}:${API.secret}`).toString('base64')}`;
+
+async function scenario(name, app) {
+  const base = app.base;
   switch (name) {
     case 'devauth':
       return {
@@ -87,12 +107,26 @@ async function scenario(name, base) {
           onResponse: (status, body) => count(outcomeOf(status, body)) }],
       };
     }
-    case 'me': {
-      const token = await accessToken(base, { clientId: CLIENT, scope: SCOPE, user: USER });
+    case 'me':
+    case 'me-uncached': {
+      const token = await accessToken(base, { clientId: CLIENT, scope: SCOPE, user: USER, deviceLabel: name });
+      const cached = name === 'me';
       return {
-        label: 'bearer check (GET /v1/me)',
+        label: `bearer check, guard in process (GET /v1/me), ${cached ? 'cached' : 'uncached: Postgres every time'}`,
+        base: cached ? base : await app.withoutCaches(),
         requests: [{ method: 'GET', path: '/v1/me', headers: { authorization: `Bearer ${token}` },
           onResponse: (status, body) => count(outcomeOf(status, body)) }],
+      };
+    }
+    case 'introspect':
+    case 'introspect-uncached': {
+      const token = await accessToken(base, { clientId: CLIENT, scope: SCOPE, user: USER, deviceLabel: name });
+      const cached = name === 'introspect';
+      return {
+        label: `introspection (POST /oauth/introspect), ${cached ? 'cached' : 'uncached: Postgres every time'}`,
+        base: cached ? base : await app.withoutCaches(),
+        requests: [{ method: 'POST', path: '/oauth/introspect', headers: { ...FORM, authorization: basic }, body: `token=${token}`,
+          onResponse: (status, body) => count(`${status} ${body.includes('"active":true') ? 'active' : body.slice(0, 40)}`) }],
       };
     }
     default:
@@ -112,11 +146,11 @@ const app = await startBench();
 const rows = [];
 try {
   for (const name of only) {
-    const { label, requests } = await scenario(name, app.base);
-    await load(app.base, requests, warmup);
+    const { label, requests, base = app.base } = await scenario(name, app);
+    await load(base, requests, warmup);
     outcomes.clear();
     const results = [];
-    for (let i = 0; i < runs; i++) results.push(await load(app.base, requests, duration));
+    for (let i = 0; i < runs; i++) results.push(await load(base, requests, duration));
     const mix = [...outcomes.entries()].sort((a, b) => b[1] - a[1])
       .map(([key, value]) => `${key} ${Math.round((value / [...outcomes.values()].reduce((a, b) => a + b, 0)) * 1000) / 10}%`)
       .join(', ');

@@ -78,7 +78,7 @@ export function writeConfig(config) {
 }
 
 /** Deletes every Redis key that starts with `prefix`. */
-async function deleteKeys(redisUrl, prefix) {
+export async function deleteKeys(redisUrl, prefix) {
   const redis = new Redis(redisUrl);
   try {
     let cursor = '0';
@@ -149,15 +149,18 @@ export async function startApp({ databaseUrl, redisUrl, configPath, env = {}, no
 }
 
 /** Starts a device authorization for `clientId` and `scope`; throws unless it is answered 200. */
-export async function deviceCode(base, { clientId, scope }) {
-  const reply = await post(`${base}/oauth/device/code`, `client_id=${clientId}&scope=${scope}`);
+export async function deviceCode(base, { clientId, scope, deviceLabel = '' }) {
+  const reply = await post(`${base}/oauth/device/code`, new URLSearchParams({ client_id: clientId, scope, device_label: deviceLabel }).toString());
   if (reply.status !== 200) throw new Error(`device code: ${reply.status} ${JSON.stringify(reply.json)}`);
   return reply.json;
 }
 
-/** An access token for `user` ({ username, password }, a local user of the config): device code, sign-in, approve, token. */
-export async function accessToken(base, { clientId, scope, user }) {
-  const started = await deviceCode(base, { clientId, scope });
+/**
+ * An access token for `user` ({ username, password }, a local user of the config): device code, sign-in,
+ * approve, token. Tokens of the same user, client and `deviceLabel` replace each other.
+ */
+export async function accessToken(base, { clientId, scope, user, deviceLabel = '' }) {
+  const started = await deviceCode(base, { clientId, scope, deviceLabel });
   const login = await post(`${base}/oauth/device/sso/local/login`,
     new URLSearchParams({ user_code: started.user_code, username: user.username, password: user.password }).toString());
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];

@@ -13,7 +13,11 @@ export class TokenServices1763960000000 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE access_tokens ADD COLUMN issued_at timestamptz, ADD COLUMN last_used_at timestamptz, ADD COLUMN last_used_ip varchar(64)',
     );
-    await queryRunner.query('ALTER TABLE oauth_clients ADD COLUMN resource_server boolean NOT NULL DEFAULT false');
+    await queryRunner.query(`
+      ALTER TABLE oauth_clients
+        ADD COLUMN resource_server boolean NOT NULL DEFAULT false,
+        ADD COLUMN refresh_token_idle_ttl integer CHECK (refresh_token_idle_ttl >= 60),
+        ADD COLUMN refresh_token_absolute_ttl integer CHECK (refresh_token_absolute_ttl >= 60)`);
     await queryRunner.query(`
       CREATE TABLE refresh_tokens (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -31,7 +35,9 @@ export class TokenServices1763960000000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('DROP TABLE refresh_tokens');
-    await queryRunner.query('ALTER TABLE oauth_clients DROP COLUMN resource_server');
+    await queryRunner.query(
+      'ALTER TABLE oauth_clients DROP COLUMN refresh_token_absolute_ttl, DROP COLUMN refresh_token_idle_ttl, DROP COLUMN resource_server',
+    );
     await queryRunner.query('ALTER TABLE access_tokens DROP COLUMN last_used_ip, DROP COLUMN last_used_at, DROP COLUMN issued_at');
   }
 }

@@ -159,6 +159,7 @@ describe('approval through the local connector', () => {
           { name: 'profile', description: 'See your name and email address' },
           { name: 'read', description: 'Read your projects' },
         ],
+        withheld_scopes: [],
         request: { ip: '127.0.0.1', user_agent: 'mycli/1.2.3 (linux; x64)', created_at: expect.any(String) },
         approving_ip: '127.0.0.1',
         same_ip: true,
@@ -169,6 +170,16 @@ describe('approval through the local connector', () => {
       expect(Math.abs(Date.parse(reply.body.request.created_at) - now)).toBeLessThan(5_000);
       expect(Date.parse(reply.body.expires_at)).toBeGreaterThan(now + 290_000);
       expect(Date.parse(reply.body.expires_at)).toBeLessThanOrEqual(now + 300_000);
+    });
+
+    it('says which requested scopes this person may not grant (a restricted scope), apart from what the token will hold', async () => {
+      const started = await startFlow(http, CLIENTS.admin, { scope: 'admin profile' });
+      const bob = await http.approvalContext(await http.signIn(started.user_code, USERS.bob));
+      expect(bob.body.scopes).toEqual([{ name: 'profile', description: 'See your name and email address' }]);
+      expect(bob.body.withheld_scopes).toEqual([{ name: 'admin', description: 'Administer devicegate' }]);
+      const alice = await http.approvalContext(await http.signIn(started.user_code, USERS.alice));
+      expect(alice.body.scopes.map((scope: { name: string }) => scope.name)).toEqual(['admin', 'profile']);
+      expect(alice.body.withheld_scopes).toEqual([]);
     });
 
     it('gives a device without a label a null device_label', async () => {

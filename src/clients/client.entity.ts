@@ -42,6 +42,12 @@ export class ClientEntity {
   @Column({ name: 'resource_server', type: 'boolean', default: false })
   resourceServer!: boolean;
 
+  @Column({ name: 'refresh_token_idle_ttl', type: 'integer', nullable: true })
+  refreshTokenIdleTtl!: number | null;
+
+  @Column({ name: 'refresh_token_absolute_ttl', type: 'integer', nullable: true })
+  refreshTokenAbsoluteTtl!: number | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 

@@ -20,15 +20,17 @@ export class ClientsRepository {
   async save(client: ClientDefinition, manager: EntityManager): Promise<boolean> {
     const [row]: { created: boolean }[] = await manager.query(
       `INSERT INTO oauth_clients (client_id, name, type, secret_hash, grant_types, allowed_scopes, default_scopes,
-                                  device_code_ttl, poll_interval, access_token_ttl, enabled, organization_id, resource_server)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                  device_code_ttl, poll_interval, access_token_ttl, enabled, organization_id, resource_server,
+                                  refresh_token_idle_ttl, refresh_token_absolute_ttl)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT (client_id) DO UPDATE
           SET name = EXCLUDED.name, type = EXCLUDED.type, secret_hash = EXCLUDED.secret_hash,
               grant_types = EXCLUDED.grant_types, allowed_scopes = EXCLUDED.allowed_scopes,
               default_scopes = EXCLUDED.default_scopes, device_code_ttl = EXCLUDED.device_code_ttl,
               poll_interval = EXCLUDED.poll_interval, access_token_ttl = EXCLUDED.access_token_ttl,
               enabled = EXCLUDED.enabled, organization_id = EXCLUDED.organization_id,
-              resource_server = EXCLUDED.resource_server, updated_at = now()
+              resource_server = EXCLUDED.resource_server, refresh_token_idle_ttl = EXCLUDED.refresh_token_idle_ttl,
+              refresh_token_absolute_ttl = EXCLUDED.refresh_token_absolute_ttl, updated_at = now()
        RETURNING (xmax = 0) AS created`,
       [
         client.clientId,
@@ -44,6 +46,8 @@ export class ClientsRepository {
         client.enabled,
         client.organizationId ?? null,
         client.resourceServer ?? false,
+        client.refreshTokenIdleTtlSeconds ?? null,
+        client.refreshTokenAbsoluteTtlSeconds ?? null,
       ],
     );
     return row.created;
@@ -65,5 +69,7 @@ function toDefinition(row: ClientEntity): ClientDefinition {
     enabled: row.enabled,
     organizationId: row.organizationId ?? undefined,
     resourceServer: row.resourceServer,
+    refreshTokenIdleTtlSeconds: row.refreshTokenIdleTtl ?? undefined,
+    refreshTokenAbsoluteTtlSeconds: row.refreshTokenAbsoluteTtl ?? undefined,
   };
 }

@@ -124,8 +124,8 @@ export class ForeignOrganization extends OAuthError {
   readonly code = 'insufficient_scope';
   readonly status = HttpStatus.FORBIDDEN;
 
-  constructor(resourceOrganization: string) {
-    super(`This resource belongs to organization ${resourceOrganization}; the token is not of that organization`);
+  constructor(description: string) {
+    super(description);
     this.headers['WWW-Authenticate'] = `Bearer realm="devicegate", error="insufficient_scope", error_description="${this.description}"`;
   }
 }

@@ -8,6 +8,8 @@ export const REFRESH_TOKEN_GRANT = 'refresh_token';
 export interface ScopeDefinition {
   name: string;
   description: string;
+  /** Set: only these people (lowercase emails) may hold the scope, e.g. `admin`. */
+  grantedTo?: string[];
 }
 
 export interface ClientDefinition {

@@ -34,6 +34,12 @@ export class ScopeEntry {
   @IsString()
   @Length(1, 300)
   description!: string;
+
+  /** Only these people (by email) may hold the scope; others approving a request for it get a token without it. */
+  @IsOptional()
+  @IsArray()
+  @IsEmail({ require_tld: false }, { each: true })
+  granted_to?: string[];
 }
 
 export class ClientEntry {

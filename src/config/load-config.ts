@@ -111,7 +111,11 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   if (durations.lastUsedFlushSeconds < 1) problems.push('LAST_USED_FLUSH_INTERVAL must be at least 1s');
 
   const file = env.DEVICEGATE_CONFIG ? readConfigFile(env.DEVICEGATE_CONFIG, env, problems) : new ConfigFile();
-  const scopes: ScopeDefinition[] = (file.scopes ?? []).map((scope) => ({ ...scope }));
+  const scopes: ScopeDefinition[] = (file.scopes ?? []).map((scope) => ({
+    name: scope.name,
+    description: scope.description,
+    ...(scope.granted_to ? { grantedTo: scope.granted_to.map((email) => email.toLowerCase()) } : {}),
+  }));
   const clients = (file.clients ?? []).map((entry, index) => toClient(entry, index, production, problems));
   const organizations = (file.organizations ?? []).map(toOrganization);
   const localUsers: LocalUser[] = (file.users ?? []).map((user) => ({

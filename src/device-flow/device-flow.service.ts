@@ -290,7 +290,7 @@ export class DeviceFlowService {
       access_token: minted.accessToken,
       token_type: 'Bearer',
       expires_in: minted.expiresIn,
-      scope: flow.scopes.join(' '),
+      scope: minted.scopes.join(' '),
       ...(minted.refreshToken ? { refresh_token: minted.refreshToken } : {}),
     };
   }

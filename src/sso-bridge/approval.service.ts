@@ -6,6 +6,7 @@ import type { ResponseHeaders } from '../common/http';
 import { InvalidCsrfToken, InvalidRequest, type OAuthError, OrganizationMismatch } from '../common/oauth-errors';
 import { AppConfig } from '../config/app-config';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
+import { ScopePolicy } from '../tokens/scope-policy';
 import { DeviceFlowService } from '../device-flow/device-flow.service';
 import { formatUserCode, normalizeUserCode } from '../device-flow/user-code';
 import { type ApprovalGrant, ApprovalGrantRefused, ApprovalGrantService, type RefusalReason } from './approval-grant.service';
@@ -26,6 +27,7 @@ export interface DecisionRequest {
 @Injectable()
 export class ApprovalService {
   private readonly scopeDescriptions: Map<string, string>;
+  private readonly policy: ScopePolicy;
 
   constructor(
     config: AppConfig,
@@ -35,6 +37,7 @@ export class ApprovalService {
     private readonly directory: OrganizationDirectory,
   ) {
     this.scopeDescriptions = new Map(config.scopes.map((scope) => [scope.name, scope.description]));
+    this.policy = new ScopePolicy(config.scopes);
   }
 
   async context(cookie: string | undefined, ip: string) {
@@ -50,7 +53,9 @@ export class ApprovalService {
       },
       client: { id: client.clientId, name: client.name, organization: this.organizationView(client.organizationId) },
       device_label: flow.deviceLabel || null,
-      scopes: flow.scopes.map((name) => ({ name, description: this.scopeDescriptions.get(name) ?? name })),
+      // What the token will hold, and what was asked for that this person may not grant (restricted scopes).
+      scopes: this.describe(flow.scopes.filter((name) => this.policy.grantable(name, grant.approver.email))),
+      withheld_scopes: this.describe(flow.scopes.filter((name) => !this.policy.grantable(name, grant.approver.email))),
       request: {
         ip: flow.requestIp,
         user_agent: flow.userAgent,
@@ -93,6 +98,10 @@ export class ApprovalService {
     this.approvalGrants.clear(request.headers);
     await this.deviceFlow.decide(pending, grant.approver, approve);
     return { status: approve ? 'approved' : 'denied' };
+  }
+
+  private describe(scopes: string[]) {
+    return scopes.map((name) => ({ name, description: this.scopeDescriptions.get(name) ?? name }));
   }
 
   private organizationView(id: string | undefined) {

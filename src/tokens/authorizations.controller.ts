@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { Clock } from '../common/clock';
 import { NoStore } from '../common/no-store';
-import { InvalidRequest, NotFound } from '../common/oauth-errors';
+import { ForeignOrganization, NotFound } from '../common/oauth-errors';
 import { CurrentToken, RequireOrganization, RequireScopes } from './bearer-auth.guard';
 import { LastUsedService } from './last-used.service';
 import { SubjectsRepository } from './subjects.repository';
@@ -77,7 +77,9 @@ export class AuthorizationsController {
   @ApiOperation({ summary: 'Off-boarding: revoke every authorization of a subject (id or email); admins of no organization' })
   async revokeSubject(@CurrentToken() token: AuthenticatedToken, @Param('subject') subject: string) {
     if (token.organizationId) {
-      throw new InvalidRequest(`An organization's admin uses /v1/organizations/${token.organizationId}/subjects/:subject/authorizations`);
+      throw new ForeignOrganization(
+        `This resource spans every organization; an admin of ${token.organizationId} uses /v1/organizations/${token.organizationId}/subjects/:subject/authorizations`,
+      );
     }
     return this.revokeAll(subject, undefined, token);
   }

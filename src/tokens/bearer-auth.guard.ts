@@ -45,7 +45,9 @@ export class BearerAuthGuard implements CanActivate {
     if (required && !required.every((scope) => token.scopes.includes(scope))) throw new InsufficientScope(required);
     const organizationParam = this.reflector.getAllAndOverride<string | undefined>(ORGANIZATION_PARAM, targets);
     const organization = organizationParam ? request.params?.[organizationParam] : undefined;
-    if (organizationParam && organization !== token.organizationId) throw new ForeignOrganization(String(organization));
+    if (organizationParam && organization !== token.organizationId) {
+      throw new ForeignOrganization(`This resource belongs to organization ${organization}; the token is not of that organization`);
+    }
     request[TOKEN] = token;
     return true;
   }

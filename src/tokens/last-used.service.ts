@@ -12,6 +12,8 @@ import { type LastUse, TokensRepository } from './tokens.repository';
 export class LastUsedService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('LastUsed');
   private pending = new Map<string, LastUse>();
+  /** The batch being written: still shown until the write is done. */
+  private writing = new Map<string, LastUse>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -31,19 +33,22 @@ export class LastUsedService implements OnModuleInit, OnApplicationShutdown {
 
   /** A use not written yet, if any. */
   unwritten(id: string): LastUse | undefined {
-    return this.pending.get(id);
+    return this.pending.get(id) ?? this.writing.get(id);
   }
 
   async flush(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.writing = batch;
     try {
       await this.tokens.recordLastUse([...batch.values()]);
     } catch (error) {
       // Kept for the next flush unless a newer use of the same token came in meanwhile.
       for (const [id, use] of batch) if (!this.pending.has(id)) this.pending.set(id, use);
       this.logger.warn({ msg: 'last-use flush failed; will retry', error: (error as Error).message, tokens: batch.size });
+    } finally {
+      this.writing = new Map();
     }
   }
 

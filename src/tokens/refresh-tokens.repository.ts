@@ -62,12 +62,12 @@ export class RefreshTokensRepository {
     await manager.query('UPDATE refresh_tokens SET used_at = $2 WHERE id = $1', [id, at]);
   }
 
-  /** The authorization a refresh token renews, whatever state the token is in. */
+  /** The authorization a refresh token renews, unless the token was revoked (a later approval replaced its family). */
   async findAuthorization(tokenHash: string): Promise<{ authorizationId: string; clientId: string } | undefined> {
     const rows: { authorizationId: string; clientId: string }[] = await this.dataSource.query(
       `SELECT r.authorization_id AS "authorizationId", t.client_id AS "clientId"
          FROM refresh_tokens r JOIN access_tokens t ON t.id = r.authorization_id
-        WHERE r.token_hash = $1`,
+        WHERE r.token_hash = $1 AND r.revoked_at IS NULL`,
       [tokenHash],
     );
     return rows[0];

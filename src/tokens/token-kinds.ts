@@ -1,4 +1,5 @@
 import type { ClientDefinition } from '../config/app-config';
+import type { ScopePolicy } from './scope-policy';
 
 export type TokenKindName = 'dgat' | 'dgrt';
 
@@ -9,12 +10,16 @@ export interface TokenKind {
   /** Presented to resource servers as `Authorization: Bearer` (a refresh token never is). */
   bearer: boolean;
   /** The most a token of this kind may do today, whatever scopes its row was granted. */
-  ceiling(client: ClientDefinition, catalog: ReadonlySet<string>): ReadonlySet<string>;
+  ceiling(client: ClientDefinition, policy: ScopePolicy, subjectEmail: string): ReadonlySet<string>;
 }
 
-/** What the client is allowed now, within the scope catalog: narrowing a client narrows its live tokens at once. */
-const clientScopes = (client: ClientDefinition, catalog: ReadonlySet<string>) =>
-  new Set(client.allowedScopes.filter((scope) => catalog.has(scope)));
+/**
+ * What the client is allowed now, of the scopes the person may hold now:
+ * narrowing a client, or taking someone off a restricted scope, narrows the
+ * live tokens at once.
+ */
+const clientScopes = (client: ClientDefinition, policy: ScopePolicy, subjectEmail: string) =>
+  new Set(client.allowedScopes.filter((scope) => policy.grantable(scope, subjectEmail)));
 
 /**
  * Every kind of token devicegate issues, by prefix. Validation stamps the
@@ -26,7 +31,13 @@ export const TOKEN_KINDS: Record<TokenKindName, TokenKind> = {
 };
 
 /** The scopes a token may use: what it was granted, within its kind's ceiling. */
-export function effectiveScopes(kind: TokenKind, granted: string[], client: ClientDefinition, catalog: ReadonlySet<string>): string[] {
-  const ceiling = kind.ceiling(client, catalog);
+export function effectiveScopes(
+  kind: TokenKind,
+  granted: string[],
+  client: ClientDefinition,
+  policy: ScopePolicy,
+  subjectEmail: string,
+): string[] {
+  const ceiling = kind.ceiling(client, policy, subjectEmail);
   return granted.filter((scope) => ceiling.has(scope));
 }

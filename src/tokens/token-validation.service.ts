@@ -8,6 +8,7 @@ import { AppConfig } from '../config/app-config';
 import { LastUsedService } from './last-used.service';
 import { TokenCacheStore } from './token-cache.store';
 import { parseToken } from './token-format';
+import { ScopePolicy } from './scope-policy';
 import { effectiveScopes, TOKEN_KINDS } from './token-kinds';
 import { TokensRepository, type TokenRecord } from './tokens.repository';
 
@@ -44,7 +45,7 @@ const SUBSCRIBE_RETRY_MS = 5_000;
 export class TokenValidationService implements OnModuleInit {
   private readonly logger = new Logger('TokenValidation');
   private readonly local = new Map<string, { record?: TokenRecord; until: number }>();
-  private readonly catalog: ReadonlySet<string>;
+  private readonly policy: ScopePolicy;
   private subscribed = false;
 
   constructor(
@@ -56,7 +57,7 @@ export class TokenValidationService implements OnModuleInit {
     private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {
-    this.catalog = new Set(config.scopes.map((scope) => scope.name));
+    this.policy = new ScopePolicy(config.scopes);
   }
 
   async onModuleInit(): Promise<void> {
@@ -98,7 +99,7 @@ export class TokenValidationService implements OnModuleInit {
       name: record.subjectName,
       clientId: record.clientId,
       deviceLabel: record.deviceLabel,
-      scopes: effectiveScopes(TOKEN_KINDS[kind], record.scopes, client, this.catalog),
+      scopes: effectiveScopes(TOKEN_KINDS[kind], record.scopes, client, this.policy, record.subjectEmail),
       organizationId: record.organizationId,
       issuedAt: record.issuedAt,
       expiresAt: record.expiresAt,

@@ -187,18 +187,21 @@ export class TokensRepository {
     return revoked;
   }
 
-  /** The subject's live authorizations, newest first. */
+  /** The subject's live authorizations (not revoked, and unexpired or still renewable by a refresh token), newest first. */
   async listLive(subjectId: string, now: Date): Promise<AuthorizationRow[]> {
     return this.dataSource.query(
-      `SELECT t.id, t.client_id AS "clientId", t.device_label AS "deviceLabel", t.scopes,
-              t.organization_id AS "organizationId", t.created_at AS "createdAt", t.rotated_at AS "rotatedAt",
-              t.last_used_at AS "lastUsedAt", t.last_used_ip AS "lastUsedIp", t.expires_at AS "expiresAt",
-              EXISTS (SELECT 1 FROM refresh_tokens r
-                       WHERE r.authorization_id = t.id AND r.revoked_at IS NULL AND r.used_at IS NULL
-                         AND r.idle_expires_at > $2 AND r.family_expires_at > $2) AS refreshable
-         FROM access_tokens t
-        WHERE t.subject_id = $1 AND t.revoked_at IS NULL
-        ORDER BY t.created_at DESC, t.id`,
+      `SELECT * FROM (
+         SELECT t.id, t.client_id AS "clientId", t.device_label AS "deviceLabel", t.scopes,
+                t.organization_id AS "organizationId", t.created_at AS "createdAt", t.rotated_at AS "rotatedAt",
+                t.last_used_at AS "lastUsedAt", t.last_used_ip AS "lastUsedIp", t.expires_at AS "expiresAt",
+                EXISTS (SELECT 1 FROM refresh_tokens r
+                         WHERE r.authorization_id = t.id AND r.revoked_at IS NULL AND r.used_at IS NULL
+                           AND r.idle_expires_at > $2 AND r.family_expires_at > $2) AS refreshable
+           FROM access_tokens t
+          WHERE t.subject_id = $1 AND t.revoked_at IS NULL
+       ) live
+       WHERE live."expiresAt" > $2 OR live.refreshable
+       ORDER BY live."createdAt" DESC, live.id`,
       [subjectId, now],
     );
   }

@@ -8,6 +8,7 @@ import { AppConfig, type ClientDefinition } from '../config/app-config';
 import type { Approver } from './approver';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { generateToken, parseToken } from './token-format';
+import { ScopePolicy } from './scope-policy';
 import { TokenValidationService } from './token-validation.service';
 import { type MintResult, type RevocationTarget, type RevokedToken, TokensRepository } from './tokens.repository';
 
@@ -32,6 +33,8 @@ export interface GrantToMint {
 
 export interface MintedToken extends MintResult {
   accessToken: string;
+  /** What was granted: the requested scopes the approving person may hold. */
+  scopes: string[];
   expiresIn: number;
   /** Only for a client allowed the refresh_token grant. */
   refreshToken?: string;
@@ -46,6 +49,8 @@ export interface RefreshedToken {
 
 @Injectable()
 export class TokensService {
+  private readonly policy: ScopePolicy;
+
   constructor(
     private readonly config: AppConfig,
     private readonly tokens: TokensRepository,
@@ -53,7 +58,9 @@ export class TokensService {
     private readonly validation: TokenValidationService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.policy = new ScopePolicy(config.scopes);
+  }
 
   /**
    * Mints the access token of one delivery attempt (and, for a client allowed
@@ -67,6 +74,7 @@ export class TokensService {
     const now = new Date(this.clock.now());
     const expiresAt = new Date(now.getTime() + grant.ttlSeconds * 1000);
     const clientId = grant.client.clientId;
+    const scopes = grant.scopes.filter((scope) => this.policy.grantable(scope, grant.approver.email));
     const result = await this.audit.transaction(async (transaction) => {
       const minted = await this.tokens.mint(
         {
@@ -78,7 +86,7 @@ export class TokensService {
           subjectEmail: grant.approver.email,
           clientId,
           deviceLabel: grant.deviceLabel,
-          scopes: grant.scopes,
+          scopes,
           grantId: grant.grantId,
           deliveryAttempt: grant.attempt,
           issuedAt: now,
@@ -107,13 +115,14 @@ export class TokensService {
         ...event,
         type: 'token.minted',
         details: {
-          scopes: grant.scopes,
+          scopes,
+          ...(scopes.length < grant.scopes.length ? { withheld_scopes: grant.scopes.filter((scope) => !scopes.includes(scope)) } : {}),
           expires_at: expiresAt.toISOString(),
           attempt: grant.attempt,
           ...(refreshToken ? { refresh_token: true } : {}),
         },
       });
-      if (minted.rotated) await transaction.record({ ...event, type: 'token.rotated', details: { scopes: grant.scopes } });
+      if (minted.rotated) await transaction.record({ ...event, type: 'token.rotated', details: { scopes } });
       if (grant.requestIp && grant.ip !== grant.requestIp) {
         await transaction.record({
           ...event,
@@ -126,7 +135,7 @@ export class TokensService {
     });
     if (!result) return undefined;
     await this.invalidate([result.previousTokenHash]);
-    return { ...result, accessToken, refreshToken, expiresIn: grant.ttlSeconds };
+    return { ...result, accessToken, scopes, refreshToken, expiresIn: grant.ttlSeconds };
   }
 
   /**

@@ -72,7 +72,7 @@ function configFile(configure?: (file: TestConfigFile) => void): string {
       { name: 'profile', description: 'See your name and email address' },
       { name: 'read', description: 'Read your projects' },
       { name: 'write', description: 'Change your projects' },
-      { name: 'admin', description: 'Administer devicegate' },
+      { name: 'admin', description: 'Administer devicegate', granted_to: [USERS.alice.email] },
       { name: 'audit:read', description: 'Read and export the audit trail' },
     ],
     clients: [
