@@ -165,7 +165,10 @@ describe('approval through the local connector', () => {
         same_ip: true,
         csrf_token: expect.stringMatching(/^[\w-]{32}$/),
         expires_at: expect.any(String),
+        expires_in: expect.any(Number),
       });
+      expect(reply.body.expires_in).toBeGreaterThan(290);
+      expect(reply.body.expires_in).toBeLessThanOrEqual(300);
       const now = testApp.clock.now();
       expect(Math.abs(Date.parse(reply.body.request.created_at) - now)).toBeLessThan(5_000);
       expect(Date.parse(reply.body.expires_at)).toBeGreaterThan(now + 290_000);

@@ -155,4 +155,26 @@ describe('openid-client v6 against devicegate', () => {
     expect(polls.answers[0]).toBe('authorization_pending');
     expect(polls.answers.at(-1)).toBe('access_denied');
   });
+
+  it('refreshes with rotation, introspects as a resource server and revokes, all through the library', async () => {
+    const cli = await discover(CLIENTS.refreshing, client.None());
+    const started = await client.initiateDeviceAuthorization(cli, { scope: 'profile read', device_label: 'laptop-refresh' });
+    const polls = watchPolls(cli, started.user_code, USERS.alice);
+    const granted = await client.pollDeviceAuthorizationGrant(cli, started);
+    await polls.decided();
+    expect(granted.refresh_token).toMatch(/^dgrt_/);
+
+    const refreshed = await client.refreshTokenGrant(cli, granted.refresh_token as string);
+    expect(refreshed.refresh_token).not.toBe(granted.refresh_token);
+    expect(refreshed.scope).toBe('profile read');
+
+    const api = await discover(CLIENTS.resourceServer, client.ClientSecretBasic(CONFIDENTIAL_SECRET));
+    const active = await client.tokenIntrospection(api, refreshed.access_token);
+    expect(active).toMatchObject({ active: true, client_id: CLIENTS.refreshing, scope: 'profile read', token_type: 'Bearer' });
+    expect(await client.tokenIntrospection(api, granted.access_token)).toEqual({ active: false });
+
+    await client.tokenRevocation(cli, refreshed.refresh_token as string, { token_type_hint: 'refresh_token' });
+    expect(await client.tokenIntrospection(api, refreshed.access_token)).toEqual({ active: false });
+    await expect(client.refreshTokenGrant(cli, refreshed.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
 });

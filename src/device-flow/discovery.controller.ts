@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AppConfig, DEVICE_CODE_GRANT } from '../config/app-config';
+import { AppConfig, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT } from '../config/app-config';
 
 @ApiTags('discovery')
 @Controller('.well-known')
@@ -13,11 +13,15 @@ export class DiscoveryController {
       issuer,
       device_authorization_endpoint: `${issuer}/oauth/device/code`,
       token_endpoint: `${issuer}/oauth/token`,
-      grant_types_supported: [DEVICE_CODE_GRANT],
+      introspection_endpoint: `${issuer}/oauth/introspect`,
+      revocation_endpoint: `${issuer}/oauth/revoke`,
+      grant_types_supported: [DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT],
       response_types_supported: [],
       scopes_supported: config.scopes.map((scope) => scope.name),
       token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
       device_authorization_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
       service_documentation: `${issuer}/docs`,
     };
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { userActor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
 import { constantTimeEqual } from '../common/crypto';
 import type { ResponseHeaders } from '../common/http';
 import { InvalidCsrfToken, InvalidRequest, type OAuthError, OrganizationMismatch } from '../common/oauth-errors';
@@ -35,6 +36,7 @@ export class ApprovalService {
     private readonly deviceFlow: DeviceFlowService,
     private readonly audit: AuditService,
     private readonly directory: OrganizationDirectory,
+    private readonly clock: Clock,
   ) {
     this.scopeDescriptions = new Map(config.scopes.map((scope) => [scope.name, scope.description]));
     this.policy = new ScopePolicy(config.scopes);
@@ -65,6 +67,8 @@ export class ApprovalService {
       same_ip: ip === flow.requestIp,
       csrf_token: grant.csrfToken,
       expires_at: new Date(Math.min(grant.expiresAt, flow.expiresAt)).toISOString(),
+      // Seconds, so a page can count down without trusting the browser's clock.
+      expires_in: Math.max(0, Math.floor((Math.min(grant.expiresAt, flow.expiresAt) - this.clock.now()) / 1000)),
     };
   }
 

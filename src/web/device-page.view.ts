@@ -1,0 +1,198 @@
+import { escapeHtml } from '../common/html';
+import type { ConnectorDefinition } from '../config/app-config';
+import { fillString, type PageStrings } from './page-strings';
+
+export interface DevicePageRequest {
+  /** From `?user_code=`: only prefills the field. */
+  userCode?: string;
+  /** Back from a sign-in (`?sso_verified=1`): the script asks for the approval context. */
+  verified: boolean;
+}
+
+/**
+ * The /device page. Without script the forms still sign in (code and
+ * sign-in on one screen); the script (assets/device.js) turns them into
+ * steps (code, sign-in, consent, result) and fills the consent and result
+ * sections, which are rendered here, hidden, so every word comes from the
+ * strings table.
+ */
+export class DevicePageView {
+  constructor(
+    private readonly strings: PageStrings,
+    /** The single sign-on connectors (SAML, OIDC) a person may pick. */
+    private readonly sso: ConnectorDefinition[],
+    /** Whether the local connector's form is shown (it has users). */
+    private readonly local: boolean,
+    private readonly assets: { script: string; style: string },
+  ) {}
+
+  render(request: DevicePageRequest): string {
+    const t = this.text;
+    const code = request.userCode === undefined ? '' : escapeHtml(request.userCode.slice(0, 16));
+    const prefilled = code.length > 0;
+    return `<!doctype html>
+<html lang="${t('lang')}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${t('enterTitle')} · ${t('siteName')}</title>
+<link rel="stylesheet" href="${this.assets.style}">
+<script src="${this.assets.script}" defer></script>
+</head>
+<body${request.verified ? ' data-verified' : ''} data-strings="${escapeHtml(JSON.stringify(this.strings))}">
+<main>
+<p id="loading" class="loading"${request.verified ? '' : ' hidden'}>${t('loading')}</p>
+<noscript><p class="notice">${t('noScript')}</p></noscript>
+<section id="enter" aria-labelledby="enter-title"${request.verified ? ' hidden' : ''}>
+  <h1 id="enter-title" tabindex="-1">${t('enterTitle')}</h1>
+  <p id="enter-notice" class="notice" role="alert" tabindex="-1" hidden></p>
+  <p>${t('enterIntro')}</p>
+${prefilled ? `  <p class="notice" id="prefill-notice">${t('prefillNotice')}</p>\n` : ''}  <div class="caution">
+    <p><strong>${t('cautionLead')}</strong> ${t('cautionDetail')}</p>
+  </div>
+  <div id="code-summary" class="summary" tabindex="-1" hidden>
+    <dl>
+      <dt>${t('summaryCode')}</dt><dd id="summary-code" class="code"></dd>
+      <dt>${t('summaryClient')}</dt><dd id="summary-client"></dd>
+      <dt>${t('summaryDevice')}</dt><dd id="summary-device"></dd>
+    </dl>
+    <p id="summary-expiry" class="hint"></p>
+    <p>${t('signInIntro')}</p>
+    <button id="change-code" class="link" type="button">${t('changeCode')}</button>
+  </div>
+${this.ssoForm(code)}
+${this.localForm(code)}
+</section>
+${this.consent()}
+${this.results()}
+</main>
+</body>
+</html>`;
+  }
+
+  private readonly text = (key: keyof PageStrings, values: Record<string, string> = {}) =>
+    escapeHtml(fillString(this.strings[key], values));
+
+  /** The code field, with the Continue button the script shows; `primary` is the field the person types in. */
+  private codeField(id: string, code: string, primary: boolean): string {
+    const t = this.text;
+    return `    <div class="${primary ? 'code-field' : 'code-field code-copy'}">
+      <label for="${id}">${t('codeLabel')}</label>
+      <p id="${id}-hint" class="hint">${t('codeHint')}</p>
+      <input id="${id}" name="user_code" value="${code}" autocomplete="off" autocapitalize="characters" required>
+${primary ? `      <p id="${id}-error" class="error" role="alert"></p>\n      <button id="continue" class="primary" type="button" hidden>${t('continueButton')}</button>\n` : ''}    </div>`;
+  }
+
+  /** A plain GET form: the clicked button names the connector, or the email routes by domain. */
+  private ssoForm(code: string): string {
+    if (this.sso.length === 0) return '';
+    const t = this.text;
+    const buttons = this.sso
+      .map(
+        (connector) =>
+          `      <button class="primary" type="submit" name="connector" value="${escapeHtml(connector.id)}">${t('ssoButton', { connector: connector.displayName })}</button>`,
+      )
+      .join('\n');
+    return `  <form id="sso-form" method="get" action="/oauth/device/sso/initiate">
+${this.codeField('user_code', code, true)}
+    <div class="sign-in">
+      <h2>${t('ssoHeading')}</h2>
+      <div class="connectors">
+${buttons}
+      </div>
+      <label for="email">${t('emailLabel')}</label>
+      <p id="email-hint" class="hint">${t('emailHint')}</p>
+      <input id="email" name="email" type="email" autocomplete="email" aria-describedby="email-hint email-error">
+      <p id="email-error" class="error" role="alert"></p>
+      <button class="secondary" type="submit">${t('emailButton')}</button>
+    </div>
+  </form>`;
+  }
+
+  /** The local connector's form (dev mode, static users); its code field is the page's one when it is alone. */
+  private localForm(code: string): string {
+    if (!this.local) return '';
+    const t = this.text;
+    const alone = this.sso.length === 0;
+    return `  <form id="login-form" method="post" action="/oauth/device/sso/local/login">
+${this.codeField(alone ? 'user_code' : 'local_user_code', code, alone)}
+    <div class="sign-in">
+      <h2>${t(alone ? 'localHeading' : 'localHeadingWithSso')}</h2>
+      <label for="username">${t('usernameLabel')}</label>
+      <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required>
+      <label for="password">${t('passwordLabel')}</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required aria-describedby="login-error">
+      <p id="login-error" class="error" role="alert"></p>
+      <button class="primary" type="submit">${t('signInButton')}</button>
+    </div>
+  </form>`;
+  }
+
+  private consent(): string {
+    const t = this.text;
+    return `<section id="consent" aria-labelledby="consent-title" hidden>
+  <h1 id="consent-title" tabindex="-1">${t('consentTitle')}</h1>
+  <div id="ip-warning" class="warning" role="alert" hidden>
+    <h2>${t('ipWarningTitle')}</h2>
+    <p id="ip-warning-detail"></p>
+    <p>${t('ipWarningAdvice')}</p>
+  </div>
+  <p id="consent-lead" class="lead"></p>
+  <p class="identity"><span class="label">${t('signedInAs')}</span> <span id="identity"></span></p>
+  <h2>${t('requestHeading')}</h2>
+  <dl>
+    <dt>${t('applicationLabel')}</dt><dd id="client-name"></dd>
+    <dt>${t('deviceLabel')}</dt><dd id="device-label"></dd>
+    <dt>${t('codeRowLabel')}</dt><dd id="user-code" class="code"></dd>
+  </dl>
+  <h2>${t('originHeading')}</h2>
+  <dl>
+    <dt>${t('ipLabel')}</dt><dd id="request-ip" class="code"></dd>
+    <dt>${t('agentLabel')}</dt><dd id="request-agent" class="agent"></dd>
+    <dt>${t('timeLabel')}</dt><dd id="request-time"></dd>
+  </dl>
+  <p class="hint">${t('selfDescribed')}</p>
+  <h2>${t('scopesHeading')}</h2>
+  <ul id="scopes" class="scopes"></ul>
+  <div id="withheld" hidden>
+    <p>${t('withheldHeading')}</p>
+    <ul id="withheld-scopes" class="scopes"></ul>
+  </div>
+  <div class="caution">
+    <p><strong>${t('approveOnly')}</strong> ${t('approveOnlyDetail')}</p>
+  </div>
+  <div class="decision">
+    <button id="approve" class="decide approve" type="button">${t('approveButton')}</button>
+    <button id="deny" class="decide deny" type="button">${t('denyButton')}</button>
+  </div>
+  <p id="consent-expiry" class="hint"></p>
+</section>`;
+  }
+
+  /** Where the page ends; each says what happened and what to do next. */
+  private results(): string {
+    const t = this.text;
+    return `<section id="approved" class="result" aria-labelledby="approved-title" hidden>
+  <h1 id="approved-title" tabindex="-1">${t('approvedTitle')}</h1>
+  <p id="approved-detail"></p>
+  <p>${t('approvedNext')}</p>
+</section>
+<section id="denied" class="result" aria-labelledby="denied-title" hidden>
+  <h1 id="denied-title" tabindex="-1">${t('deniedTitle')}</h1>
+  <p>${t('deniedDetail')}</p>
+  <p>${t('deniedNext')}</p>
+</section>
+<section id="expired" class="result" aria-labelledby="expired-title" hidden>
+  <h1 id="expired-title" tabindex="-1">${t('expiredTitle')}</h1>
+  <p>${t('expiredDetail')}</p>
+  <p>${t('expiredNext')}</p>
+  <p><a href="/device">${t('newCodeLink')}</a></p>
+</section>
+<section id="error" class="result" aria-labelledby="error-title" hidden>
+  <h1 id="error-title" tabindex="-1">${t('errorTitle')}</h1>
+  <p id="error-detail"></p>
+  <p>${t('errorNext')}</p>
+  <p class="actions"><button id="retry" class="primary" type="button">${t('tryAgainButton')}</button> <a href="/device">${t('startOverLink')}</a></p>
+</section>`;
+  }
+}
