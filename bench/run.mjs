@@ -11,6 +11,7 @@
 // prefix; autocannon runs in this process, so both share the machine, as in ../shared/BENCHMARKS.md.
 import autocannon from 'autocannon';
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -30,7 +31,7 @@ const logLevel = option('--log-level', 'info');
 const CLIENT = 'bench-cli';
 const SCOPE = 'read';
 const USER = { username: 'bench', password: 'bench-password-0123' };
-const API = { id: 'bench-api', secret: 'bench-api-secret-0123456789abcdefghijklmnop' };
+const API = { id: 'bench-api', secret: `${randomUUID()}${randomUUID()}` };
 const UNCACHED = { TOKEN_CACHE_TTL: '0', TOKEN_SHARED_CACHE_TTL: '0' };
 
 /** The app on a database of its own; stop() also drops the database. */
