@@ -1,21 +1,9 @@
 import { generateToken } from '../src/tokens/token-format';
-import { obtainToken, uniqueLabel } from './support/flows';
+import { expectInvalidToken, obtainToken, TOKEN_REJECTED as REJECTED, uniqueLabel, UUID } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
 import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const REJECTED = 'The access token is invalid, expired or revoked';
 const MALFORMED = 'The access token is malformed';
-
-function expectInvalidToken(reply: Reply, description: string) {
-  expect({ status: reply.status, body: reply.body }).toEqual({
-    status: 401,
-    body: { error: 'invalid_token', error_description: description },
-  });
-  expect(reply.headers.get('www-authenticate')).toBe(
-    `Bearer realm="devicegate", error="invalid_token", error_description="${description}"`,
-  );
-}
 
 /** RFC 6750: GET /v1/me behind BearerAuthGuard. */
 describe('GET /v1/me (bearer token, RFC 6750)', () => {

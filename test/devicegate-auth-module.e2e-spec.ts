@@ -10,10 +10,9 @@ import {
   RequireOrganization,
   RequireScopes,
 } from '../packages/nest-auth/src';
-import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { obtainToken } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { CLIENTS, CONFIDENTIAL_SECRET, freePort, startTestApp, type TestApp } from './support/test-app';
+import { CLIENTS, CONFIDENTIAL_SECRET, freePort, startAcmeApp, startTestApp, type TestApp } from './support/test-app';
 
 /** An internal service's routes, protected by the module. */
 @Controller()
@@ -286,23 +285,12 @@ describe('DevicegateAuthModule (@devicegate/nest-auth) in a separate NestJS serv
   });
 
   describe('organizations (a devicegate whose local accounts belong to acme)', () => {
-    let database: TestDatabase;
     let acmeGate: TestApp;
     let acmeApi: ResourceApp;
     let acmeToken: string;
 
     beforeAll(async () => {
-      database = await createMigratedDatabase();
-      acmeGate = await startTestApp({
-        env: { DATABASE_URL: database.url },
-        configure: (file) => {
-          file.organizations = [
-            { id: 'acme', name: 'Acme Corp' },
-            { id: 'globex', name: 'Globex' },
-          ];
-          file.connectors = [{ id: 'local', type: 'local', organization: 'acme', display_name: 'Acme accounts' }];
-        },
-      });
+      acmeGate = await startAcmeApp();
       acmeApi = await startResourceApp({ issuer: acmeGate.baseUrl, clientId: CLIENTS.resourceServer, clientSecret: CONFIDENTIAL_SECRET });
       acmeToken = (await obtainToken(new DeviceGateHttp(acmeGate.baseUrl), { clientId: CLIENTS.cli, scope: 'profile read' })).access_token;
     });
@@ -310,7 +298,6 @@ describe('DevicegateAuthModule (@devicegate/nest-auth) in a separate NestJS serv
     afterAll(async () => {
       await acmeApi?.close();
       await acmeGate?.close();
-      await database?.drop();
     });
 
     it("lets a token of the route's organization through", async () => {

@@ -3,13 +3,20 @@ import { ClientRegistry } from '../src/clients/client-registry.service';
 import { sha256Hex } from '../src/common/crypto';
 import type { ClientDefinition } from '../src/config/app-config';
 import { generateToken } from '../src/tokens/token-format';
-import { createMigratedDatabase, queryDatabase, type TestDatabase } from './support/database';
-import { basicAuthorization, expectNoStore, expectOAuthError, obtainToken, uniqueLabel } from './support/flows';
+import { queryDatabase } from './support/database';
+import {
+  basicAuthorization,
+  expectInvalidToken,
+  expectNoStore,
+  expectOAuthError,
+  obtainToken,
+  TOKEN_REJECTED as REJECTED,
+  uniqueLabel,
+  UUID,
+} from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
-import { CLIENTS, CONFIDENTIAL_SECRET, DEVICE_GRANT, startTestApp, type TestApp, USERS } from './support/test-app';
+import { CLIENTS, CONFIDENTIAL_SECRET, DEVICE_GRANT, startAcmeApp, startTestApp, type TestApp, USERS } from './support/test-app';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const REJECTED = 'The access token is invalid, expired or revoked';
 const RESOURCE_SERVER = basicAuthorization(CLIENTS.resourceServer, CONFIDENTIAL_SECRET);
 const BASIC_CHALLENGE = 'Basic realm="devicegate"';
 
@@ -18,16 +25,6 @@ function expectInactive(reply: Reply) {
   expect({ status: reply.status, body: reply.body }).toStrictEqual({ status: 200, body: { active: false } });
   expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
   expectNoStore(reply);
-}
-
-function expectInvalidToken(reply: Reply, description: string) {
-  expect({ status: reply.status, body: reply.body }).toEqual({
-    status: 401,
-    body: { error: 'invalid_token', error_description: description },
-  });
-  expect(reply.headers.get('www-authenticate')).toBe(
-    `Bearer realm="devicegate", error="invalid_token", error_description="${description}"`,
-  );
 }
 
 /** RFC 7662: POST /oauth/introspect, for resource servers authenticated with their secret. */
@@ -316,26 +313,15 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
 });
 
 describe('POST /oauth/introspect with organizations', () => {
-  let database: TestDatabase;
   let testApp: TestApp;
   let http: DeviceGateHttp;
 
   beforeAll(async () => {
-    database = await createMigratedDatabase();
-    testApp = await startTestApp({
-      env: { DATABASE_URL: database.url },
-      configure(file) {
-        file.organizations = [{ id: 'acme', name: 'Acme' }];
-        file.connectors = [{ id: 'local', type: 'local', organization: 'acme', display_name: 'Staff' }];
-      },
-    });
+    testApp = await startAcmeApp();
     http = new DeviceGateHttp(testApp.baseUrl);
   });
 
-  afterAll(async () => {
-    await testApp?.close();
-    await database?.drop();
-  });
+  afterAll(() => testApp?.close());
 
   it("adds org for a token of an organization's member", async () => {
     const label = uniqueLabel();

@@ -2,13 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { hashPasswordSync, sha256Hex } from '../src/common/crypto';
 import { LastUsedService } from '../src/tokens/last-used.service';
 import { generateToken } from '../src/tokens/token-format';
-import { createMigratedDatabase, queryDatabase, type TestDatabase } from './support/database';
-import { basicAuthorization, expectNoStore, expectOAuthError, startFlow, uniqueLabel } from './support/flows';
+import { queryDatabase } from './support/database';
+import {
+  basicAuthorization,
+  expectInvalidToken,
+  expectNoStore,
+  expectOAuthError,
+  startFlow,
+  TOKEN_REJECTED as REJECTED,
+  uniqueLabel,
+} from './support/flows';
 import { type Credentials, DeviceGateHttp, type Reply } from './support/http';
-import { CLIENTS, CONFIDENTIAL_SECRET, startTestApp, type TestApp, type TestConfigFile, USERS } from './support/test-app';
+import { CLIENTS, CONFIDENTIAL_SECRET, startAcmeApp, startTestApp, type TestApp, type TestConfigFile, USERS } from './support/test-app';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const REJECTED = 'The access token is invalid, expired or revoked';
 const NOT_FOUND = { error: 'not_found', error_description: 'No such authorization' };
 const NEEDS_ADMIN = { error: 'insufficient_scope', error_description: 'This resource needs the scope admin' };
 const NEEDS_ADMIN_CHALLENGE = 'Bearer realm="devicegate", error="insufficient_scope", scope="admin"';
@@ -65,11 +72,6 @@ async function tokenFor(
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-function expectInvalidToken(reply: Reply) {
-  expect({ status: reply.status, body: reply.body }).toEqual({ status: 401, body: { error: 'invalid_token', error_description: REJECTED } });
-  expect(reply.headers.get('www-authenticate')).toBe(`Bearer realm="devicegate", error="invalid_token", error_description="${REJECTED}"`);
-}
 
 /** 200 (RFC 7009 §2.2) or 204, with no body at all. */
 function expectEmpty(reply: Reply, status: number) {
@@ -515,31 +517,21 @@ describe('token revocation and the device inventory', () => {
 });
 
 describe('DELETE /v1/organizations/:org/subjects/:subject/authorizations (off-boarding within an organization)', () => {
-  let database: TestDatabase;
-  let testApp: TestApp;
+  let testApp: Awaited<ReturnType<typeof startAcmeApp>>;
   let http: DeviceGateHttp;
   let admin: string;
+  const database = { query: <T = Record<string, any>>(sql: string, parameters?: unknown[]) => testApp.database.query<T>(sql, parameters) };
 
   const remove = (path: string, token: string) => http.request(path, { method: 'DELETE', headers: bearer(token) });
 
   beforeAll(async () => {
     // Its own database: signing in as an organization's member changes alice's and bob's subjects.
-    database = await createMigratedDatabase();
-    testApp = await startTestApp({
-      env: { DATABASE_URL: database.url },
-      configure(file) {
-        file.organizations = [{ id: 'acme', name: 'Acme' }];
-        file.connectors = [{ id: 'local', type: 'local', organization: 'acme', display_name: 'Staff' }];
-      },
-    });
+    testApp = await startAcmeApp();
     http = new DeviceGateHttp(testApp.baseUrl);
     admin = (await tokenFor(http, USERS.alice, { clientId: CLIENTS.admin, scope: 'admin' })).access_token;
   });
 
-  afterAll(async () => {
-    await testApp?.close();
-    await database?.drop();
-  });
+  afterAll(() => testApp?.close());
 
   it("lets the organization's admin revoke a member's authorizations of that organization", async () => {
     const adminMe = await http.me(admin);

@@ -1,15 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
-export interface MintRecord {
-  tokenHash: string;
-  kind: string;
+/** Whose authorization a token row is, as the row records it. */
+export interface TokenOwner {
   subjectId: string;
   subjectIssuer: string;
   subjectExternalId: string;
   subjectEmail: string;
   clientId: string;
   deviceLabel: string;
+}
+
+export interface MintRecord extends TokenOwner {
+  tokenHash: string;
+  kind: string;
   scopes: string[];
   grantId: string;
   deliveryAttempt: number;
@@ -28,15 +32,9 @@ export interface MintResult {
 }
 
 /** A token row that a revocation just closed. */
-export interface RevokedToken {
+export interface RevokedToken extends TokenOwner {
   id: string;
   tokenHash: string | null;
-  subjectId: string;
-  subjectIssuer: string;
-  subjectExternalId: string;
-  subjectEmail: string;
-  clientId: string;
-  deviceLabel: string;
   organizationId: string | null;
 }
 
@@ -68,16 +66,10 @@ export interface LastUse {
   ip: string | null;
 }
 
-export interface TokenRecord {
+export interface TokenRecord extends TokenOwner {
   id: string;
   kind: string;
-  subjectId: string;
-  subjectIssuer: string;
-  subjectExternalId: string;
-  subjectEmail: string;
   subjectName: string;
-  clientId: string;
-  deviceLabel: string;
   scopes: string[];
   organizationId: string | null;
   createdAt: Date;

@@ -10,7 +10,7 @@ import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { generateToken, parseToken } from './token-format';
 import { ScopePolicy } from './scope-policy';
 import { TokenValidationService } from './token-validation.service';
-import { type MintResult, type RevocationTarget, type RevokedToken, TokensRepository } from './tokens.repository';
+import { type MintResult, type RevocationTarget, type RevokedToken, type TokenOwner, TokensRepository } from './tokens.repository';
 
 /** Why a token stopped working before its time: the audit trail's `token.revoked` details.reason. */
 export type RevocationReason = 'self' | 'user' | 'admin' | 'rfc7009' | 'refresh_reuse';
@@ -180,7 +180,7 @@ export class TokensService {
       await transaction.record({
         type: 'token.refreshed',
         outcome: 'success',
-        actor: userActor({ ...renewed, issuer: renewed.subjectIssuer, email: renewed.subjectEmail, externalId: renewed.subjectExternalId }),
+        actor: ownerActor(renewed),
         organizationId: renewed.organizationId ?? undefined,
         clientId: renewed.clientId,
         deviceLabel: renewed.deviceLabel,
@@ -222,7 +222,7 @@ export class TokensService {
       ...revoked.map((token) => ({
         type: 'token.revoked' as const,
         outcome: 'success' as const,
-        actor: actor ?? userActor({ ...token, issuer: token.subjectIssuer, email: token.subjectEmail, externalId: token.subjectExternalId }),
+        actor: actor ?? ownerActor(token),
         organizationId: token.organizationId ?? undefined,
         clientId: token.clientId,
         deviceLabel: token.deviceLabel,
@@ -255,6 +255,11 @@ export class TokensService {
       throw new TemporarilyUnavailable('The change is stored, but not every instance could be told yet. Try again shortly.');
     });
   }
+}
+
+/** The person a token row belongs to, as an audit actor. */
+function ownerActor(row: TokenOwner): AuditActor {
+  return userActor({ subjectId: row.subjectId, issuer: row.subjectIssuer, email: row.subjectEmail, externalId: row.subjectExternalId });
 }
 
 /** RFC 6749 §6: a refresh may ask for fewer scopes than were granted, never more. */

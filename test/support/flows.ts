@@ -89,3 +89,17 @@ export function retryAfterSeconds(reply: Reply<unknown>): number {
   expect(value).toMatch(/^\d+$/);
   return Number(value);
 }
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const TOKEN_REJECTED = 'The access token is invalid, expired or revoked';
+
+/** RFC 6750 §3.1: 401 invalid_token, with the error in the challenge. */
+export function expectInvalidToken(reply: Reply, description = TOKEN_REJECTED): void {
+  expect({ status: reply.status, body: reply.body }).toEqual({
+    status: 401,
+    body: { error: 'invalid_token', error_description: description },
+  });
+  expect(reply.headers.get('www-authenticate')).toBe(
+    `Bearer realm="devicegate", error="invalid_token", error_description="${description}"`,
+  );
+}

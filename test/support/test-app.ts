@@ -8,6 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import { stringify } from 'yaml';
 import { Clock } from '../../src/common/clock';
+import { createMigratedDatabase, type TestDatabase } from './database';
 import { hashPasswordSync } from '../../src/common/crypto';
 import type { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
@@ -235,5 +236,39 @@ export async function deleteKeys(prefix: string): Promise<void> {
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
+  }
+}
+
+/**
+ * A test app on a database of its own whose local users are members of the
+ * organization `acme` (their tokens carry it); `globex` exists too. close()
+ * also drops the database.
+ */
+export async function startAcmeApp(options: TestAppOptions = {}): Promise<TestApp & { database: TestDatabase }> {
+  const database = await createMigratedDatabase();
+  try {
+    const testApp = await startTestApp({
+      ...options,
+      env: { DATABASE_URL: database.url, ...options.env },
+      configure(file) {
+        file.organizations = [
+          { id: 'acme', name: 'Acme Corp' },
+          { id: 'globex', name: 'Globex' },
+        ];
+        file.connectors = [{ id: 'local', type: 'local', organization: 'acme', display_name: 'Acme accounts' }];
+        options.configure?.(file);
+      },
+    });
+    return {
+      ...testApp,
+      database,
+      close: async () => {
+        await testApp.close();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await database.drop();
+    throw error;
   }
 }
