@@ -152,6 +152,8 @@ describe('isDependencyFailure', () => {
       ['57P03', 'the database system is starting up'],
       ['53300', 'sorry, too many clients already'],
       ['08006', 'connection failure'],
+      ['40P01', 'deadlock detected'],
+      ['40001', 'could not serialize access due to concurrent update'],
     ])('classifies the server error %s', (code, message) => {
       const error = Object.assign(new DatabaseError(message, message.length, 'error'), { code, severity: 'FATAL' });
       expect(isDependencyFailure(error)).toBe(true);

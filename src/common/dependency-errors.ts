@@ -17,6 +17,9 @@ const CONNECTION_ERROR_CODES = new Set([
   '57P01',
   '57P02',
   '57P03',
+  // Postgres: a serialization failure or a deadlock between two transactions; trying again succeeds.
+  '40001',
+  '40P01',
 ]);
 
 const CONNECTION_MESSAGES = [

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { type LastUse, TokensRepository } from './tokens.repository';
 
@@ -9,7 +9,7 @@ import { type LastUse, TokensRepository } from './tokens.repository';
  * not written yet, so the owner sees them at once on this instance.
  */
 @Injectable()
-export class LastUsedService implements OnModuleInit, OnApplicationShutdown {
+export class LastUsedService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('LastUsed');
   private pending = new Map<string, LastUse>();
   /** The batch being written: still shown until the write is done. */
@@ -52,7 +52,8 @@ export class LastUsedService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
   }

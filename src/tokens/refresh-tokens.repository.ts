@@ -44,8 +44,17 @@ export class RefreshTokensRepository {
     );
   }
 
-  /** The refresh token behind a hash, locked until the transaction ends, so two uses of it are serialised. */
+  /**
+   * The refresh token behind a hash, locked until the transaction ends, so two
+   * uses of it are serialised. Its authorization is locked first, in the order
+   * a mint or a revocation takes them (authorization, then refresh tokens), so
+   * the two never wait on each other in a circle.
+   */
   async findForUpdate(tokenHash: string, manager: EntityManager): Promise<RefreshTokenRow | undefined> {
+    await manager.query(
+      'SELECT 1 FROM access_tokens WHERE id = (SELECT authorization_id FROM refresh_tokens WHERE token_hash = $1) FOR UPDATE',
+      [tokenHash],
+    );
     const rows: RefreshTokenRow[] = await manager.query(
       `SELECT r.id, r.authorization_id AS "authorizationId", r.used_at AS "usedAt", r.revoked_at AS "revokedAt",
               r.idle_expires_at AS "idleExpiresAt", r.family_expires_at AS "familyExpiresAt",
