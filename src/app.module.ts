@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { AdminModule } from './admin/admin.module';
 import { AuditApiModule } from './audit/audit-api.module';
 import type { Logger } from 'pino';
 import type { Clock } from './common/clock';
@@ -44,6 +45,7 @@ export class AppModule {
         ClientsModule,
         TokensModule,
         AuditApiModule,
+        AdminModule,
         DeviceFlowModule,
         SsoBridgeModule,
         WebModule,

@@ -52,6 +52,19 @@ export class ClientRegistry {
     return client;
   }
 
+  /** Every client: those of the config file, then those of the database. */
+  async list(): Promise<{ client: ClientDefinition; source: 'config' | 'database' }[]> {
+    const stored = await this.clients.list();
+    return [
+      ...[...this.configured.values()].map((client) => ({ client, source: 'config' as const })),
+      ...stored.filter((client) => !this.configured.has(client.clientId)).map((client) => ({ client, source: 'database' as const })),
+    ];
+  }
+
+  isConfigured(clientId: string): boolean {
+    return this.configured.has(clientId);
+  }
+
   /** Registers or changes a database client, with its audit event in the same transaction. */
   async save(client: ClientDefinition, actor: AuditActor = { type: 'system' }): Promise<void> {
     if (this.configured.has(client.clientId)) {

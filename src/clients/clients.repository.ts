@@ -16,6 +16,10 @@ export class ClientsRepository {
     return row ? toDefinition(row) : undefined;
   }
 
+  async list(): Promise<ClientDefinition[]> {
+    return (await this.clients.find({ order: { clientId: 'ASC' } })).map(toDefinition);
+  }
+
   /** Inserts or updates; true when the client is new. */
   async save(client: ClientDefinition, manager: EntityManager): Promise<boolean> {
     const [row]: { created: boolean }[] = await manager.query(

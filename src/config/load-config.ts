@@ -17,7 +17,7 @@ import {
   type ScopeDefinition,
   type SecretKey,
 } from './app-config';
-import { ConfigFile, type ConnectorEntry, type OrganizationEntry } from './config-file.dto';
+import { type ClientEntry, ConfigFile, type ConnectorEntry, type OrganizationEntry } from './config-file.dto';
 import { describeValidationErrors } from './config-validation';
 import { parseDuration, parseRateLimit, type RateLimit } from './durations';
 import { EnvironmentVariables } from './environment.dto';
@@ -287,13 +287,12 @@ function interpolate(value: unknown, env: Record<string, string>, problems: stri
   return value;
 }
 
-function toClient(
-  entry: ConfigFile['clients'] extends (infer T)[] | undefined ? T : never,
-  index: number,
-  production: boolean,
-  problems: string[],
-): ClientDefinition {
-  const where = `config file clients[${index}] (${entry.client_id})`;
+function toClient(entry: ClientEntry, index: number, production: boolean, problems: string[]): ClientDefinition {
+  return clientFromEntry(entry, `config file clients[${index}] (${entry.client_id})`, production, problems);
+}
+
+/** A client definition from a validated entry (of the config file, or of the admin API); problems are added to `problems`. */
+export function clientFromEntry(entry: ClientEntry, where: string, production: boolean, problems: string[]): ClientDefinition {
   let secretHash = entry.client_secret_sha256;
   if (entry.client_secret !== undefined) {
     if (secretHash) problems.push(`${where}: give client_secret or client_secret_sha256, not both`);

@@ -7,7 +7,7 @@ import { ForeignOrganization, NotFound } from '../common/oauth-errors';
 import { CurrentToken, RequireOrganization, RequireScopes } from './bearer-auth.guard';
 import { LastUsedService } from './last-used.service';
 import { SubjectsRepository } from './subjects.repository';
-import type { AuthenticatedToken } from './token-validation.service';
+import { type AuthenticatedToken, tokenActor } from './token-validation.service';
 import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
 
@@ -93,7 +93,7 @@ export class AuthorizationsController {
   }
 
   private async revokeAll(subject: string, organizationId: string | undefined, admin: AuthenticatedToken) {
-    const actor = { type: 'user' as const, issuer: admin.issuer, email: admin.email, subjectId: admin.subjectId, externalId: admin.externalId };
+    const actor = tokenActor(admin);
     let revoked = 0;
     for (const { id } of await this.subjects.findByIdOrEmail(subject)) {
       revoked += (await this.tokens.revoke({ kind: 'subject', subjectId: id, organizationId }, 'admin', actor)).length;

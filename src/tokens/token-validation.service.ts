@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { type AuditActor, userActor } from '../audit/audit-event';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
@@ -27,6 +28,11 @@ export interface AuthenticatedToken {
   organizationId: string | null;
   issuedAt: Date;
   expiresAt: Date;
+}
+
+/** The person behind a token, as the actor of what they do with it. */
+export function tokenActor(token: AuthenticatedToken): AuditActor {
+  return userActor({ subjectId: token.subjectId, issuer: token.issuer, email: token.email, externalId: token.externalId });
 }
 
 const LOCAL_CACHE_MAX_ENTRIES = 50_000;

@@ -1,0 +1,50 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ClientRegistry } from '../clients/client-registry.service';
+import { NoStore } from '../common/no-store';
+import { ForeignOrganization, InvalidRequest } from '../common/oauth-errors';
+import { CurrentToken, RequireScopes } from '../tokens/bearer-auth.guard';
+import { type AuthenticatedToken, tokenActor as actorOf } from '../tokens/token-validation.service';
+import { ClientsAdminService, clientView } from './clients-admin.service';
+
+/** OAuth clients for admins of no organization: list, register (database clients), enable and disable. */
+@ApiTags('admin')
+@Controller('v1/admin/clients')
+@RequireScopes('admin')
+export class ClientsAdminController {
+  constructor(
+    private readonly registry: ClientRegistry,
+    private readonly clients: ClientsAdminService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Every client, of the config file and of the database' })
+  async list(@CurrentToken() token: AuthenticatedToken) {
+    globalAdmin(token);
+    return { clients: (await this.registry.list()).map(({ client, source }) => clientView(client, source)) };
+  }
+
+  @Post()
+  @HttpCode(201)
+  @NoStore()
+  @ApiOperation({ summary: 'Register a database client; a confidential client gets a generated secret, shown once' })
+  create(@CurrentToken() token: AuthenticatedToken, @Body() body: unknown) {
+    globalAdmin(token);
+    return this.clients.create(body, actorOf(token));
+  }
+
+  @Patch(':clientId')
+  @ApiOperation({ summary: 'Enable or disable a database client: {"enabled": false}' })
+  update(@CurrentToken() token: AuthenticatedToken, @Param('clientId') clientId: string, @Body() body: unknown) {
+    globalAdmin(token);
+    const enabled = (body as { enabled?: unknown } | undefined)?.enabled;
+    if (typeof enabled !== 'boolean') throw new InvalidRequest('Send {"enabled": true} or {"enabled": false}');
+    return this.clients.setEnabled(clientId, enabled, actorOf(token));
+  }
+}
+
+function globalAdmin(token: AuthenticatedToken): void {
+  if (token.organizationId) {
+    throw new ForeignOrganization(`Clients span every organization; an admin of ${token.organizationId} cannot manage them`);
+  }
+}
