@@ -1,35 +1,23 @@
-import { CliHome } from '../packages/device-login/src/test-support/cli-harness';
+import type { CliHome } from '../packages/device-login/src/test-support/cli-harness';
 import { uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { CLIENTS, freePort, startTestApp, type TestApp, USERS } from './support/test-app';
+import { useCliFixture } from './support/cli';
+import { CLIENTS, freePort, type TestApp, USERS } from './support/test-app';
 
 const AUDITOR = 'cli-auditor';
 
 /** The CLI's admin commands (audit export and verify, OAuth clients), and how it fails: usage, not logged in, unreachable. */
 describe('devicegate CLI: admin commands and failures', () => {
+  const fixture = useCliFixture({
+    configure: (file) => {
+      file.clients.push({ client_id: AUDITOR, name: 'CLI Auditor', type: 'public', scopes: ['audit:read', 'profile'], poll_interval: 1 });
+    },
+  });
+  const newHome = fixture.newHome;
   let testApp: TestApp;
   let http: DeviceGateHttp;
-  const homes: CliHome[] = [];
 
-  beforeAll(async () => {
-    testApp = await startTestApp({
-      configure: (file) => {
-        file.clients.push({ client_id: AUDITOR, name: 'CLI Auditor', type: 'public', scopes: ['audit:read', 'profile'], poll_interval: 1 });
-      },
-    });
-    http = new DeviceGateHttp(testApp.baseUrl);
-  });
-
-  afterAll(async () => {
-    for (const home of homes) home.dispose();
-    await testApp?.close();
-  });
-
-  function newHome(): CliHome {
-    const home = new CliHome();
-    homes.push(home);
-    return home;
-  }
+  beforeAll(() => ({ testApp, http } = fixture));
 
   async function logIn(home: CliHome, clientId: string, scope?: string): Promise<void> {
     const args = ['login', '--issuer', testApp.baseUrl, '--client', clientId, '--label', uniqueLabel('admin'), '--json'];

@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
-import { CliHome } from '../packages/device-login/src/test-support/cli-harness';
 import { PollRaceProxy } from '../packages/device-login/src/test-support/poll-race-proxy';
 import { uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
+import { useCliFixture } from './support/cli';
+import { CLIENTS, type TestApp, USERS } from './support/test-app';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -13,25 +13,12 @@ const mode = (path: string) => statSync(path).mode & 0o777;
  * waits, slow_down honoured to the millisecond, and the code's expiry.
  */
 describe('devicegate CLI: login', () => {
+  const fixture = useCliFixture();
+  const newHome = fixture.newHome;
   let testApp: TestApp;
   let http: DeviceGateHttp;
-  const homes: CliHome[] = [];
 
-  beforeAll(async () => {
-    testApp = await startTestApp();
-    http = new DeviceGateHttp(testApp.baseUrl);
-  });
-
-  afterAll(async () => {
-    for (const home of homes) home.dispose();
-    await testApp?.close();
-  });
-
-  function newHome(): CliHome {
-    const home = new CliHome();
-    homes.push(home);
-    return home;
-  }
+  beforeAll(() => ({ testApp, http } = fixture));
 
   it('logs in while the person approves, handling slow_down exactly, and keeps the token in a 0600 file in 0700 folders', async () => {
     const proxy = await PollRaceProxy.start(testApp.baseUrl);

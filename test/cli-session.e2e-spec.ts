@@ -1,8 +1,9 @@
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
-import { CliHome, TOKEN } from '../packages/device-login/src/test-support/cli-harness';
+import { type CliHome, TOKEN } from '../packages/device-login/src/test-support/cli-harness';
 import { obtainToken, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
+import { useCliFixture } from './support/cli';
+import { CLIENTS, type TestApp, USERS } from './support/test-app';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -13,25 +14,12 @@ const mode = (path: string) => statSync(path).mode & 0o777;
  * in any output unless asked (every run of the harness checks that).
  */
 describe('devicegate CLI: the stored login', () => {
+  const fixture = useCliFixture();
+  const newHome = fixture.newHome;
   let testApp: TestApp;
   let http: DeviceGateHttp;
-  const homes: CliHome[] = [];
 
-  beforeAll(async () => {
-    testApp = await startTestApp();
-    http = new DeviceGateHttp(testApp.baseUrl);
-  });
-
-  afterAll(async () => {
-    for (const home of homes) home.dispose();
-    await testApp?.close();
-  });
-
-  function newHome(): CliHome {
-    const home = new CliHome();
-    homes.push(home);
-    return home;
-  }
+  beforeAll(() => ({ testApp, http } = fixture));
 
   /** A login of Alice through the CLI, approved as soon as it shows its code. */
   function logIn(home: CliHome, clientId: string = CLIENTS.fast, extra: string[] = [], printsToken = false) {
