@@ -1,8 +1,9 @@
 import Redis from 'ioredis';
 import { sha256, sha256Hex } from '../src/common/crypto';
 import { queryDatabase } from './support/database';
+import { basicAuthorization, obtainToken } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { CLIENTS, REDIS_URL, startTestApp, type TestApp, USERS } from './support/test-app';
+import { CLIENTS, CONFIDENTIAL_SECRET, REDIS_URL, startTestApp, type TestApp, USERS } from './support/test-app';
 
 /** Every row of every table of the public schema, one JSON text per row. */
 async function dumpDatabase(): Promise<{ tables: string[]; rows: string[] }> {
@@ -93,8 +94,29 @@ describe('no plaintext secret at rest or in the logs', () => {
     expect((await http.me(accessToken)).status).toBe(200);
     expect((await http.request('/v1/me', { headers: { authorization: `Bearer ${accessToken}x` } })).status).toBe(401);
 
+    // Refresh tokens, introspection and revocation carry secrets too.
+    const refreshing = await obtainToken(http, { clientId: CLIENTS.refreshing, deviceLabel: 'no-plaintext-refresh' });
+    const refreshed = await http.form('/oauth/token', {
+      grant_type: 'refresh_token',
+      client_id: CLIENTS.refreshing,
+      refresh_token: refreshing.refresh_token,
+    });
+    expect(refreshed.status).toBe(200);
+    const introspected = await http.form(
+      '/oauth/introspect',
+      { token: refreshed.body.access_token },
+      { authorization: basicAuthorization(CLIENTS.resourceServer, CONFIDENTIAL_SECRET) },
+    );
+    expect(introspected.body.active).toBe(true);
+    expect((await http.me(refreshed.body.access_token)).status).toBe(200);
+    expect((await http.form('/oauth/revoke', { client_id: CLIENTS.refreshing, token: refreshed.body.refresh_token })).status).toBe(200);
+
     const cookieValue = cookie.slice(cookie.indexOf('=') + 1);
     secrets = {
+      refresh_token: refreshing.refresh_token as string,
+      refreshed_access_token: refreshed.body.access_token,
+      refreshed_refresh_token: refreshed.body.refresh_token,
+      resource_server_secret: CONFIDENTIAL_SECRET,
       device_code: deviceCode,
       user_code_formatted: userCode,
       user_code_normalized: userCode.replace('-', ''),
@@ -138,7 +160,15 @@ describe('no plaintext secret at rest or in the logs', () => {
     // The requests that carried the secrets were logged.
     const routes = logs.map((line) => JSON.parse(line) as { msg?: string; route?: string }).filter((line) => line.msg === 'request');
     expect(routes.map((line) => line.route)).toEqual(
-      expect.arrayContaining(['/oauth/device/code', '/oauth/token', '/oauth/device/lookup', '/oauth/device/approve', '/v1/me']),
+      expect.arrayContaining([
+        '/oauth/device/code',
+        '/oauth/token',
+        '/oauth/device/lookup',
+        '/oauth/device/approve',
+        '/v1/me',
+        '/oauth/introspect',
+        '/oauth/revoke',
+      ]),
     );
     expect(holding(logs, secrets)).toEqual({});
   });

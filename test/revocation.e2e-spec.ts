@@ -78,6 +78,20 @@ function expectEmpty(reply: Reply, status: number) {
   expect({ status: reply.status, body: reply.body }).toEqual({ status, body: undefined });
 }
 
+/** The token.revoked event of someone revoking one of their own authorizations. */
+function ownRevocation(event: { reason: 'self' | 'user'; sub: string; clientId: string; label: string }) {
+  return {
+    outcome: 'success',
+    actor_type: 'user',
+    actor_email: SELF.email,
+    actor_subject_id: event.sub,
+    organization_id: null,
+    client_id: event.clientId,
+    device_label: event.label,
+    details: { reason: event.reason, subject_id: event.sub },
+  };
+}
+
 /** The access_tokens row behind a token, read without using the token. */
 async function rowOf(token: string, query = queryDatabase) {
   const [row] = await query<{ id: string; created_at: Date; expires_at: Date; last_used_at: Date | null; last_used_ip: string | null }>(
@@ -369,18 +383,7 @@ describe('token revocation and the device inventory', () => {
       expectInvalidToken(await remove('/v1/oauth/authorizations/self', leaving.access_token));
       expect((await http.me(staying.access_token)).status).toBe(200);
       expect((await inventory(staying.access_token)).body.authorizations.map((entry: { id: string }) => entry.id)).not.toContain(id);
-      expect(await revokedEvents(id)).toEqual([
-        {
-          outcome: 'success',
-          actor_type: 'user',
-          actor_email: SELF.email,
-          actor_subject_id: sub,
-          organization_id: null,
-          client_id: CLIENTS.cli,
-          device_label: label,
-          details: { reason: 'self', subject_id: sub },
-        },
-      ]);
+      expect(await revokedEvents(id)).toEqual([ownRevocation({ reason: 'self', sub, clientId: CLIENTS.cli, label })]);
     });
 
     it(":id revokes one of the caller's own authorizations with 204; a second time it is 404", async () => {
@@ -394,18 +397,7 @@ describe('token revocation and the device inventory', () => {
       expectInvalidToken(await http.me(lost.access_token));
       expect((await http.me(manager.access_token)).status).toBe(200);
       expectOAuthError(await remove(`/v1/oauth/authorizations/${id}`, manager.access_token), 404, NOT_FOUND);
-      expect(await revokedEvents(id)).toEqual([
-        {
-          outcome: 'success',
-          actor_type: 'user',
-          actor_email: SELF.email,
-          actor_subject_id: sub,
-          organization_id: null,
-          client_id: CLIENTS.fast,
-          device_label: label,
-          details: { reason: 'user', subject_id: sub },
-        },
-      ]);
+      expect(await revokedEvents(id)).toEqual([ownRevocation({ reason: 'user', sub, clientId: CLIENTS.fast, label })]);
     });
 
     it("answers 404 not_found for someone else's authorization, an unknown id and a non-uuid, and revokes nothing", async () => {
