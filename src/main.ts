@@ -17,6 +17,7 @@ function banner(config: AppConfig): string {
     `    curl -s ${url}/oauth/token -d grant_type=urn:ietf:params:oauth:grant-type:device_code \\`,
     `         -d client_id=${demo?.clientId} -d device_code=<device_code>`,
     `    curl -s ${url}/v1/me -H "Authorization: Bearer <access_token>"`,
+    `  Or with the CLI:  npm run --silent devicegate -- login --issuer ${url}`,
     '',
     `  API docs: ${url}/docs    Production: set DATABASE_URL, REDIS_URL, PUBLIC_URL and SECRET_KEYS (see README).`,
     '',

@@ -91,6 +91,7 @@ describe('loadConfig', () => {
       expect(config.scopes.map((scope) => scope.name)).toEqual(['profile', 'read', 'write']);
       expect(config.clients).toEqual([
         expect.objectContaining({ clientId: DEMO.clientId, type: 'public', grantTypes: [DEVICE_CODE_GRANT], enabled: true }),
+        expect.objectContaining({ clientId: DEMO.cliClientId, type: 'public', grantTypes: [DEVICE_CODE_GRANT, 'refresh_token'], enabled: true }),
       ]);
       expect(config.localUsers).toEqual([expect.objectContaining({ username: DEMO.username, passwordHash: expect.stringMatching(/^scrypt\$/) })]);
     });
@@ -472,7 +473,7 @@ clients:
       const config = loadConfig({ DATA_DIR: folder, DEVICEGATE_CONFIG: file('devicegate.yaml', CATALOG) });
       expect(config.scopes.map((scope) => scope.name)).toEqual(['profile', 'read', 'write']);
       expect(config.scopes[0].description).toBe('See your name and email address');
-      expect(config.clients.map((client) => client.clientId)).toEqual([DEMO.clientId]);
+      expect(config.clients.map((client) => client.clientId)).toEqual([DEMO.clientId, DEMO.cliClientId]);
     });
 
     it('refuses a ${NAME} that is not set', () => {

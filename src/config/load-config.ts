@@ -13,6 +13,7 @@ import {
   type ConnectorDefinition,
   DEVICE_CODE_GRANT,
   type LocalUser,
+  REFRESH_TOKEN_GRANT,
   type OrganizationDefinition,
   type ScopeDefinition,
   type SecretKey,
@@ -35,6 +36,8 @@ const MIN_SECRET_LENGTH = 32;
 
 export const DEMO = {
   clientId: 'devicegate-demo-cli',
+  /** The devicegate CLI's default client id; in dev mode it also gets refresh tokens. */
+  cliClientId: 'devicegate-cli',
   username: 'demo',
   password: 'demo-password',
   scopes: [
@@ -130,6 +133,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     demo = { clientId: DEMO.clientId, username: DEMO.username, password: DEMO.password };
     for (const scope of DEMO.scopes) if (!scopes.some((known) => known.name === scope.name)) scopes.push(scope);
     if (!clients.some((client) => client.clientId === DEMO.clientId)) clients.push(demoClient());
+    if (!clients.some((client) => client.clientId === DEMO.cliClientId)) clients.push(demoCliClient());
     if (!localUsers.some((user) => user.username === DEMO.username)) localUsers.push(demoUser());
   }
 
@@ -474,6 +478,10 @@ function demoClient(): ClientDefinition {
     defaultScopes: ['profile', 'read'],
     enabled: true,
   };
+}
+
+function demoCliClient(): ClientDefinition {
+  return { ...demoClient(), clientId: DEMO.cliClientId, name: 'devicegate CLI', grantTypes: [DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT] };
 }
 
 function demoUser(): LocalUser {
