@@ -33,11 +33,4 @@ export class OrganizationDirectory {
       (connector) => connector.organizationId === organization.id && connector.type !== 'local',
     );
   }
-
-  /** Connectors a person may use for a client: those of the client's organization, or all when it has none. */
-  connectorsFor(organizationId: string | undefined): ConnectorDefinition[] {
-    return [...this.connectors.values()].filter(
-      (connector) => organizationId === undefined || connector.organizationId === organizationId,
-    );
-  }
 }

@@ -27,7 +27,6 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
   }
 
   async invalidate(tokenHashes: string[]): Promise<void> {
-    if (tokenHashes.length === 0) return;
     // One DEL per key: in a Redis Cluster the keys live in different slots.
     await Promise.all(tokenHashes.map((hash) => this.redis.del(`token:${hash}`)));
     await this.redis.publish(this.channel, tokenHashes.join(','));
@@ -42,7 +41,14 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
     // After a reconnect, announcements sent meanwhile are lost: the caller forgets what it cached.
     subscriber.on('ready', onGap);
     subscriber.on('error', (error: Error) => this.logger.warn({ msg: 'invalidation subscriber', error: error.message }));
-    await subscriber.subscribe(this.channel);
+    try {
+      await subscriber.subscribe(this.channel);
+    } catch (error) {
+      // The caller tries again with a new connection; this one must not linger, reconnecting forever.
+      subscriber.disconnect();
+      this.subscriber = undefined;
+      throw error;
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

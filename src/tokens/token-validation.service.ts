@@ -10,7 +10,7 @@ import { LastUsedService } from './last-used.service';
 import { TokenCacheStore } from './token-cache.store';
 import { parseToken } from './token-format';
 import { ScopePolicy } from './scope-policy';
-import { effectiveScopes, TOKEN_KINDS } from './token-kinds';
+import { effectiveScopes, TOKEN_KINDS, type TokenKindName } from './token-kinds';
 import { TokensRepository, type TokenRecord } from './tokens.repository';
 
 /** What a bearer-authenticated request knows about its caller. */
@@ -52,7 +52,6 @@ export class TokenValidationService implements OnModuleInit {
   private readonly logger = new Logger('TokenValidation');
   private readonly local = new Map<string, { record?: TokenRecord; until: number }>();
   private readonly policy: ScopePolicy;
-  private subscribed = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -76,8 +75,9 @@ export class TokenValidationService implements OnModuleInit {
     if (!authorization || !/^Bearer(\s|$)/i.test(authorization)) throw new InvalidToken('A bearer token is required', false);
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization.trim());
     if (!match) throw new MalformedAuthorization();
-    if (!parseToken(match[1])) throw new InvalidToken('The access token is malformed');
-    const token = await this.validate(match[1], ip);
+    const kind = parseToken(match[1]);
+    if (!kind) throw new InvalidToken('The access token is malformed');
+    const token = await this.validateKind(match[1], kind, ip);
     if (!token) throw new InvalidToken('The access token is invalid, expired or revoked');
     return token;
   }
@@ -89,7 +89,11 @@ export class TokenValidationService implements OnModuleInit {
    */
   async validate(token: string, ip?: string): Promise<AuthenticatedToken | undefined> {
     const kind = parseToken(token);
-    if (!kind || !TOKEN_KINDS[kind].bearer) return undefined;
+    return kind ? this.validateKind(token, kind, ip) : undefined;
+  }
+
+  private async validateKind(token: string, kind: TokenKindName, ip?: string): Promise<AuthenticatedToken | undefined> {
+    if (!TOKEN_KINDS[kind].bearer) return undefined;
     const record = await this.lookup(sha256Hex(token));
     const now = this.clock.now();
     if (!record || record.revokedAt || record.expiresAt.getTime() <= now) return undefined;
@@ -115,6 +119,7 @@ export class TokenValidationService implements OnModuleInit {
   /** Drops tokens from every cache and tells every instance to; throws when that cannot be done now. */
   async invalidate(tokenHashes: (string | null)[]): Promise<void> {
     const hashes = tokenHashes.filter((hash): hash is string => Boolean(hash));
+    if (hashes.length === 0) return;
     for (const hash of hashes) this.local.delete(hash);
     await this.cache.invalidate(hashes);
   }
@@ -158,16 +163,10 @@ export class TokenValidationService implements OnModuleInit {
         },
         () => this.local.clear(),
       );
-      this.subscribed = true;
     } catch (error) {
       this.logger.warn({ msg: 'cannot subscribe to token invalidations; retrying', error: (error as Error).message });
       setTimeout(() => void this.subscribe(), SUBSCRIBE_RETRY_MS).unref();
     }
-  }
-
-  /** Whether this instance hears revocations announced by the others. */
-  get listening(): boolean {
-    return this.subscribed;
   }
 }
 

@@ -4,7 +4,7 @@ import { type AuditedTransaction, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
 import { InvalidGrant, InvalidScope, TemporarilyUnavailable } from '../common/oauth-errors';
-import { AppConfig, type ClientDefinition } from '../config/app-config';
+import { AppConfig, type ClientDefinition, REFRESH_TOKEN_GRANT } from '../config/app-config';
 import type { Approver } from './approver';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { generateToken, parseToken } from './token-format';
@@ -168,13 +168,7 @@ export class TokensService {
       );
       if (!renewed) return { refused: true as const };
       await this.refreshTokens.insert(
-        {
-          tokenHash: sha256Hex(nextRefreshToken),
-          authorizationId: row.authorizationId,
-          createdAt: now,
-          idleExpiresAt: new Date(Math.min(now.getTime() + this.refreshLifetime(client).idle * 1000, row.familyExpiresAt.getTime())),
-          familyExpiresAt: row.familyExpiresAt,
-        },
+        { tokenHash: sha256Hex(nextRefreshToken), authorizationId: row.authorizationId, ...this.refreshLifetimes(client, now, row.familyExpiresAt) },
         transaction.manager,
       );
       await transaction.record({
@@ -234,20 +228,23 @@ export class TokensService {
   }
 
   private refreshable(client: ClientDefinition): boolean {
-    return client.grantTypes.includes('refresh_token');
+    return client.grantTypes.includes(REFRESH_TOKEN_GRANT);
   }
 
-  private refreshLifetime(client: ClientDefinition) {
+  /**
+   * The lifetimes of a refresh token created `now`: its family ends at
+   * `familyExpiresAt` (a new family: the absolute lifetime from now), and it
+   * expires unused after the idle lifetime, never past its family.
+   */
+  private refreshLifetimes(client: ClientDefinition, now: Date, familyExpiresAt?: Date) {
+    const idle = client.refreshTokenIdleTtlSeconds ?? this.config.refreshTokenIdleTtlSeconds;
+    const absolute = client.refreshTokenAbsoluteTtlSeconds ?? this.config.refreshTokenAbsoluteTtlSeconds;
+    const familyEnd = familyExpiresAt ?? new Date(now.getTime() + absolute * 1000);
     return {
-      idle: client.refreshTokenIdleTtlSeconds ?? this.config.refreshTokenIdleTtlSeconds,
-      absolute: client.refreshTokenAbsoluteTtlSeconds ?? this.config.refreshTokenAbsoluteTtlSeconds,
+      createdAt: now,
+      idleExpiresAt: new Date(Math.min(now.getTime() + idle * 1000, familyEnd.getTime())),
+      familyExpiresAt: familyEnd,
     };
-  }
-
-  private refreshLifetimes(client: ClientDefinition, now: Date) {
-    const { idle, absolute } = this.refreshLifetime(client);
-    const familyExpiresAt = new Date(now.getTime() + absolute * 1000);
-    return { createdAt: now, idleExpiresAt: new Date(Math.min(now.getTime() + idle * 1000, familyExpiresAt.getTime())), familyExpiresAt };
   }
 
   private async invalidate(hashes: (string | null)[]): Promise<void> {

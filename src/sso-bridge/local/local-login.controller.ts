@@ -27,7 +27,7 @@ export class LocalLoginController {
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   async login(@Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
     const connector = this.users.connector;
-    if (!this.users.enabled || !connector) throw new NotFound('The local connector is not enabled');
+    if (!connector) throw new NotFound('The local connector is not enabled');
     const params = new OAuthParams(body);
     const pending = await this.deviceFlow.findPending(params.required('user_code'), 'sign_in');
     const username = params.required('username');

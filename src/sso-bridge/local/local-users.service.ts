@@ -6,7 +6,11 @@ import { AppConfig, type ConnectorDefinition, type LocalUser } from '../../confi
 @Injectable()
 export class LocalUsersService {
   private readonly users: Map<string, LocalUser>;
-  /** The local connector: its id and organization go with every sign-in. */
+  /**
+   * The local connector: its id and organization go with every sign-in.
+   * Undefined when there are no local users (the config adds or requires
+   * one exactly when there are), and then the connector is off.
+   */
   readonly connector: ConnectorDefinition | undefined;
   // Verified against when the user is unknown, so both answers take as long.
   private readonly decoyHash = hashPasswordSync('decoy');
@@ -14,10 +18,6 @@ export class LocalUsersService {
   constructor(config: AppConfig) {
     this.users = new Map(config.localUsers.map((user) => [user.username.toLowerCase(), user]));
     this.connector = config.connectors.find((connector) => connector.type === 'local');
-  }
-
-  get enabled(): boolean {
-    return this.users.size > 0 && this.connector !== undefined;
   }
 
   async verify(username: string, password: string): Promise<LocalUser | undefined> {
