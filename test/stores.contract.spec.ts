@@ -7,6 +7,8 @@ import { MemoryCounterStore, MemoryOnceStore, MemoryValueStore } from '../src/re
 import type { CounterStore, OnceStore, ValueStore } from '../src/redis/once.store';
 import { createRedisConnection, type RedisConnection } from '../src/redis/redis-connection';
 import { RedisCounterStore, RedisOnceStore, RedisValueStore } from '../src/redis/redis-once.store';
+import { RedisTokenCacheStore } from '../src/tokens/redis-token-cache.store';
+import { INVALIDATED, MemoryTokenCacheStore, type TokenCacheStore } from '../src/tokens/token-cache.store';
 import { RedisThrottlerStorage } from '../src/redis/redis-throttler.store';
 import type { Approver } from '../src/tokens/approver';
 import { deleteKeys, REDIS_URL, TestClock } from './support/test-app';
@@ -513,6 +515,64 @@ describe.each(valueStores)('ValueStore contract: $name', (implementation) => {
     await subject.store.put(name, 'short', 50);
     await subject.elapse(250);
     expect(await subject.store.take(name)).toBeUndefined();
+  });
+});
+
+const tokenCacheStores: Implementation<TokenCacheStore>[] = [
+  {
+    name: 'RedisTokenCacheStore',
+    open: async () => {
+      const subject = redisSubject((redis) => new RedisTokenCacheStore(redis));
+      // The store's own subscriber connection goes first.
+      const close = async () => {
+        await subject.store.onApplicationShutdown();
+        await subject.close();
+      };
+      return { ...subject, close };
+    },
+  },
+  { name: 'MemoryTokenCacheStore', open: async () => memorySubject((clock) => new MemoryTokenCacheStore(clock)) },
+];
+
+describe.each(tokenCacheStores)('TokenCacheStore contract: $name', (implementation) => {
+  let subject: Subject<TokenCacheStore>;
+  const heard: string[] = [];
+
+  beforeAll(async () => {
+    subject = await implementation.open();
+    await subject.store.subscribe((hashes) => heard.push(...hashes), () => undefined);
+  });
+
+  afterAll(() => subject.close());
+
+  const hash = () => randomUUID().replace(/-/g, '');
+
+  it('keeps a row, and never replaces one that is there', async () => {
+    const token = hash();
+    expect(await subject.store.get(token)).toBeUndefined();
+    await subject.store.set(token, '{"row":1}', 60_000);
+    await subject.store.set(token, '{"row":2}', 60_000);
+    expect(await subject.store.get(token)).toBe('{"row":1}');
+  });
+
+  it('marks an invalidated token, so a row read before the revocation cannot be cached after it', async () => {
+    const token = hash();
+    await subject.store.set(token, '{"live":true}', 60_000);
+    await subject.store.invalidate([token], 200);
+    expect(await subject.store.get(token)).toBe(INVALIDATED);
+    await subject.store.set(token, '{"live":true}', 60_000);
+    expect(await subject.store.get(token)).toBe(INVALIDATED);
+
+    await subject.elapse(400);
+    expect(await subject.store.get(token)).toBeUndefined();
+  });
+
+  it('announces invalidated hashes to its subscribers', async () => {
+    const tokens = [hash(), hash()];
+    await subject.store.invalidate(tokens, 60_000);
+    const deadline = Date.now() + 2_000;
+    while (!tokens.every((token) => heard.includes(token)) && Date.now() < deadline) await sleep(10);
+    expect(heard).toEqual(expect.arrayContaining(tokens));
   });
 });
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { RedisConnection } from '../redis/redis-connection';
-import { TokenCacheStore } from './token-cache.store';
+import { INVALIDATED, TokenCacheStore } from './token-cache.store';
 
 /**
  * Shared entries under `token:<hash>`; invalidations published on one
@@ -23,12 +23,13 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
   }
 
   async set(tokenHash: string, record: string, ttlMs: number): Promise<void> {
-    await this.redis.set(`token:${tokenHash}`, record, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    await this.redis.set(`token:${tokenHash}`, record, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
   }
 
-  async invalidate(tokenHashes: string[]): Promise<void> {
-    // One DEL per key: in a Redis Cluster the keys live in different slots.
-    await Promise.all(tokenHashes.map((hash) => this.redis.del(`token:${hash}`)));
+  async invalidate(tokenHashes: string[], markMs: number): Promise<void> {
+    // One SET per key: in a Redis Cluster the keys live in different slots.
+    const ttl = Math.max(1, Math.ceil(markMs));
+    await Promise.all(tokenHashes.map((hash) => this.redis.set(`token:${hash}`, INVALIDATED, 'PX', ttl)));
     await this.redis.publish(this.channel, tokenHashes.join(','));
   }
 

@@ -3,16 +3,24 @@ import { EventEmitter } from 'node:events';
 import { Clock } from '../common/clock';
 import { ExpiringMap } from '../redis/expiring-map';
 
+/** What an invalidated token's shared entry holds until it expires. */
+export const INVALIDATED = 'invalidated';
+
 /**
  * The validation cache shared by all instances (Redis), and the channel on
  * which a revocation tells every instance to drop a token at once. Keys are
- * token hashes; a value is the token's row as JSON.
+ * token hashes; a value is the token's row as JSON, or INVALIDATED.
  */
 export abstract class TokenCacheStore {
   abstract get(tokenHash: string): Promise<string | undefined>;
+  /**
+   * Stores a row unless the hash has an entry already. A row read from
+   * Postgres just before a revocation therefore never replaces the revocation's
+   * INVALIDATED mark: a row under one hash only ever changes by being revoked.
+   */
   abstract set(tokenHash: string, record: string, ttlMs: number): Promise<void>;
-  /** Deletes the shared entries and announces the hashes to every instance. */
-  abstract invalidate(tokenHashes: string[]): Promise<void>;
+  /** Marks the hashes INVALIDATED for `markMs` and announces them to every instance. */
+  abstract invalidate(tokenHashes: string[], markMs: number): Promise<void>;
   /**
    * Calls `onInvalidated` with every announced hash, and `onGap` whenever
    * announcements may have been missed (the subscription was cut off).
@@ -36,11 +44,11 @@ export class MemoryTokenCacheStore extends TokenCacheStore implements OnApplicat
   }
 
   async set(tokenHash: string, record: string, ttlMs: number): Promise<void> {
-    this.entries.set(tokenHash, record, ttlMs);
+    this.entries.setIfAbsent(tokenHash, record, ttlMs);
   }
 
-  async invalidate(tokenHashes: string[]): Promise<void> {
-    for (const hash of tokenHashes) this.entries.delete(hash);
+  async invalidate(tokenHashes: string[], markMs: number): Promise<void> {
+    for (const hash of tokenHashes) this.entries.set(hash, INVALIDATED, markMs);
     this.channel.emit('invalidated', tokenHashes);
   }
 

@@ -7,7 +7,7 @@ import { Metrics } from '../common/metrics';
 import { InvalidToken, MalformedAuthorization } from '../common/oauth-errors';
 import { AppConfig } from '../config/app-config';
 import { LastUsedService } from './last-used.service';
-import { TokenCacheStore } from './token-cache.store';
+import { INVALIDATED, TokenCacheStore } from './token-cache.store';
 import { parseToken } from './token-format';
 import { ScopePolicy } from './scope-policy';
 import { effectiveScopes, TOKEN_KINDS, type TokenKindName } from './token-kinds';
@@ -51,6 +51,8 @@ const SUBSCRIBE_RETRY_MS = 5_000;
 export class TokenValidationService implements OnModuleInit {
   private readonly logger = new Logger('TokenValidation');
   private readonly local = new Map<string, { record?: TokenRecord; until: number }>();
+  /** When each recently invalidated hash was dropped: a lookup that started before must not cache what it read. */
+  private readonly invalidatedAt = new Map<string, number>();
   private readonly policy: ScopePolicy;
 
   constructor(
@@ -120,8 +122,9 @@ export class TokenValidationService implements OnModuleInit {
   async invalidate(tokenHashes: (string | null)[]): Promise<void> {
     const hashes = tokenHashes.filter((hash): hash is string => Boolean(hash));
     if (hashes.length === 0) return;
-    for (const hash of hashes) this.local.delete(hash);
-    await this.cache.invalidate(hashes);
+    this.forget(hashes);
+    // The mark outlives any entry a lookup that raced the revocation could still try to write.
+    await this.cache.invalidate(hashes, Math.max(1000, this.config.tokenSharedCacheTtlSeconds * 1000));
   }
 
   private async lookup(tokenHash: string): Promise<TokenRecord | undefined> {
@@ -134,7 +137,7 @@ export class TokenValidationService implements OnModuleInit {
     const shared = await this.cache.get(tokenHash).catch(() => undefined);
     if (shared) {
       this.metrics.tokenLookups.inc({ source: 'shared' });
-      const record = reviveRecord(shared);
+      const record = shared === INVALIDATED ? undefined : reviveRecord(shared);
       this.remember(tokenHash, record, now);
       return record;
     }
@@ -148,17 +151,29 @@ export class TokenValidationService implements OnModuleInit {
     return record;
   }
 
-  private remember(tokenHash: string, record: TokenRecord | undefined, now: number): void {
+  /** Caches what a lookup started at `startedAt` found, unless the hash was invalidated since. */
+  private remember(tokenHash: string, record: TokenRecord | undefined, startedAt: number): void {
     if (this.config.tokenCacheTtlSeconds <= 0) return;
+    if ((this.invalidatedAt.get(tokenHash) ?? -Infinity) >= startedAt) return;
     if (this.local.size >= LOCAL_CACHE_MAX_ENTRIES) this.local.delete(this.local.keys().next().value as string);
-    this.local.set(tokenHash, { record, until: now + this.config.tokenCacheTtlSeconds * 1000 });
+    this.local.set(tokenHash, { record, until: startedAt + this.config.tokenCacheTtlSeconds * 1000 });
+  }
+
+  private forget(hashes: string[]): void {
+    const now = this.clock.now();
+    for (const hash of hashes) {
+      this.local.delete(hash);
+      this.invalidatedAt.delete(hash);
+      if (this.invalidatedAt.size >= LOCAL_CACHE_MAX_ENTRIES) this.invalidatedAt.delete(this.invalidatedAt.keys().next().value as string);
+      this.invalidatedAt.set(hash, now);
+    }
   }
 
   private async subscribe(): Promise<void> {
     try {
       await this.cache.subscribe(
         (hashes) => {
-          for (const hash of hashes) this.local.delete(hash);
+          this.forget(hashes);
           this.metrics.tokenInvalidations.inc(hashes.length);
         },
         () => this.local.clear(),
