@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig, type ConnectorDefinition } from '../config/app-config';
 import { DirectoryRepository } from './directory.repository';
@@ -55,10 +55,7 @@ function publicSettings(connector: ConnectorDefinition): Record<string, unknown>
   return {};
 }
 
+/** The configuration refused to start with a certificate that does not parse, so this one does. */
 function fingerprint(pem: string): string {
-  try {
-    return new X509Certificate(pem).fingerprint256;
-  } catch {
-    return createHash('sha256').update(pem).digest('hex');
-  }
+  return new X509Certificate(pem).fingerprint256;
 }
