@@ -37,8 +37,10 @@ export interface OrganizationDefinition {
   id: string;
   slug: string;
   name: string;
-  /** Lowercase domains; an email of one of them is routed to this organization's connector. */
+  /** Lowercase domains; an email of one of them is routed to this organization's connector, and its connectors' identities must have one. */
   emailDomains: string[];
+  /** False when the config file did not write `email_domains` at all (then its connectors must name their own). */
+  emailDomainsDeclared: boolean;
 }
 
 export interface SamlConnectorSettings {
@@ -60,8 +62,11 @@ export interface OidcConnectorSettings {
   scopes: string[];
   emailClaim: string;
   nameClaim: string;
+  /** Only `email_verified: true` (a JSON boolean) is accepted. */
   requireVerifiedEmail: boolean;
   allowInsecureHttp: boolean;
+  /** HS256/384/512 id_tokens, keyed with the client secret, are accepted (if the IdP announces them). */
+  allowHmacIdTokens: boolean;
 }
 
 interface ConnectorBase {
@@ -69,6 +74,12 @@ interface ConnectorBase {
   displayName: string;
   /** Every person who signs in through the connector is a member of this organization. */
   organizationId?: string;
+  /**
+   * Lowercase domains every identity of the connector must have its email
+   * in: the connector's own `email_domains`, else its organization's. Empty
+   * (written so in the config file) or undefined (no organization): any.
+   */
+  emailDomains?: string[];
 }
 
 export type ConnectorDefinition =

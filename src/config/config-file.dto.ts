@@ -223,10 +223,15 @@ export class OidcSettingsEntry {
   @IsString()
   name_claim?: string;
 
-  /** Refuse an id_token whose `email_verified` is false (default true). */
+  /** Accept only an id_token whose `email_verified` is the boolean true (default true). */
   @IsOptional()
   @IsBoolean()
   require_verified_email?: boolean;
+
+  /** Accept id_tokens signed with HS256/384/512 and the client secret (default false: only the IdP's public keys). */
+  @IsOptional()
+  @IsBoolean()
+  allow_hmac_id_tokens?: boolean;
 
   /** Allows an http:// issuer outside production (a local IdP while developing). */
   @IsOptional()
@@ -248,6 +253,13 @@ export class ConnectorEntry {
   @IsString()
   @Length(1, 120)
   display_name!: string;
+
+  /** Overrides the organization's email_domains for this connector's identities; [] accepts any address. */
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @Matches(DOMAIN, { each: true, message: 'email_domains must be lowercase domain names like example.com' })
+  email_domains?: string[];
 
   @IsOptional()
   @ValidateNested()

@@ -330,7 +330,13 @@ export function clientFromEntry(entry: ClientEntry, where: string, production: b
 }
 
 function toOrganization(entry: OrganizationEntry): OrganizationDefinition {
-  return { id: entry.id, slug: entry.slug ?? entry.id, name: entry.name, emailDomains: entry.email_domains ?? [] };
+  return {
+    id: entry.id,
+    slug: entry.slug ?? entry.id,
+    name: entry.name,
+    emailDomains: entry.email_domains ?? [],
+    emailDomainsDeclared: entry.email_domains !== undefined,
+  };
 }
 
 function toConnector(
@@ -338,7 +344,12 @@ function toConnector(
   context: { publicUrl: string; production: boolean; problems: string[] },
 ): ConnectorDefinition | undefined {
   const where = `config file connector "${entry.id}"`;
-  const base = { id: entry.id, displayName: entry.display_name, organizationId: entry.organization };
+  const base = {
+    id: entry.id,
+    displayName: entry.display_name,
+    organizationId: entry.organization,
+    ...(entry.email_domains ? { emailDomains: entry.email_domains } : {}),
+  };
   const settingsOf = { saml: entry.saml, oidc: entry.oidc };
   for (const [type, settings] of Object.entries(settingsOf)) {
     if (settings && type !== entry.type) context.problems.push(`${where}: a ${entry.type} connector takes no "${type}" settings`);
@@ -371,6 +382,9 @@ function toConnector(
     const oidc = entry.oidc;
     const allowInsecureHttp = oidc.allow_insecure_http ?? false;
     if (context.production && allowInsecureHttp) context.problems.push(`${where}: allow_insecure_http is refused in production`);
+    if (oidc.allow_hmac_id_tokens && !oidc.client_secret) {
+      context.problems.push(`${where}: allow_hmac_id_tokens needs the client_secret the id_tokens are signed with`);
+    }
     if (oidc.issuer.startsWith('http://') && !allowInsecureHttp) {
       context.problems.push(`${where}: the issuer must be https (allow_insecure_http is for a local IdP in development)`);
     }
@@ -386,6 +400,7 @@ function toConnector(
         nameClaim: oidc.name_claim ?? 'name',
         requireVerifiedEmail: oidc.require_verified_email ?? true,
         allowInsecureHttp,
+        allowHmacIdTokens: oidc.allow_hmac_id_tokens ?? false,
       },
     };
   }
@@ -456,6 +471,7 @@ function checkDirectory(
       problems.push(`connector "${connector.id}" belongs to organization "${connector.organizationId}", which is not declared`);
     }
   }
+  bindConnectorsToDomains(directory, problems);
   const localConnectors = directory.connectors.filter((connector) => connector.type === 'local');
   if (localConnectors.length > 1) problems.push('config file declares more than one local connector');
   if (localConnectors.length > 0 && directory.localUsers.length === 0) {
@@ -466,6 +482,38 @@ function checkDirectory(
       problems.push(`client "${client.clientId}" belongs to organization "${client.organizationId}", which is not declared`);
     }
   }
+}
+
+/**
+ * Each connector of an organization gets the domains its identities must be
+ * in: its own email_domains, else its organization's. Neither written is a
+ * mistake, not "any": [] says that. Local users must fit their connector.
+ */
+function bindConnectorsToDomains(
+  directory: { organizations: OrganizationDefinition[]; connectors: ConnectorDefinition[]; localUsers: LocalUser[] },
+  problems: string[],
+) {
+  for (const connector of directory.connectors) {
+    const organization = directory.organizations.find((candidate) => candidate.id === connector.organizationId);
+    if (!organization || connector.emailDomains) continue;
+    if (!organization.emailDomainsDeclared) {
+      problems.push(
+        `connector "${connector.id}" cannot bind identities to organization "${organization.id}": give the organization (or the connector) email_domains, or write email_domains: [] to accept any address`,
+      );
+      continue;
+    }
+    connector.emailDomains = organization.emailDomains;
+  }
+  const local = directory.connectors.find((connector) => connector.type === 'local');
+  for (const user of directory.localUsers) {
+    if (local?.emailDomains?.length && !local.emailDomains.includes(emailDomain(user.email))) {
+      problems.push(`user "${user.username}" has an email outside the email_domains of connector "${local.id}"`);
+    }
+  }
+}
+
+function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
 
 function demoClient(): ClientDefinition {

@@ -252,8 +252,8 @@ export async function startAcmeApp(options: TestAppOptions = {}): Promise<TestAp
       env: { DATABASE_URL: database.url, ...options.env },
       configure(file) {
         file.organizations = [
-          { id: 'acme', name: 'Acme Corp' },
-          { id: 'globex', name: 'Globex' },
+          { id: 'acme', name: 'Acme Corp', email_domains: ['example.com'] },
+          { id: 'globex', name: 'Globex', email_domains: ['globex.example'] },
         ];
         file.connectors = [{ id: 'local', type: 'local', organization: 'acme', display_name: 'Acme accounts' }];
         options.configure?.(file);
