@@ -5,11 +5,14 @@ export type ClientType = 'public' | 'confidential';
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export const REFRESH_TOKEN_GRANT = 'refresh_token';
 
+/** One entry of `granted_to`: a subject by id, or an email within an organization (null: of no organization). */
+export type ScopeGrantee = { subjectId: string } | { organizationId: string | null; email: string };
+
 export interface ScopeDefinition {
   name: string;
   description: string;
-  /** Set: only these people (lowercase emails) may hold the scope, e.g. `admin`. */
-  grantedTo?: string[];
+  /** Set: only these people may hold the scope, e.g. `admin`. */
+  grantedTo?: ScopeGrantee[];
 }
 
 export interface ClientDefinition {
@@ -50,6 +53,8 @@ export interface SamlConnectorSettings {
   idpCerts: string[];
   spEntityId: string;
   wantResponseSigned: boolean;
+  /** RSA-SHA1 signatures and SHA-1 digests are accepted (old ADFS); refused otherwise. */
+  allowSha1: boolean;
   clockSkewMs: number;
   emailAttribute?: string;
   nameAttribute?: string;

@@ -35,10 +35,13 @@ export class ScopeEntry {
   @Length(1, 300)
   description!: string;
 
-  /** Only these people (by email) may hold the scope; others approving a request for it get a token without it. */
+  /**
+   * Only these people may hold the scope; others approving a request for it get a token without it.
+   * Each is `<organization>:<email>`, `subject:<subject id>`, or a bare `<email>` for a person of no organization.
+   */
   @IsOptional()
   @IsArray()
-  @IsEmail({ require_tld: false }, { each: true })
+  @IsString({ each: true })
   granted_to?: string[];
 }
 
@@ -182,6 +185,11 @@ export class SamlSettingsEntry {
   @IsOptional()
   @IsBoolean()
   want_response_signed?: boolean;
+
+  /** Accept RSA-SHA1 signatures and SHA-1 digests (default false; for old ADFS that cannot sign with SHA-256). */
+  @IsOptional()
+  @IsBoolean()
+  allow_sha1?: boolean;
 
   @IsOptional()
   @Matches(DURATION, { message: 'clock_skew must be a duration like 0s or 30s' })

@@ -16,6 +16,7 @@ import {
   REFRESH_TOKEN_GRANT,
   type OrganizationDefinition,
   type ScopeDefinition,
+  type ScopeGrantee,
   type SecretKey,
 } from './app-config';
 import { type ClientEntry, ConfigFile, type ConnectorEntry, type OrganizationEntry } from './config-file.dto';
@@ -117,7 +118,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   const scopes: ScopeDefinition[] = (file.scopes ?? []).map((scope) => ({
     name: scope.name,
     description: scope.description,
-    ...(scope.granted_to ? { grantedTo: scope.granted_to.map((email) => email.toLowerCase()) } : {}),
+    ...(scope.granted_to ? { grantedTo: scope.granted_to.map((entry) => toGrantee(entry, scope.name, problems)) } : {}),
   }));
   const clients = (file.clients ?? []).map((entry, index) => toClient(entry, index, production, problems));
   const organizations = (file.organizations ?? []).map(toOrganization);
@@ -149,7 +150,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   }
 
   checkCatalog(scopes, clients, localUsers, problems);
-  checkDirectory({ organizations, connectors, clients, localUsers }, problems);
+  checkDirectory({ organizations, connectors, clients, localUsers, scopes }, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -329,6 +330,25 @@ export function clientFromEntry(entry: ClientEntry, where: string, production: b
   };
 }
 
+const SUBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EMAIL = /^[^\s@:]+@[^\s@:]+$/;
+const ORGANIZATION_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** A `granted_to` entry: `subject:<id>`, `<organization>:<email>`, or a bare email (a person of no organization). */
+function toGrantee(entry: string, scope: string, problems: string[]): ScopeGrantee {
+  const text = entry.trim();
+  const separator = text.indexOf(':');
+  const [prefix, rest] = separator < 0 ? [undefined, text] : [text.slice(0, separator), text.slice(separator + 1)];
+  if (prefix === 'subject') {
+    if (!SUBJECT_ID.test(rest)) problems.push(`scope "${scope}": granted_to "${entry}" must name a subject id (a UUID) after subject:`);
+    return { subjectId: rest.toLowerCase() };
+  }
+  if ((prefix !== undefined && !ORGANIZATION_ID.test(prefix)) || !EMAIL.test(rest)) {
+    problems.push(`scope "${scope}": granted_to "${entry}" must be <organization>:<email>, subject:<subject id> or <email>`);
+  }
+  return { organizationId: prefix ?? null, email: rest.toLowerCase() };
+}
+
 function toOrganization(entry: OrganizationEntry): OrganizationDefinition {
   return {
     id: entry.id,
@@ -372,6 +392,7 @@ function toConnector(
         idpCerts: saml.idp_certs.map((text, index) => toCertificate(text, `${where}: idp_certs[${index}]`, context.problems)),
         spEntityId: saml.sp_entity_id ?? `${context.publicUrl}/oauth/device/sso/saml/${entry.id}/metadata`,
         wantResponseSigned: saml.want_response_signed ?? true,
+        allowSha1: saml.allow_sha1 ?? false,
         clockSkewMs: (parseDuration(saml.clock_skew ?? '0') ?? 0) * 1000,
         emailAttribute: saml.email_attribute,
         nameAttribute: saml.name_attribute,
@@ -446,7 +467,13 @@ function checkCatalog(scopes: ScopeDefinition[], clients: ClientDefinition[], us
 }
 
 function checkDirectory(
-  directory: { organizations: OrganizationDefinition[]; connectors: ConnectorDefinition[]; clients: ClientDefinition[]; localUsers: LocalUser[] },
+  directory: {
+    organizations: OrganizationDefinition[];
+    connectors: ConnectorDefinition[];
+    clients: ClientDefinition[];
+    localUsers: LocalUser[];
+    scopes: ScopeDefinition[];
+  },
   problems: string[],
 ) {
   const organizationIds = new Set<string>();
@@ -476,6 +503,13 @@ function checkDirectory(
   if (localConnectors.length > 1) problems.push('config file declares more than one local connector');
   if (localConnectors.length > 0 && directory.localUsers.length === 0) {
     problems.push(`connector "${localConnectors[0].id}" is local but the config file declares no users`);
+  }
+  for (const scope of directory.scopes) {
+    for (const grantee of scope.grantedTo ?? []) {
+      if ('organizationId' in grantee && grantee.organizationId !== null && !organizationIds.has(grantee.organizationId)) {
+        problems.push(`scope "${scope.name}" is granted to someone of organization "${grantee.organizationId}", which is not declared`);
+      }
+    }
   }
   for (const client of directory.clients) {
     if (client.organizationId && !organizationIds.has(client.organizationId)) {
