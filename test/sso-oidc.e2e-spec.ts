@@ -10,6 +10,15 @@ const IDP_CLIENT = { id: 'devicegate-acme', secret: 'acme-idp-client-secret-0123
 const GLOBEX_IDP_CLIENT = { id: 'devicegate-globex', secret: 'globex-idp-client-secret-0123456789abcdef' };
 const CAROL = { sub: 'idp-user-carol-0001', email: 'carol@acme.test', name: 'Carol Acme' };
 const DAVE = { sub: 'idp-user-dave-0002', email: 'dave@globex.test', name: 'Dave Globex' };
+/** Accounts whose IdP does not say, in a JSON boolean, that their address is verified. */
+const UNVERIFIED = {
+  erin: { sub: 'idp-user-erin-0003', email: 'erin@acme.test', name: 'Erin', email_verified: null },
+  frank: { sub: 'idp-user-frank-0004', email: 'frank@acme.test', name: 'Frank', email_verified: 'false' },
+  gina: { sub: 'idp-user-gina-0005', email: 'gina@acme.test', name: 'Gina', email_verified: 'true' },
+  hank: { sub: 'idp-user-hank-0006', email: 'hank@acme.test', name: 'Hank', email_verified: false },
+};
+/** An account at Globex's IdP that claims an address of Acme's domain. */
+const MALLORY = { sub: 'idp-user-mallory-0007', email: 'admin@acme.test', name: 'Mallory' };
 const PENDING = { error: 'authorization_pending', error_description: expect.any(String) };
 
 describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)', () => {
@@ -29,7 +38,7 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
         { client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, redirect_uris: [callback('acme-oidc')] },
         { client_id: GLOBEX_IDP_CLIENT.id, client_secret: GLOBEX_IDP_CLIENT.secret, redirect_uris: [callback('globex-oidc')] },
       ],
-      accounts: { carol: CAROL, dave: DAVE },
+      accounts: { carol: CAROL, dave: DAVE, mallory: MALLORY, ...UNVERIFIED },
     });
     const oidc = (client: { id: string; secret: string }, issuer = idp.issuer) => ({
       issuer,
@@ -117,11 +126,12 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
       code_challenge_method: 'S256',
       code_challenge: expect.stringMatching(/^[\w-]{43}$/),
       nonce: expect.stringMatching(/^[\w-]{20,}$/),
-      state: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      state: expect.stringMatching(/^[\w-]{32}\.[\w-]{43}$/),
     });
-    const envelope = JSON.parse(Buffer.from(authorization.searchParams.get('state')!.split('.')[1], 'base64url').toString());
-    expect(envelope).toMatchObject({ aud: 'state', connector: 'acme-oidc', user_code: flow.user_code.replace('-', '') });
-    expect(envelope).not.toHaveProperty('code_verifier');
+    // Opaque to the IdP: a nonce and its MAC, nothing of the code, the connector or the PKCE verifier.
+    const state = authorization.searchParams.get('state') as string;
+    expect(Buffer.from(state.split('.')[0], 'base64url')).toHaveLength(24);
+    expect(state).not.toContain(flow.user_code.replace('-', ''));
 
     const returned = await callback(new URL(await signInAtIdp(authorization.toString(), 'carol')));
     expect(returned.status).toBe(303);
@@ -262,7 +272,7 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
       expect(await idpToken.json()).toMatchObject({ error: 'invalid_grant' });
 
       const second = await throughIdp(flow);
-      const nonce = JSON.parse(Buffer.from(second.searchParams.get('state')!.split('.')[1], 'base64url').toString()).jti;
+      const nonce = second.searchParams.get('state')!.split('.')[0];
       const key = `${testApp.redisKeyPrefix}value:sso-transaction:${nonce}`;
       const transaction = JSON.parse((await redis.get(key)) as string);
       delete transaction.codeVerifier;
@@ -344,6 +354,57 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
       expect(String(reply.body)).toContain('Sign-in failed');
       expect(String(reply.body)).toContain('href="/device"');
       expect(String(reply.body)).not.toMatch(/at \S+ \(|Error:/);
+    });
+  });
+
+  describe('refuses a forged id_token from the token endpoint, leaving the code pending', () => {
+    it.each([
+      ['signed with another key under the IdP’s kid', 'other-key', 'id_token_signature_invalid'],
+      ['signed with a key the IdP’s JWKS does not hold', 'unknown-kid', 'id_token_key_unknown'],
+      ['whose payload was edited after signing', 'edited', 'id_token_signature_invalid'],
+      ['that is unsecured (alg none)', 'alg-none', 'id_token_alg_refused'],
+      ['signed HS256 with the client secret', 'hs256', 'id_token_alg_refused'],
+    ] as const)('an id_token %s', async (_name, mode, reason) => {
+      const flow = await startFlow(http, ACME_CLI);
+      const returned = await throughIdp(flow);
+      const before = (await rejections(reason)).length;
+      await idp.forgeNextIdToken(mode, { email: 'ceo@acme.test', name: 'The CEO' });
+      expectRejected(await callback(returned));
+      expect((await rejections(reason)).length).toBe(before + 1);
+      await expectStillPending(flow, ACME_CLI);
+      expect(await database.query(`SELECT 1 FROM subjects WHERE email = 'ceo@acme.test'`)).toEqual([]);
+
+      await approveWith(await callback(await throughIdp(flow)), flow.user_code);
+      testApp.clock.advance(6_000);
+      const token = await http.poll(ACME_CLI, flow.device_code);
+      expect(token.status).toBe(200);
+      expect((await http.me(token.body.access_token)).body).toMatchObject({ email: CAROL.email, external_id: CAROL.sub });
+    });
+  });
+
+  describe('email_verified (require_verified_email, the default)', () => {
+    it.each([
+      ['missing', 'erin'],
+      ['the string "false"', 'frank'],
+      ['the string "true"', 'gina'],
+      ['false', 'hank'],
+    ] as const)('refuses an id_token whose email_verified is %s as email_unverified', async (_name, login) => {
+      const flow = await startFlow(http, CLIENTS.fast);
+      const before = (await rejections('email_unverified')).length;
+      expectRejected(await callback(await throughIdp(flow, login)));
+      expect((await rejections('email_unverified')).length).toBe(before + 1);
+      await expectStillPending(flow);
+    });
+  });
+
+  describe('tenant binding', () => {
+    it('refuses an identity of Globex’s IdP that claims an Acme address, and gives it nothing of Acme', async () => {
+      const flow = await startFlow(http, CLIENTS.fast);
+      expectRejected(await callback(await throughIdp(flow, 'mallory', 'globex-oidc')));
+      const [rejected] = await rejections('email_domain_mismatch');
+      expect(rejected.details).toEqual({ connector: 'globex-oidc', reason: 'email_domain_mismatch', email_domain: 'acme.test' });
+      expect(await database.query(`SELECT 1 FROM subjects WHERE email = $1`, [MALLORY.email])).toEqual([]);
+      await expectStillPending(flow);
     });
   });
 

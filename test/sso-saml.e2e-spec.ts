@@ -46,6 +46,12 @@ const GLOBEX: IdpConnector = {
   issuer: 'https://idp.globex.test/entity',
   keyName: 'globex',
 };
+/** An old ADFS of Acme's that still signs with SHA-1: its connector says allow_sha1. */
+const ACME_ADFS: IdpConnector = { ...ACME, id: 'acme-adfs', entryPoint: 'https://adfs.acme.test/adfs/ls', issuer: 'https://adfs.acme.test/adfs' };
+/** A Globex connector written with `email_domains: []`: its identities may carry any address. */
+const GLOBEX_ANY: IdpConnector = { ...GLOBEX, id: 'globex-any', entryPoint: 'https://idp.globex.test/any', issuer: 'https://idp.globex.test/any' };
+/** A client of no organization asking for scopes granted to Ada of Acme, and to an ada@acme.test of no organization. */
+const SCOPED_CLI = 'scoped-cli';
 
 interface Person {
   nameId: string;
@@ -82,6 +88,12 @@ const DESCRIPTIONS: Record<string, string> = {
   state_expired: 'The sign-in took too long; start again from the device page',
   state_replay: 'This sign-in was already used; start again from the device page',
   state_connector_mismatch: 'The sign-in came back to another connector than it started at',
+  recipient_missing: NOT_VERIFIED,
+  destination_mismatch: 'The SAML response was meant for another service',
+  destination_missing: NOT_VERIFIED,
+  status_not_success: 'Your identity provider did not sign you in',
+  sha1_refused: NOT_VERIFIED,
+  response_signature_invalid: NOT_VERIFIED,
 };
 const ACME_ONLY = {
   error: 'access_denied',
@@ -113,16 +125,18 @@ describe('SAML single sign-on', () => {
     ]);
     keys = { acme, globex, attacker };
     database = await createMigratedDatabase();
-    const samlConnector = (connector: IdpConnector, displayName: string, wantResponseSigned: boolean) => ({
+    const samlConnector = (connector: IdpConnector, displayName: string, wantResponseSigned: boolean, more: Record<string, unknown> = {}) => ({
       id: connector.id,
       type: 'saml',
       organization: connector.organization,
       display_name: displayName,
+      ...('email_domains' in more ? { email_domains: more.email_domains } : {}),
       saml: {
         entry_point: connector.entryPoint,
         idp_issuer: connector.issuer,
         idp_certs: [keys[connector.keyName].certificate],
         want_response_signed: wantResponseSigned,
+        ...('allow_sha1' in more ? { allow_sha1: more.allow_sha1 } : {}),
       },
     });
     testApp = await startTestApp({
@@ -137,7 +151,14 @@ describe('SAML single sign-on', () => {
           samlConnector(ACME, 'Acme SSO', true),
           samlConnector(ACME_ASSERTION_ONLY, 'Acme SSO (assertion signed)', false),
           samlConnector(GLOBEX, 'Globex SSO', true),
+          samlConnector(ACME_ADFS, 'Acme ADFS', true, { allow_sha1: true }),
+          samlConnector(GLOBEX_ANY, 'Globex (any address)', true, { email_domains: [] }),
         ];
+        (file.scopes as unknown[]).push(
+          { name: 'deploy', description: 'Deploy', granted_to: [`acme:${ADA.email}`] },
+          { name: 'ops', description: 'Operate', granted_to: [ADA.email] },
+        );
+        file.clients.push({ client_id: SCOPED_CLI, name: 'Scoped CLI', type: 'public', scopes: ['profile', 'deploy', 'ops'], poll_interval: 1 });
         file.clients.push({
           client_id: ACME_CLI,
           name: 'Acme CLI',
@@ -277,7 +298,7 @@ describe('SAML single sign-on', () => {
         issuer: spEntityId(ACME.id),
         acsUrl: `${testApp.baseUrl}${acsPath(ACME.id)}`,
         destination: ACME.entryPoint,
-        relayState: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+        relayState: expect.stringMatching(/^[\w-]{32}\.[\w-]{43}$/),
         entryPoint: ACME.entryPoint,
       });
 
@@ -455,6 +476,13 @@ describe('SAML single sign-on', () => {
       ['an IdP error (Responder/AuthnFailed)', () => ({ status: `${STATUS}AuthnFailed` }), 'idp_error'],
       ['an IdP NoPassive answer', () => ({ status: `${STATUS}NoPassive` }), 'idp_error'],
       ['no email address', () => ({ nameId: 'ada-no-email', attributes: { name: ADA.name } }), 'email_missing'],
+      ['a Destination other than our ACS (Recipient right)', () => ({ destination: 'https://elsewhere.test/acs' }), 'destination_mismatch'],
+      ['a signed Response without Destination', () => ({ destination: null }), 'destination_missing'],
+      ['a Responder status that still carries an assertion', () => ({ status: `${STATUS}Responder`, assertionDespiteStatus: true }), 'status_not_success'],
+      ['a SubjectConfirmationData without Recipient', () => ({ recipient: null }), 'recipient_missing'],
+      // node-saml finds no subject confirmation valid without an expiry; devicegate's own check stands behind it.
+      ['a SubjectConfirmationData without NotOnOrAfter', () => ({ confirmationNotOnOrAfter: null }), 'expired'],
+      ['RSA-SHA1 signatures and SHA-1 digests', () => ({ sha1: true }), 'sha1_refused'],
     ];
 
     it.each(forged)('%s', async (_name, overrides, reason) => {
@@ -469,7 +497,23 @@ describe('SAML single sign-on', () => {
       ['an unsigned assertion', () => ({ signResponse: false, signAssertion: false }), 'invalid_signature'],
       ['a second, unsigned assertion', () => ({ signResponse: false, wrap: 'second-unsigned-assertion', attackerNameId: MALLORY }), 'invalid_signature'],
       ['a moved signed assertion', () => ({ signResponse: false, wrap: 'moved-signed-assertion', attackerNameId: MALLORY }), 'invalid_signature'],
+      ['a Response signature that is there but does not verify', () => ({ breakResponseSignature: true }), 'response_signature_invalid'],
     ];
+
+    it('with only the assertion signed: an unsigned Response may leave Destination out', async () => {
+      const started = await acmeFlow();
+      const request = await beginSignIn(started.user_code, ACME_ASSERTION_ONLY);
+      const response = idpResponse(request, { signResponse: false, destination: null }, ACME_ASSERTION_ONLY);
+      expectSignedIn(await postAcs(ACME_ASSERTION_ONLY.id, response, request.relayState));
+    });
+
+    it('takes SHA-1 only from a connector that says allow_sha1', async () => {
+      const started = await acmeFlow();
+      const request = await beginSignIn(started.user_code, ACME_ADFS);
+      const cookie = expectSignedIn(await postAcs(ACME_ADFS.id, idpResponse(request, { sha1: true }, ACME_ADFS), request.relayState));
+      const me = await http.me(await approveAndCollect(started, ACME_CLI, cookie));
+      expect(me.body).toMatchObject({ email: ADA.email, issuer: ACME_ADFS.issuer, organization: 'acme' });
+    });
 
     it.each(assertionOnly)('with only the assertion signed: %s', async (_name, overrides, reason) => {
       const started = await acmeFlow();
@@ -600,10 +644,10 @@ describe('SAML single sign-on', () => {
       const started = await acmeFlow();
       const request = await beginSignIn(started.user_code);
       const envelope = request.relayState ?? '';
-      const [header, payload, signature] = envelope.split('.');
+      const [nonce, mac] = envelope.split('.');
       const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
       const mark = await auditMark();
-      for (const tampered of [`${header}.${flip(payload, 10)}.${signature}`, `${header}.${payload}.${flip(signature, 5)}`]) {
+      for (const tampered of [`${flip(nonce, 10)}.${mac}`, `${nonce}.${flip(mac, 5)}`]) {
         expect(tampered).not.toBe(envelope);
         const reply = await postAcs(ACME.id, idpResponse(request), tampered);
         expectOAuthError(reply, 400, { error: 'access_denied', error_description: DESCRIPTIONS.state_invalid });
@@ -712,6 +756,43 @@ describe('SAML single sign-on', () => {
       expect(await database.query('SELECT organization_id FROM subjects WHERE issuer = $1 AND external_id = $2', [GLOBEX.issuer, GRACE.nameId])).toEqual([
         { organization_id: 'globex' },
       ]);
+    });
+
+    it.each([
+      ['an email attribute', { attributes: { email: 'ceo@acme.test', name: 'Not the CEO' } }],
+      ['a NameID', { nameId: 'ceo@acme.test', attributes: { name: 'Not the CEO' } }],
+    ])("refuses an identity of Globex's IdP that claims an Acme address in %s", async (_name, overrides) => {
+      const started = await startFlow(http, CLIENTS.fast, { device_label: uniqueLabel('tenant') });
+      const request = await beginSignIn(started.user_code, GLOBEX);
+      const mark = await auditMark();
+      const reply = await postAcs(GLOBEX.id, idpResponse(request, overrides, GLOBEX, GRACE), request.relayState);
+      expectOAuthError(reply, 400, { error: 'access_denied', error_description: 'Your identity provider may not sign in addresses of that domain here' });
+      expect(reply.headers.getSetCookie()).toEqual([]);
+      expect(await auditSince(mark, 'sso.assertion_rejected')).toEqual([
+        expect.objectContaining({ client_id: CLIENTS.fast, details: { connector: GLOBEX.id, reason: 'email_domain_mismatch', email_domain: 'acme.test' } }),
+      ]);
+      expect(await auditSince(mark, 'sso.assertion_accepted')).toEqual([]);
+      expect(await database.query(`SELECT id FROM subjects WHERE email = 'ceo@acme.test'`)).toEqual([]);
+      await expectStillPending(started, CLIENTS.fast, GLOBEX, GRACE);
+    });
+
+    it('grants restricted scopes by organization and email, never by an email another organization asserts', async () => {
+      const scopesFor = async (connector: IdpConnector) => {
+        const started = await startFlow(http, SCOPED_CLI, { scope: 'profile deploy ops', device_label: uniqueLabel('scoped') });
+        const request = await beginSignIn(started.user_code, connector);
+        const cookie = expectSignedIn(await postAcs(connector.id, idpResponse(request, {}, connector, ADA), request.relayState));
+        const context = await http.approvalContext(cookie);
+        const offered = {
+          scopes: context.body.scopes.map((scope: { name: string }) => scope.name),
+          withheld: context.body.withheld_scopes.map((scope: { name: string }) => scope.name),
+        };
+        const me = await http.me(await approveAndCollect(started, SCOPED_CLI, cookie));
+        return { ...offered, token: me.body.scopes, organization: me.body.organization };
+      };
+      // acme:ada@acme.test is Ada of Acme; the bare ada@acme.test names a person of no organization, not her.
+      expect(await scopesFor(ACME)).toEqual({ scopes: ['profile', 'deploy'], withheld: ['ops'], token: ['profile', 'deploy'], organization: 'acme' });
+      // Globex's IdP may assert any address on this connector, and still gets nothing granted to Acme's Ada.
+      expect(await scopesFor(GLOBEX_ANY)).toEqual({ scopes: ['profile'], withheld: ['deploy', 'ops'], token: ['profile'], organization: 'globex' });
     });
 
     it("does not take one IdP's assertion at another organization's ACS", async () => {

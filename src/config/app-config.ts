@@ -5,11 +5,14 @@ export type ClientType = 'public' | 'confidential';
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export const REFRESH_TOKEN_GRANT = 'refresh_token';
 
+/** One entry of `granted_to`: a subject by id, or an email within an organization (null: of no organization). */
+export type ScopeGrantee = { subjectId: string } | { organizationId: string | null; email: string };
+
 export interface ScopeDefinition {
   name: string;
   description: string;
-  /** Set: only these people (lowercase emails) may hold the scope, e.g. `admin`. */
-  grantedTo?: string[];
+  /** Set: only these people may hold the scope, e.g. `admin`. */
+  grantedTo?: ScopeGrantee[];
 }
 
 export interface ClientDefinition {
@@ -37,8 +40,10 @@ export interface OrganizationDefinition {
   id: string;
   slug: string;
   name: string;
-  /** Lowercase domains; an email of one of them is routed to this organization's connector. */
+  /** Lowercase domains; an email of one of them is routed to this organization's connector, and its connectors' identities must have one. */
   emailDomains: string[];
+  /** False when the config file did not write `email_domains` at all (then its connectors must name their own). */
+  emailDomainsDeclared: boolean;
 }
 
 export interface SamlConnectorSettings {
@@ -48,6 +53,8 @@ export interface SamlConnectorSettings {
   idpCerts: string[];
   spEntityId: string;
   wantResponseSigned: boolean;
+  /** RSA-SHA1 signatures and SHA-1 digests are accepted (old ADFS); refused otherwise. */
+  allowSha1: boolean;
   clockSkewMs: number;
   emailAttribute?: string;
   nameAttribute?: string;
@@ -60,8 +67,11 @@ export interface OidcConnectorSettings {
   scopes: string[];
   emailClaim: string;
   nameClaim: string;
+  /** Only `email_verified: true` (a JSON boolean) is accepted. */
   requireVerifiedEmail: boolean;
   allowInsecureHttp: boolean;
+  /** HS256/384/512 id_tokens, keyed with the client secret, are accepted (if the IdP announces them). */
+  allowHmacIdTokens: boolean;
 }
 
 interface ConnectorBase {
@@ -69,6 +79,12 @@ interface ConnectorBase {
   displayName: string;
   /** Every person who signs in through the connector is a member of this organization. */
   organizationId?: string;
+  /**
+   * Lowercase domains every identity of the connector must have its email
+   * in: the connector's own `email_domains`, else its organization's. Empty
+   * (written so in the config file) or undefined (no organization): any.
+   */
+  emailDomains?: string[];
 }
 
 export type ConnectorDefinition =

@@ -35,10 +35,13 @@ export class ScopeEntry {
   @Length(1, 300)
   description!: string;
 
-  /** Only these people (by email) may hold the scope; others approving a request for it get a token without it. */
+  /**
+   * Only these people may hold the scope; others approving a request for it get a token without it.
+   * Each is `<organization>:<email>`, `subject:<subject id>`, or a bare `<email>` for a person of no organization.
+   */
   @IsOptional()
   @IsArray()
-  @IsEmail({ require_tld: false }, { each: true })
+  @IsString({ each: true })
   granted_to?: string[];
 }
 
@@ -183,6 +186,11 @@ export class SamlSettingsEntry {
   @IsBoolean()
   want_response_signed?: boolean;
 
+  /** Accept RSA-SHA1 signatures and SHA-1 digests (default false; for old ADFS that cannot sign with SHA-256). */
+  @IsOptional()
+  @IsBoolean()
+  allow_sha1?: boolean;
+
   @IsOptional()
   @Matches(DURATION, { message: 'clock_skew must be a duration like 0s or 30s' })
   clock_skew?: string;
@@ -223,10 +231,15 @@ export class OidcSettingsEntry {
   @IsString()
   name_claim?: string;
 
-  /** Refuse an id_token whose `email_verified` is false (default true). */
+  /** Accept only an id_token whose `email_verified` is the boolean true (default true). */
   @IsOptional()
   @IsBoolean()
   require_verified_email?: boolean;
+
+  /** Accept id_tokens signed with HS256/384/512 and the client secret (default false: only the IdP's public keys). */
+  @IsOptional()
+  @IsBoolean()
+  allow_hmac_id_tokens?: boolean;
 
   /** Allows an http:// issuer outside production (a local IdP while developing). */
   @IsOptional()
@@ -248,6 +261,13 @@ export class ConnectorEntry {
   @IsString()
   @Length(1, 120)
   display_name!: string;
+
+  /** Overrides the organization's email_domains for this connector's identities; [] accepts any address. */
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @Matches(DOMAIN, { each: true, message: 'email_domains must be lowercase domain names like example.com' })
+  email_domains?: string[];
 
   @IsOptional()
   @ValidateNested()

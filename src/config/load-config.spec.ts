@@ -682,6 +682,7 @@ ${clients}`,
     type: oidc
     organization: globex
     display_name: Globex Entra ID
+    email_domains: [globex.example]
     oidc: { issuer: "https://login.globex.example/v2.0/", client_id: devicegate }`,
           `clients:
   - { client_id: acme-cli, name: Acme CLI, type: public, scopes: [read], organization: acme }`,
@@ -689,8 +690,8 @@ ${clients}`,
       });
 
       expect(config.organizations).toEqual([
-        { id: 'acme', slug: 'acme', name: 'Acme Corp', emailDomains: ['acme.com', 'acme.co.uk'] },
-        { id: 'globex', slug: 'globex-inc', name: 'Globex', emailDomains: [] },
+        { id: 'acme', slug: 'acme', name: 'Acme Corp', emailDomains: ['acme.com', 'acme.co.uk'], emailDomainsDeclared: true },
+        { id: 'globex', slug: 'globex-inc', name: 'Globex', emailDomains: [], emailDomainsDeclared: false },
       ]);
       expect(config.connectors).toEqual([
         {
@@ -698,12 +699,14 @@ ${clients}`,
           type: 'saml',
           organizationId: 'acme',
           displayName: 'Acme Okta',
+          emailDomains: ['acme.com', 'acme.co.uk'],
           saml: {
             entryPoint: 'https://acme.okta.example/sso',
             idpIssuer: 'http://www.okta.com/exk1',
             idpCerts: [`${certificate.replace(/\r\n/g, '\n').trim()}\n`],
             spEntityId: 'https://login.example.com/oauth/device/sso/saml/acme-okta/metadata',
             wantResponseSigned: true,
+            allowSha1: false,
             clockSkewMs: 0,
             emailAttribute: undefined,
             nameAttribute: undefined,
@@ -714,6 +717,7 @@ ${clients}`,
           type: 'oidc',
           organizationId: 'globex',
           displayName: 'Globex Entra ID',
+          emailDomains: ['globex.example'],
           oidc: {
             issuer: 'https://login.globex.example/v2.0',
             clientId: 'devicegate',
@@ -723,6 +727,7 @@ ${clients}`,
             nameClaim: 'name',
             requireVerifiedEmail: true,
             allowInsecureHttp: false,
+            allowHmacIdTokens: false,
           },
         },
       ]);
@@ -767,6 +772,31 @@ ${clients}`,
         'config file declares more than one local connector',
         'connector "e-local" is local but the config file declares no users',
         'client "cli" belongs to organization "umbrella", which is not declared',
+      ]);
+    });
+
+    it('binds every connector of an organization to email domains: its own, else the organization’s, [] only when written', () => {
+      const oidc = 'oidc: { issuer: "https://idp.example", client_id: c }';
+      expect(
+        problems({
+          ...EXTERNAL,
+          DEVICEGATE_CONFIG: directory(`  - { id: globex-oidc, type: oidc, organization: globex, display_name: G, ${oidc} }`),
+        }),
+      ).toEqual([
+        'connector "globex-oidc" cannot bind identities to organization "globex": give the organization (or the connector) email_domains, or write email_domains: [] to accept any address',
+      ]);
+      const config = loadConfig({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: directory(
+          `  - { id: globex-oidc, type: oidc, organization: globex, display_name: G, email_domains: [], ${oidc} }
+  - { id: acme-oidc, type: oidc, organization: acme, display_name: A, ${oidc} }
+  - { id: acme-uk, type: oidc, organization: acme, display_name: U, email_domains: [acme.co.uk], ${oidc} }`,
+        ),
+      });
+      expect(config.connectors.map(({ id, emailDomains }) => ({ id, emailDomains }))).toEqual([
+        { id: 'globex-oidc', emailDomains: [] },
+        { id: 'acme-oidc', emailDomains: ['acme.com', 'acme.co.uk'] },
+        { id: 'acme-uk', emailDomains: ['acme.co.uk'] },
       ]);
     });
 

@@ -16,6 +16,7 @@ import {
   REFRESH_TOKEN_GRANT,
   type OrganizationDefinition,
   type ScopeDefinition,
+  type ScopeGrantee,
   type SecretKey,
 } from './app-config';
 import { type ClientEntry, ConfigFile, type ConnectorEntry, type OrganizationEntry } from './config-file.dto';
@@ -117,7 +118,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   const scopes: ScopeDefinition[] = (file.scopes ?? []).map((scope) => ({
     name: scope.name,
     description: scope.description,
-    ...(scope.granted_to ? { grantedTo: scope.granted_to.map((email) => email.toLowerCase()) } : {}),
+    ...(scope.granted_to ? { grantedTo: scope.granted_to.map((entry) => toGrantee(entry, scope.name, problems)) } : {}),
   }));
   const clients = (file.clients ?? []).map((entry, index) => toClient(entry, index, production, problems));
   const organizations = (file.organizations ?? []).map(toOrganization);
@@ -149,7 +150,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   }
 
   checkCatalog(scopes, clients, localUsers, problems);
-  checkDirectory({ organizations, connectors, clients, localUsers }, problems);
+  checkDirectory({ organizations, connectors, clients, localUsers, scopes }, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -329,8 +330,33 @@ export function clientFromEntry(entry: ClientEntry, where: string, production: b
   };
 }
 
+const SUBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EMAIL = /^[^\s@:]+@[^\s@:]+$/;
+const ORGANIZATION_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** A `granted_to` entry: `subject:<id>`, `<organization>:<email>`, or a bare email (a person of no organization). */
+function toGrantee(entry: string, scope: string, problems: string[]): ScopeGrantee {
+  const text = entry.trim();
+  const separator = text.indexOf(':');
+  const [prefix, rest] = separator < 0 ? [undefined, text] : [text.slice(0, separator), text.slice(separator + 1)];
+  if (prefix === 'subject') {
+    if (!SUBJECT_ID.test(rest)) problems.push(`scope "${scope}": granted_to "${entry}" must name a subject id (a UUID) after subject:`);
+    return { subjectId: rest.toLowerCase() };
+  }
+  if ((prefix !== undefined && !ORGANIZATION_ID.test(prefix)) || !EMAIL.test(rest)) {
+    problems.push(`scope "${scope}": granted_to "${entry}" must be <organization>:<email>, subject:<subject id> or <email>`);
+  }
+  return { organizationId: prefix ?? null, email: rest.toLowerCase() };
+}
+
 function toOrganization(entry: OrganizationEntry): OrganizationDefinition {
-  return { id: entry.id, slug: entry.slug ?? entry.id, name: entry.name, emailDomains: entry.email_domains ?? [] };
+  return {
+    id: entry.id,
+    slug: entry.slug ?? entry.id,
+    name: entry.name,
+    emailDomains: entry.email_domains ?? [],
+    emailDomainsDeclared: entry.email_domains !== undefined,
+  };
 }
 
 function toConnector(
@@ -338,7 +364,12 @@ function toConnector(
   context: { publicUrl: string; production: boolean; problems: string[] },
 ): ConnectorDefinition | undefined {
   const where = `config file connector "${entry.id}"`;
-  const base = { id: entry.id, displayName: entry.display_name, organizationId: entry.organization };
+  const base = {
+    id: entry.id,
+    displayName: entry.display_name,
+    organizationId: entry.organization,
+    ...(entry.email_domains ? { emailDomains: entry.email_domains } : {}),
+  };
   const settingsOf = { saml: entry.saml, oidc: entry.oidc };
   for (const [type, settings] of Object.entries(settingsOf)) {
     if (settings && type !== entry.type) context.problems.push(`${where}: a ${entry.type} connector takes no "${type}" settings`);
@@ -361,6 +392,7 @@ function toConnector(
         idpCerts: saml.idp_certs.map((text, index) => toCertificate(text, `${where}: idp_certs[${index}]`, context.problems)),
         spEntityId: saml.sp_entity_id ?? `${context.publicUrl}/oauth/device/sso/saml/${entry.id}/metadata`,
         wantResponseSigned: saml.want_response_signed ?? true,
+        allowSha1: saml.allow_sha1 ?? false,
         clockSkewMs: (parseDuration(saml.clock_skew ?? '0') ?? 0) * 1000,
         emailAttribute: saml.email_attribute,
         nameAttribute: saml.name_attribute,
@@ -371,6 +403,9 @@ function toConnector(
     const oidc = entry.oidc;
     const allowInsecureHttp = oidc.allow_insecure_http ?? false;
     if (context.production && allowInsecureHttp) context.problems.push(`${where}: allow_insecure_http is refused in production`);
+    if (oidc.allow_hmac_id_tokens && !oidc.client_secret) {
+      context.problems.push(`${where}: allow_hmac_id_tokens needs the client_secret the id_tokens are signed with`);
+    }
     if (oidc.issuer.startsWith('http://') && !allowInsecureHttp) {
       context.problems.push(`${where}: the issuer must be https (allow_insecure_http is for a local IdP in development)`);
     }
@@ -386,6 +421,7 @@ function toConnector(
         nameClaim: oidc.name_claim ?? 'name',
         requireVerifiedEmail: oidc.require_verified_email ?? true,
         allowInsecureHttp,
+        allowHmacIdTokens: oidc.allow_hmac_id_tokens ?? false,
       },
     };
   }
@@ -431,7 +467,13 @@ function checkCatalog(scopes: ScopeDefinition[], clients: ClientDefinition[], us
 }
 
 function checkDirectory(
-  directory: { organizations: OrganizationDefinition[]; connectors: ConnectorDefinition[]; clients: ClientDefinition[]; localUsers: LocalUser[] },
+  directory: {
+    organizations: OrganizationDefinition[];
+    connectors: ConnectorDefinition[];
+    clients: ClientDefinition[];
+    localUsers: LocalUser[];
+    scopes: ScopeDefinition[];
+  },
   problems: string[],
 ) {
   const organizationIds = new Set<string>();
@@ -456,16 +498,56 @@ function checkDirectory(
       problems.push(`connector "${connector.id}" belongs to organization "${connector.organizationId}", which is not declared`);
     }
   }
+  bindConnectorsToDomains(directory, problems);
   const localConnectors = directory.connectors.filter((connector) => connector.type === 'local');
   if (localConnectors.length > 1) problems.push('config file declares more than one local connector');
   if (localConnectors.length > 0 && directory.localUsers.length === 0) {
     problems.push(`connector "${localConnectors[0].id}" is local but the config file declares no users`);
+  }
+  for (const scope of directory.scopes) {
+    for (const grantee of scope.grantedTo ?? []) {
+      if ('organizationId' in grantee && grantee.organizationId !== null && !organizationIds.has(grantee.organizationId)) {
+        problems.push(`scope "${scope.name}" is granted to someone of organization "${grantee.organizationId}", which is not declared`);
+      }
+    }
   }
   for (const client of directory.clients) {
     if (client.organizationId && !organizationIds.has(client.organizationId)) {
       problems.push(`client "${client.clientId}" belongs to organization "${client.organizationId}", which is not declared`);
     }
   }
+}
+
+/**
+ * Each connector of an organization gets the domains its identities must be
+ * in: its own email_domains, else its organization's. Neither written is a
+ * mistake, not "any": [] says that. Local users must fit their connector.
+ */
+function bindConnectorsToDomains(
+  directory: { organizations: OrganizationDefinition[]; connectors: ConnectorDefinition[]; localUsers: LocalUser[] },
+  problems: string[],
+) {
+  for (const connector of directory.connectors) {
+    const organization = directory.organizations.find((candidate) => candidate.id === connector.organizationId);
+    if (!organization || connector.emailDomains) continue;
+    if (!organization.emailDomainsDeclared) {
+      problems.push(
+        `connector "${connector.id}" cannot bind identities to organization "${organization.id}": give the organization (or the connector) email_domains, or write email_domains: [] to accept any address`,
+      );
+      continue;
+    }
+    connector.emailDomains = organization.emailDomains;
+  }
+  const local = directory.connectors.find((connector) => connector.type === 'local');
+  for (const user of directory.localUsers) {
+    if (local?.emailDomains?.length && !local.emailDomains.includes(emailDomain(user.email))) {
+      problems.push(`user "${user.username}" has an email outside the email_domains of connector "${local.id}"`);
+    }
+  }
+}
+
+function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
 
 function demoClient(): ClientDefinition {

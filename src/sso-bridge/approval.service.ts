@@ -56,8 +56,8 @@ export class ApprovalService {
       client: { id: client.clientId, name: client.name, organization: this.organizationView(client.organizationId) },
       device_label: flow.deviceLabel || null,
       // What the token will hold, and what was asked for that this person may not grant (restricted scopes).
-      scopes: this.describe(flow.scopes.filter((name) => this.policy.grantable(name, grant.approver.email))),
-      withheld_scopes: this.describe(flow.scopes.filter((name) => !this.policy.grantable(name, grant.approver.email))),
+      scopes: this.describe(flow.scopes.filter((name) => this.policy.grantable(name, grant.approver))),
+      withheld_scopes: this.describe(flow.scopes.filter((name) => !this.policy.grantable(name, grant.approver))),
       request: {
         ip: flow.requestIp,
         user_agent: flow.userAgent,

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { userActor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import type { ResponseHeaders } from '../common/http';
-import { OrganizationMismatch } from '../common/oauth-errors';
+import { OrganizationMismatch, SignInRejected } from '../common/oauth-errors';
 import type { PendingFlow } from '../device-flow/device-flow.service';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
 import { type SignedInSubject, SubjectsRepository } from '../tokens/subjects.repository';
 import { ApprovalGrantService } from './approval-grant.service';
+import { emailDomain } from './sso-identity';
 
 /** How every connector ends: the subject provisioned, the sign-in audited, the approval-grant cookie set. */
 @Injectable()
@@ -19,6 +20,7 @@ export class SignInService {
   ) {}
 
   async complete(connector: string, identity: SignedInSubject, pending: PendingFlow, headers: ResponseHeaders): Promise<void> {
+    await this.assertInTenant(connector, identity.email, pending);
     await this.assertMayApprove(connector, identity.organizationId, pending);
     const subjectId = await this.audit.transaction(async (transaction) => {
       const id = await this.subjects.upsertSignIn(identity, transaction.manager);
@@ -34,6 +36,19 @@ export class SignInService {
       return id;
     });
     await this.approvalGrants.issue({ subjectId, ...identity }, pending.userCode, pending.flow.expiresAt, headers);
+  }
+
+  /**
+   * A connector speaks only for its organization's email domains: another
+   * tenant's IdP asserting an address of ours is refused (and audited)
+   * before anyone is provisioned.
+   */
+  private async assertInTenant(connector: string, email: string, pending: PendingFlow): Promise<void> {
+    const domains = this.directory.connector(connector)?.emailDomains;
+    const domain = emailDomain(email);
+    if (!domains?.length || domains.includes(domain)) return;
+    await this.reject(connector, 'email_domain_mismatch', pending, { email_domain: domain });
+    throw new SignInRejected('email_domain_mismatch', 'Your identity provider may not sign in addresses of that domain here');
   }
 
   /**

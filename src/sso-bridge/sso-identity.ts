@@ -17,3 +17,8 @@ export function firstString(source: Record<string, unknown>, names: (string | un
 export function looksLikeEmail(text: string | undefined): text is string {
   return typeof text === 'string' && /^[^\s@]+@[^\s@]+$/.test(text);
 }
+
+/** The lowercase domain of an email address. */
+export function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}

@@ -1,13 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { randomToken } from '../common/crypto';
+import { constantTimeEqual, deriveKey, hmacSha256, randomToken } from '../common/crypto';
 import { SignInRejected } from '../common/oauth-errors';
-import { isExpired, SignedJwt } from '../common/signed-jwt';
 import { AppConfig } from '../config/app-config';
 import { ValueStore } from '../redis/once.store';
-
-const AUDIENCE = 'state';
-const TYPE = 'sso-state+jwt';
 
 /** What the trip to the IdP must come back to: kept server-side, handed over once. */
 export interface SsoTransaction {
@@ -20,54 +16,57 @@ export interface SsoTransaction {
   samlRequestId?: string;
 }
 
+interface StoredTransaction extends SsoTransaction {
+  expiresAt: number;
+}
+
+const ENVELOPE = /^([\w-]{22,64})\.([\w-]{43})$/;
+
 /**
- * The state envelope of a trip to an identity provider: a JWS (audience
- * "state") naming the user code and the connector, carried as OIDC `state` or
- * SAML RelayState, that lives no longer than the code. Its `jti` keys the
- * server-side transaction, which `finish` takes exactly once, so an envelope
- * is good for one sign-in.
+ * The state envelope of a trip to an identity provider, carried as OIDC
+ * `state` or SAML RelayState: `<nonce>.<mac>`, opaque to the IdP and to
+ * the browser. The nonce keys the server-side transaction (user code,
+ * connector, PKCE verifier, request id, expiry), which `finish` takes
+ * exactly once; the MAC (HMAC-SHA256 with a key derived from each
+ * SECRET_KEYS entry, the first one signing) tells a forged envelope from a
+ * used one.
  */
 @Injectable()
 export class SsoStateService {
-  private readonly jwt: SignedJwt;
+  private readonly keys: Buffer[];
 
   constructor(
     private readonly config: AppConfig,
     private readonly values: ValueStore,
     private readonly clock: Clock,
   ) {
-    this.jwt = new SignedJwt(config.secretKeys, 'sso-state', config.publicUrl);
+    this.keys = config.secretKeys.map((key) => deriveKey(key.secret, 'sso-state'));
   }
 
   async begin(transaction: SsoTransaction, codeExpiresAt: number): Promise<string> {
     const now = this.clock.now();
     const expiresAt = Math.min(now + this.config.ssoStateTtlSeconds * 1000, codeExpiresAt);
-    const nonce = randomToken(16);
-    await this.values.put(transactionKey(nonce), JSON.stringify(transaction), expiresAt - now + 1000);
-    return this.jwt.sign(
-      { user_code: transaction.userCode, connector: transaction.connectorId },
-      { audience: AUDIENCE, type: TYPE, jti: nonce, now, expiresAt },
-    );
+    const nonce = randomToken(24);
+    const stored: StoredTransaction = { ...transaction, expiresAt };
+    await this.values.put(transactionKey(nonce), JSON.stringify(stored), expiresAt - now + 1000);
+    return `${nonce}.${hmacSha256(this.keys[0], nonce)}`;
   }
 
-  /** The transaction behind an envelope that verifies, names this connector and was not used yet; it is used up. */
+  /** The transaction behind an envelope that verifies, names this connector, is in time and was not used yet; it is used up. */
   async finish(envelope: string | undefined, connectorId: string): Promise<SsoTransaction> {
     if (!envelope) throw new SignInRejected('state_missing', 'The sign-in came back without its state; start again from the device page');
-    const payload = await this.jwt
-      .verify(envelope, { audience: AUDIENCE, type: TYPE, now: this.clock.now(), requiredClaims: ['exp', 'jti'] })
-      .catch((error: unknown) => {
-        throw isExpired(error)
-          ? new SignInRejected('state_expired', 'The sign-in took too long; start again from the device page')
-          : new SignInRejected('state_invalid', 'The sign-in came back with a state that is not valid; start again from the device page');
-      });
-    if (payload.connector !== connectorId) {
-      throw new SignInRejected('state_connector_mismatch', 'The sign-in came back to another connector than it started at');
-    }
-    const stored = await this.values.take(transactionKey(String(payload.jti)));
-    if (!stored) throw new SignInRejected('state_replay', 'This sign-in was already used; start again from the device page');
-    const transaction = JSON.parse(stored) as SsoTransaction;
-    if (transaction.userCode !== payload.user_code || transaction.connectorId !== connectorId) {
+    const match = ENVELOPE.exec(envelope);
+    if (!match || !this.keys.some((key) => constantTimeEqual(hmacSha256(key, match[1]), match[2]))) {
       throw new SignInRejected('state_invalid', 'The sign-in came back with a state that is not valid; start again from the device page');
+    }
+    const stored = await this.values.take(transactionKey(match[1]));
+    if (!stored) throw new SignInRejected('state_replay', 'This sign-in was already used; start again from the device page');
+    const { expiresAt, ...transaction } = JSON.parse(stored) as StoredTransaction;
+    if (expiresAt <= this.clock.now()) {
+      throw new SignInRejected('state_expired', 'The sign-in took too long; start again from the device page');
+    }
+    if (transaction.connectorId !== connectorId) {
+      throw new SignInRejected('state_connector_mismatch', 'The sign-in came back to another connector than it started at');
     }
     return transaction;
   }

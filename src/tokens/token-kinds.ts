@@ -1,5 +1,5 @@
 import type { ClientDefinition } from '../config/app-config';
-import type { ScopePolicy } from './scope-policy';
+import type { ScopeHolder, ScopePolicy } from './scope-policy';
 
 export type TokenKindName = 'dgat' | 'dgrt';
 
@@ -10,7 +10,7 @@ export interface TokenKind {
   /** Presented to resource servers as `Authorization: Bearer` (a refresh token never is). */
   bearer: boolean;
   /** The most a token of this kind may do today, whatever scopes its row was granted. */
-  ceiling(client: ClientDefinition, policy: ScopePolicy, subjectEmail: string): ReadonlySet<string>;
+  ceiling(client: ClientDefinition, policy: ScopePolicy, holder: ScopeHolder): ReadonlySet<string>;
 }
 
 /**
@@ -18,8 +18,8 @@ export interface TokenKind {
  * narrowing a client, or taking someone off a restricted scope, narrows the
  * live tokens at once.
  */
-const clientScopes = (client: ClientDefinition, policy: ScopePolicy, subjectEmail: string) =>
-  new Set(client.allowedScopes.filter((scope) => policy.grantable(scope, subjectEmail)));
+const clientScopes = (client: ClientDefinition, policy: ScopePolicy, holder: ScopeHolder) =>
+  new Set(client.allowedScopes.filter((scope) => policy.grantable(scope, holder)));
 
 /**
  * Every kind of token devicegate issues, by prefix. Validation stamps the
@@ -36,8 +36,8 @@ export function effectiveScopes(
   granted: string[],
   client: ClientDefinition,
   policy: ScopePolicy,
-  subjectEmail: string,
+  holder: ScopeHolder,
 ): string[] {
-  const ceiling = kind.ceiling(client, policy, subjectEmail);
+  const ceiling = kind.ceiling(client, policy, holder);
   return granted.filter((scope) => ceiling.has(scope));
 }

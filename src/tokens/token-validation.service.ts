@@ -111,7 +111,12 @@ export class TokenValidationService implements OnModuleInit {
       name: record.subjectName,
       clientId: record.clientId,
       deviceLabel: record.deviceLabel,
-      scopes: effectiveScopes(TOKEN_KINDS[kind], record.scopes, client, this.policy, record.subjectEmail),
+      // A token's organization is its approver's (an organization's client is approved only by its members).
+      scopes: effectiveScopes(TOKEN_KINDS[kind], record.scopes, client, this.policy, {
+        subjectId: record.subjectId,
+        organizationId: record.organizationId,
+        email: record.subjectEmail,
+      }),
       organizationId: record.organizationId,
       issuedAt: record.issuedAt,
       expiresAt: record.expiresAt,

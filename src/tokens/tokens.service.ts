@@ -74,7 +74,7 @@ export class TokensService {
     const now = new Date(this.clock.now());
     const expiresAt = new Date(now.getTime() + grant.ttlSeconds * 1000);
     const clientId = grant.client.clientId;
-    const scopes = grant.scopes.filter((scope) => this.policy.grantable(scope, grant.approver.email));
+    const scopes = grant.scopes.filter((scope) => this.policy.grantable(scope, grant.approver));
     const result = await this.audit.transaction(async (transaction) => {
       const minted = await this.tokens.mint(
         {

@@ -10,6 +10,17 @@
 //   GET  /interaction/:uid        a tiny HTML login form (consent prompts are granted at once)
 //   POST /interaction/:uid/login  urlencoded `login` (any password) signs the account in
 //   POST /interaction/:uid/abort  returns access_denied to the client
+// Accounts carry `email_verified: true` unless they say otherwise (null: the claim is left out).
+//
+// A spec can make the token endpoint answer the next code exchange with a
+// forged id_token: POST /__test/forge-next-id-token with JSON
+//   { mode, claims? }  (claims are merged into the genuine payload first)
+// where mode is one of
+//   other-key     re-signed with another RSA key under the IdP's own kid
+//   unknown-kid   signed with another RSA key under a kid the JWKS does not hold
+//   edited        the genuine signature over an edited payload
+//   alg-none      an unsecured JWS (alg "none", empty signature)
+//   hs256         HS256 keyed with the client's secret
 // Set OIDC_IDP_DEBUG=1 to see oidc-provider's own notices on stderr.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -19,6 +30,11 @@ const debug = Boolean(process.env.OIDC_IDP_DEBUG);
 silenceProviderNotices();
 // Imported only after the console is patched: oidc-provider warns at import time on Node 20.
 const { default: Provider } = await import('oidc-provider');
+const { SignJWT, importJWK } = await import('jose');
+
+const FORGE_PATH = '/__test/forge-next-id-token';
+const FORGE_MODES = new Set(['other-key', 'unknown-kid', 'edited', 'alg-none', 'hs256']);
+const INNER_HEADER = 'x-oidc-idp-inner';
 
 const INTERACTION_PATH = /^\/interaction\/([\w-]+)(?:\/(login|abort))?\/?$/;
 const ABORTED = { error: 'access_denied', error_description: 'End-User aborted interaction' };
@@ -65,10 +81,10 @@ function clientMetadata(client) {
 }
 
 /** The provider's configuration (in-memory adapter, i.e. oidc-provider's default). */
-function providerConfiguration(config, accountsBySub) {
+function providerConfiguration(config, accountsBySub, signingKey) {
   return {
     clients: config.clients.map(clientMetadata),
-    jwks: { keys: [generateSigningKey()] },
+    jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     responseTypes: ['code'],
     pkce: { required: () => true },
@@ -91,7 +107,56 @@ function providerConfiguration(config, accountsBySub) {
 function findAccount(accountsBySub, sub) {
   const account = accountsBySub.get(sub);
   if (!account) return undefined;
-  return { accountId: sub, claims: async () => ({ ...account, sub }) };
+  const claims = Object.fromEntries(Object.entries({ email_verified: true, ...account, sub }).filter(([, value]) => value !== null));
+  return { accountId: sub, claims: async () => claims };
+}
+
+const b64u = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+/** The genuine id_token turned into the forgery `mode` asks for. */
+async function forgeIdToken(idToken, { mode, claims = {} }, signingKey, clients) {
+  const [encodedHeader, encodedPayload, signature] = idToken.split('.');
+  const header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString());
+  const payload = { ...JSON.parse(Buffer.from(encodedPayload, 'base64url').toString()), ...claims };
+  const resign = async (kid) => {
+    const other = generateSigningKey();
+    return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: header.typ, kid }).sign(await importJWK(other, 'RS256'));
+  };
+  switch (mode) {
+    case 'other-key':
+      return resign(signingKey.kid);
+    case 'unknown-kid':
+      return resign(`unknown-${randomBytes(4).toString('hex')}`);
+    case 'edited':
+      return `${encodedHeader}.${b64u(payload)}.${signature}`;
+    case 'alg-none':
+      return `${b64u({ alg: 'none', typ: header.typ })}.${b64u(payload)}.`;
+    case 'hs256': {
+      const client = clients.find((candidate) => candidate.client_id === payload.aud);
+      if (!client) throw new Error(`no client ${payload.aud} to key an HS256 forgery with`);
+      return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: header.typ }).sign(new TextEncoder().encode(client.client_secret));
+    }
+    default:
+      throw new Error(`unknown forge mode ${mode}`);
+  }
+}
+
+/** Reads a request body as a Buffer. */
+async function readBody(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Asks the provider itself for the token response, then answers with the id_token forged. */
+async function forgedTokenResponse(req, res, issuer, forge, signingKey, clients) {
+  const headers = { ...req.headers, [INNER_HEADER]: '1' };
+  delete headers['content-length'];
+  const inner = await fetch(`${issuer}${req.url}`, { method: req.method, headers, body: await readBody(req) });
+  const body = await inner.json();
+  if (inner.ok && typeof body.id_token === 'string') body.id_token = await forgeIdToken(body.id_token, forge, signingKey, clients);
+  res.writeHead(inner.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(body));
 }
 
 /** Reads a urlencoded request body. */
@@ -162,11 +227,29 @@ async function handleInteraction(provider, req, res, uid, action, accounts) {
   res.writeHead(405, { 'Content-Type': 'text/plain' }).end('method not allowed');
 }
 
-/** Our interaction routes first, everything else goes to oidc-provider. */
-function createHandler(provider, accounts) {
+/** Our interaction and forging routes first, everything else goes to oidc-provider. */
+function createHandler(provider, config, issuer, signingKey) {
+  const { accounts, clients } = config;
   const callback = provider.callback();
+  let forge;
   return async (req, res) => {
-    const match = INTERACTION_PATH.exec(new URL(req.url ?? '/', 'http://idp').pathname);
+    const path = new URL(req.url ?? '/', 'http://idp').pathname;
+    if (path === FORGE_PATH && req.method === 'POST') {
+      const requested = JSON.parse((await readBody(req)).toString('utf8'));
+      if (!FORGE_MODES.has(requested.mode)) return res.writeHead(400).end(`unknown forge mode ${requested.mode}`);
+      forge = requested;
+      return res.writeHead(204).end();
+    }
+    if (path === '/token' && forge && !req.headers[INNER_HEADER]) {
+      const armed = forge;
+      forge = undefined;
+      return forgedTokenResponse(req, res, issuer, armed, signingKey, clients).catch((error) => {
+        process.stderr.write(`forging failed: ${error?.stack ?? error}\n`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    }
+    const match = INTERACTION_PATH.exec(path);
     if (!match) return callback(req, res);
     try {
       await handleInteraction(provider, req, res, match[1], match[2], accounts);
@@ -194,9 +277,10 @@ async function main() {
   const config = readConfig();
   const accountsBySub = new Map(Object.values(config.accounts).map((account) => [account.sub, account]));
   const { server, issuer, setHandler } = await listen();
-  const provider = new Provider(issuer, providerConfiguration(config, accountsBySub));
+  const signingKey = generateSigningKey();
+  const provider = new Provider(issuer, providerConfiguration(config, accountsBySub, signingKey));
   provider.on('server_error', (_ctx, error) => process.stderr.write(`server_error: ${error?.stack ?? error}\n`));
-  setHandler(createHandler(provider, config.accounts));
+  setHandler(createHandler(provider, config, issuer, signingKey));
 
   const stop = () => {
     server.close(() => process.exit(0));

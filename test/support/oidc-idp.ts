@@ -15,9 +15,14 @@ export interface OidcIdpAccount {
   email: string;
   /** Scope `profile`. */
   name: string;
+  /** Scope `email`; true unless given, null leaves the claim out (any other value is sent as is). */
+  email_verified?: boolean | string | null;
   /** Scope `groups`. */
   groups?: string[];
 }
+
+/** How the next id_token of the token endpoint is forged (see oidc-idp.mjs). */
+export type IdTokenForgery = 'other-key' | 'unknown-kid' | 'edited' | 'alg-none' | 'hs256';
 
 export interface OidcIdpConfig {
   clients: OidcIdpClient[];
@@ -27,6 +32,8 @@ export interface OidcIdpConfig {
 export interface OidcIdp {
   /** `http://127.0.0.1:<port>`, without a trailing slash. */
   issuer: string;
+  /** The next code exchange gets a forged id_token, with `claims` merged into the genuine payload. */
+  forgeNextIdToken(mode: IdTokenForgery, claims?: Record<string, unknown>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +51,18 @@ export async function startOidcIdp(config: OidcIdpConfig, timeoutMs = 15_000): P
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const issuer = await waitForReady(child, timeoutMs);
-  return { issuer, stop: () => stop(child) };
+  return {
+    issuer,
+    forgeNextIdToken: async (mode, claims) => {
+      const response = await fetch(`${issuer}/__test/forge-next-id-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ mode, claims }),
+      });
+      if (response.status !== 204) throw new Error(`the IdP refused to forge: ${response.status} ${await response.text()}`);
+    },
+    stop: () => stop(child),
+  };
 }
 
 /** Resolves with the issuer of the READY line; rejects with the process's stderr otherwise. */

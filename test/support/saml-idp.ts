@@ -22,8 +22,20 @@ export interface SamlResponseOptions {
   issuer: string;
   /** SP entity id, put in the AudienceRestriction. */
   audience: string;
-  /** Response@Destination and SubjectConfirmationData@Recipient. */
+  /** Response@Destination and SubjectConfirmationData@Recipient, unless these are given. */
   acsUrl: string;
+  /** Response@Destination; default acsUrl, null leaves it out. */
+  destination?: string | null;
+  /** SubjectConfirmationData@Recipient; default acsUrl, null leaves it out. */
+  recipient?: string | null;
+  /** SubjectConfirmationData@NotOnOrAfter; default the assertion's NotOnOrAfter, null leaves it out. */
+  confirmationNotOnOrAfter?: Date | null;
+  /** Keep the assertion even when `status` is not Success (a confused or hostile IdP). */
+  assertionDespiteStatus?: boolean;
+  /** Sign with rsa-sha1 and sha1 digests (old ADFS) instead of rsa-sha256 / sha256. */
+  sha1?: boolean;
+  /** After signing, change one character of the Response's SignatureValue so it no longer verifies. */
+  breakResponseSignature?: boolean;
   /** Response@InResponseTo and SubjectConfirmationData@InResponseTo; omitted when undefined. */
   inResponseTo?: string;
   nameId: string;
@@ -91,6 +103,8 @@ const TOP_LEVEL_STATUSES = new Set(['Success', 'Requester', 'Responder', 'Versio
 
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
+const SHA1 = 'http://www.w3.org/2000/09/xmldsig#sha1';
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 
@@ -119,7 +133,8 @@ async function generateKey(commonName: string): Promise<SamlTestKey> {
 /** Builds, signs and optionally attacks a SAML Response; returns it base64 encoded (the SAMLResponse form field). */
 export function buildSamlResponse(options: SamlResponseOptions): string {
   const signed = signResponseXml(responseXml(options), options);
-  const xml = options.wrap ? applyWrap(signed, options) : signed;
+  const broken = options.breakResponseSignature ? breakResponseSignature(signed) : signed;
+  const xml = options.wrap ? applyWrap(broken, options) : broken;
   return Buffer.from(xml, 'utf8').toString('base64');
 }
 
@@ -185,10 +200,10 @@ function responseXml(options: SamlResponseOptions): string {
     ID: options.responseId ?? randomId(),
     Version: '2.0',
     IssueInstant: instant(issueInstant),
-    Destination: options.acsUrl,
+    Destination: options.destination === null ? undefined : (options.destination ?? options.acsUrl),
     InResponseTo: options.inResponseTo,
   };
-  const assertion = status === STATUS_SUCCESS ? assertionXml(options, issueInstant) : '';
+  const assertion = hasAssertion(options) ? assertionXml(options, issueInstant) : '';
   return element('samlp:Response', attributes, issuerXml(options.issuer), statusXml(status), assertion);
 }
 
@@ -215,10 +230,11 @@ function assertionXml(options: SamlResponseOptions, issueInstant: Date): string 
 }
 
 function subjectXml(options: SamlResponseOptions, notOnOrAfter: Date): string {
+  const confirmationNotOnOrAfter = options.confirmationNotOnOrAfter === undefined ? notOnOrAfter : options.confirmationNotOnOrAfter;
   const confirmationData = element('saml:SubjectConfirmationData', {
     InResponseTo: options.inResponseTo,
-    NotOnOrAfter: instant(notOnOrAfter),
-    Recipient: options.acsUrl,
+    NotOnOrAfter: confirmationNotOnOrAfter === null ? undefined : instant(confirmationNotOnOrAfter),
+    Recipient: options.recipient === null ? undefined : (options.recipient ?? options.acsUrl),
   });
   return element(
     'saml:Subject',
@@ -255,10 +271,13 @@ function attributeStatementXml(attributes: Record<string, string>): string {
 }
 
 /** Signs the assertion first, then the response, so the response signature covers the assertion's. */
+function hasAssertion(options: SamlResponseOptions): boolean {
+  return (options.status ?? STATUS_SUCCESS) === STATUS_SUCCESS || options.assertionDespiteStatus === true;
+}
+
 function signResponseXml(xml: string, options: SamlResponseOptions): string {
-  const hasAssertion = (options.status ?? STATUS_SUCCESS) === STATUS_SUCCESS;
   let signed = xml;
-  if (hasAssertion && options.signAssertion !== false) signed = signEnveloped(signed, ASSERTION_XPATH, options);
+  if (hasAssertion(options) && options.signAssertion !== false) signed = signEnveloped(signed, ASSERTION_XPATH, options);
   if (options.signResponse !== false) signed = signEnveloped(signed, RESPONSE_XPATH, options);
   return signed;
 }
@@ -268,12 +287,21 @@ function signEnveloped(xml: string, xpath: string, options: SamlResponseOptions)
   const signer = new SignedXml({
     privateKey: options.key.privateKey,
     publicCert: options.keyInfo ? options.key.certificate : undefined,
-    signatureAlgorithm: RSA_SHA256,
+    signatureAlgorithm: options.sha1 ? RSA_SHA1 : RSA_SHA256,
     canonicalizationAlgorithm: EXC_C14N,
   });
-  signer.addReference({ xpath, transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: SHA256 });
+  signer.addReference({ xpath, transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: options.sha1 ? SHA1 : SHA256 });
   signer.computeSignature(xml, { prefix: 'ds', location: { reference: `${xpath}/*[local-name()='Issuer']`, action: 'after' } });
   return signer.getSignedXml();
+}
+
+function breakResponseSignature(xml: string): string {
+  const doc = parseXml(xml);
+  const value = childElement(childElement(doc.documentElement ?? undefined, NS.ds, 'Signature'), NS.ds, 'SignatureValue');
+  if (!value?.textContent) throw new Error('breakResponseSignature needs a signed response (signResponse must not be false)');
+  const text = value.textContent.trim();
+  value.textContent = (text[0] === 'A' ? 'B' : 'A') + text.slice(1);
+  return new XMLSerializer().serializeToString(doc);
 }
 
 function applyWrap(xml: string, options: SamlResponseOptions): string {

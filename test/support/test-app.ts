@@ -73,6 +73,7 @@ function configFile(configure?: (file: TestConfigFile) => void): string {
       { name: 'profile', description: 'See your name and email address' },
       { name: 'read', description: 'Read your projects' },
       { name: 'write', description: 'Change your projects' },
+      // A bare email: Alice as a local user of no organization (startAcmeApp grants her as a member of acme).
       { name: 'admin', description: 'Administer devicegate', granted_to: [USERS.alice.email] },
       { name: 'audit:read', description: 'Read and export the audit trail' },
     ],
@@ -252,10 +253,13 @@ export async function startAcmeApp(options: TestAppOptions = {}): Promise<TestAp
       env: { DATABASE_URL: database.url, ...options.env },
       configure(file) {
         file.organizations = [
-          { id: 'acme', name: 'Acme Corp' },
-          { id: 'globex', name: 'Globex' },
+          { id: 'acme', name: 'Acme Corp', email_domains: ['example.com'] },
+          { id: 'globex', name: 'Globex', email_domains: ['globex.example'] },
         ];
         file.connectors = [{ id: 'local', type: 'local', organization: 'acme', display_name: 'Acme accounts' }];
+        for (const scope of file.scopes as { name: string; granted_to?: string[] }[]) {
+          if (scope.name === 'admin') scope.granted_to = [`acme:${USERS.alice.email}`];
+        }
         options.configure?.(file);
       },
     });
