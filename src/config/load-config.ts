@@ -339,7 +339,7 @@ function toConnector(
 ): ConnectorDefinition | undefined {
   const where = `config file connector "${entry.id}"`;
   const base = { id: entry.id, displayName: entry.display_name, organizationId: entry.organization };
-  const settingsOf = { saml: entry.saml, oidc: entry.oidc };
+  const settingsOf = { saml: entry.saml, oidc: entry.oidc, ldap: entry.ldap };
   for (const [type, settings] of Object.entries(settingsOf)) {
     if (settings && type !== entry.type) context.problems.push(`${where}: a ${entry.type} connector takes no "${type}" settings`);
   }
@@ -386,6 +386,28 @@ function toConnector(
         nameClaim: oidc.name_claim ?? 'name',
         requireVerifiedEmail: oidc.require_verified_email ?? true,
         allowInsecureHttp,
+      },
+    };
+  }
+  if (entry.type === 'ldap' && entry.ldap) {
+    const ldap = entry.ldap;
+    if (ldap.url.startsWith('ldap://') && context.production) {
+      context.problems.push(`${where}: the url must be ldaps:// in production (passwords cross it)`);
+    }
+    return {
+      ...base,
+      type: 'ldap',
+      ldap: {
+        url: ldap.url.replace(/\/+$/, ''),
+        bindDn: ldap.bind_dn,
+        bindPassword: ldap.bind_password,
+        searchBase: ldap.search_base,
+        searchFilter: ldap.search_filter ?? '(uid={{username}})',
+        emailAttribute: ldap.email_attribute ?? 'mail',
+        nameAttribute: ldap.name_attribute ?? 'cn',
+        idAttribute: ldap.id_attribute ?? 'entryUUID',
+        caCerts: (ldap.ca_certs ?? []).map((text, index) => toCertificate(text, `${where}: ca_certs[${index}]`, context.problems)),
+        timeoutMs: (parseDuration(ldap.timeout ?? '5s') ?? 5) * 1000,
       },
     };
   }
