@@ -223,3 +223,10 @@ export class TemporarilyUnavailable extends OAuthError {
     this.headers['Retry-After'] = '5';
   }
 }
+
+/** The organization's directory (LDAP) does not answer: a dependency outage, like Postgres or Redis. */
+export class DirectoryUnavailable extends TemporarilyUnavailable {
+  constructor() {
+    super('Your company directory cannot be reached right now. Try again shortly.');
+  }
+}

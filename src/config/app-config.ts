@@ -74,6 +74,20 @@ export interface OidcConnectorSettings {
   allowHmacIdTokens: boolean;
 }
 
+export interface LdapConnectorSettings {
+  url: string;
+  bindDn: string;
+  bindPassword: string;
+  searchBase: string;
+  searchFilter: string;
+  emailAttribute: string;
+  nameAttribute: string;
+  idAttribute: string;
+  /** PEM; empty means the system's trusted CAs. */
+  caCerts: string[];
+  timeoutMs: number;
+}
+
 interface ConnectorBase {
   id: string;
   displayName: string;
@@ -90,7 +104,8 @@ interface ConnectorBase {
 export type ConnectorDefinition =
   | (ConnectorBase & { type: 'local' })
   | (ConnectorBase & { type: 'saml'; saml: SamlConnectorSettings })
-  | (ConnectorBase & { type: 'oidc'; oidc: OidcConnectorSettings });
+  | (ConnectorBase & { type: 'oidc'; oidc: OidcConnectorSettings })
+  | (ConnectorBase & { type: 'ldap'; ldap: LdapConnectorSettings });
 
 export interface LocalUser {
   username: string;

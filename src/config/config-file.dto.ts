@@ -247,12 +247,59 @@ export class OidcSettingsEntry {
   allow_insecure_http?: boolean;
 }
 
+export class LdapSettingsEntry {
+  /** `ldaps://host:636`; plain `ldap://` only outside production. */
+  @IsUrl({ require_tld: false, protocols: ['ldap', 'ldaps'], require_protocol: true })
+  url!: string;
+
+  /** The service account that searches for the person (interpolate its password from the environment). */
+  @IsString()
+  @Length(1, 512)
+  bind_dn!: string;
+
+  @IsString()
+  @Length(1, 1024)
+  bind_password!: string;
+
+  @IsString()
+  @Length(1, 512)
+  search_base!: string;
+
+  /** `{{username}}` stands for what the person typed, escaped (RFC 4515). */
+  @IsOptional()
+  @Matches(/^\(.*\{\{username\}\}.*\)$/, { message: 'search_filter must be an LDAP filter in parentheses holding {{username}}' })
+  search_filter?: string;
+
+  @IsOptional()
+  @IsString()
+  email_attribute?: string;
+
+  @IsOptional()
+  @IsString()
+  name_attribute?: string;
+
+  /** The attribute that names the person for good (entryUUID on OpenLDAP; userPrincipalName on Active Directory). */
+  @IsOptional()
+  @IsString()
+  id_attribute?: string;
+
+  /** PEM certificates of the CA(s) that sign the directory's certificate, when the system store does not hold them. */
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  ca_certs?: string[];
+
+  @IsOptional()
+  @Matches(DURATION, { message: 'timeout must be a duration like 5s' })
+  timeout?: string;
+}
+
 export class ConnectorEntry {
   @Matches(ENTITY_ID, { message: 'connector id may hold lowercase letters, digits, _ and - (at most 64)' })
   id!: string;
 
-  @IsIn(['saml', 'oidc', 'local'])
-  type!: 'saml' | 'oidc' | 'local';
+  @IsIn(['saml', 'oidc', 'ldap', 'local'])
+  type!: 'saml' | 'oidc' | 'ldap' | 'local';
 
   @IsOptional()
   @Matches(ENTITY_ID, { message: 'organization must name an organization id' })
@@ -278,6 +325,11 @@ export class ConnectorEntry {
   @ValidateNested()
   @Type(() => OidcSettingsEntry)
   oidc?: OidcSettingsEntry;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LdapSettingsEntry)
+  ldap?: LdapSettingsEntry;
 }
 
 /** The optional file named by DEVICEGATE_CONFIG (YAML or JSON). */

@@ -734,6 +734,68 @@ ${clients}`,
       expect(config.clients[0].organizationId).toBe('acme');
     });
 
+    it('reads an LDAP connector with its defaults, the bind password from the environment and the CA by certificate', () => {
+      const config = loadConfig({
+        ...EXTERNAL,
+        ACME_BIND_PASSWORD: 'from-the-environment',
+        DEVICEGATE_CONFIG: directory(
+          `  - id: acme-ad
+    type: ldap
+    organization: acme
+    display_name: Acme directory
+    ldap:
+      url: "ldaps://dc.acme.com:636/"
+      bind_dn: "cn=devicegate,ou=services,dc=acme,dc=com"
+      bind_password: \${ACME_BIND_PASSWORD}
+      search_base: "ou=people,dc=acme,dc=com"
+      ca_certs: ["${certificate.replace(/\r?\n/g, '\\n')}"]`,
+        ),
+      });
+      expect(config.connectors).toEqual([
+        {
+          id: 'acme-ad',
+          type: 'ldap',
+          organizationId: 'acme',
+          displayName: 'Acme directory',
+          ldap: {
+            url: 'ldaps://dc.acme.com:636',
+            bindDn: 'cn=devicegate,ou=services,dc=acme,dc=com',
+            bindPassword: 'from-the-environment',
+            searchBase: 'ou=people,dc=acme,dc=com',
+            searchFilter: '(uid={{username}})',
+            emailAttribute: 'mail',
+            nameAttribute: 'cn',
+            idAttribute: 'entryUUID',
+            caCerts: [`${certificate.replace(/\r\n/g, '\n').trim()}\n`],
+            timeoutMs: 5000,
+          },
+        },
+      ]);
+    });
+
+    it('refuses a plain ldap:// directory in production, a CA that does not parse, and a filter without {{username}}', () => {
+      const found = problems({
+        ...PRODUCTION,
+        DEVICEGATE_CONFIG: directory(
+          `  - { id: a-ldap, type: ldap, organization: acme, display_name: A, ldap: { url: "ldap://dc.acme.com", bind_dn: x, bind_password: y, search_base: z } }
+  - { id: c-ldap, type: ldap, organization: acme, display_name: C, ldap: { url: "ldaps://dc.acme.com", bind_dn: x, bind_password: y, search_base: z, ca_certs: [nope] } }
+  - { id: d-ldap, type: ldap, display_name: D }`,
+        ),
+      });
+      expect(found).toEqual([
+        'config file connector "a-ldap": the url must be ldaps:// in production (passwords cross it)',
+        'config file connector "c-ldap": ca_certs[0] is not an X.509 certificate (PEM or base64)',
+        'config file connector "d-ldap": a ldap connector needs its "ldap" settings',
+      ]);
+      const filter = problems({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: directory(
+          `  - { id: b-ldap, type: ldap, organization: acme, display_name: B, ldap: { url: "ldaps://dc.acme.com", bind_dn: x, bind_password: y, search_base: z, search_filter: "(uid=*)" } }`,
+        ),
+      });
+      expect(filter).toEqual(['config file connectors[0].ldap.search_filter: search_filter must be an LDAP filter in parentheses holding {{username}}']);
+    });
+
     it('loads the example config file of the repository', () => {
       const config = loadConfig({ ...EXTERNAL, DEVICEGATE_CONFIG: join(__dirname, '../../devicegate.example.yaml') });
       expect(config.clients.map((client) => client.clientId)).toEqual(['acme-cli']);

@@ -370,7 +370,7 @@ function toConnector(
     organizationId: entry.organization,
     ...(entry.email_domains ? { emailDomains: entry.email_domains } : {}),
   };
-  const settingsOf = { saml: entry.saml, oidc: entry.oidc };
+  const settingsOf = { saml: entry.saml, oidc: entry.oidc, ldap: entry.ldap };
   for (const [type, settings] of Object.entries(settingsOf)) {
     if (settings && type !== entry.type) context.problems.push(`${where}: a ${entry.type} connector takes no "${type}" settings`);
   }
@@ -422,6 +422,28 @@ function toConnector(
         requireVerifiedEmail: oidc.require_verified_email ?? true,
         allowInsecureHttp,
         allowHmacIdTokens: oidc.allow_hmac_id_tokens ?? false,
+      },
+    };
+  }
+  if (entry.type === 'ldap' && entry.ldap) {
+    const ldap = entry.ldap;
+    if (ldap.url.startsWith('ldap://') && context.production) {
+      context.problems.push(`${where}: the url must be ldaps:// in production (passwords cross it)`);
+    }
+    return {
+      ...base,
+      type: 'ldap',
+      ldap: {
+        url: ldap.url.replace(/\/+$/, ''),
+        bindDn: ldap.bind_dn,
+        bindPassword: ldap.bind_password,
+        searchBase: ldap.search_base,
+        searchFilter: ldap.search_filter ?? '(uid={{username}})',
+        emailAttribute: ldap.email_attribute ?? 'mail',
+        nameAttribute: ldap.name_attribute ?? 'cn',
+        idAttribute: ldap.id_attribute ?? 'entryUUID',
+        caCerts: (ldap.ca_certs ?? []).map((text, index) => toCertificate(text, `${where}: ca_certs[${index}]`, context.problems)),
+        timeoutMs: (parseDuration(ldap.timeout ?? '5s') ?? 5) * 1000,
       },
     };
   }

@@ -52,6 +52,10 @@ function publicSettings(connector: ConnectorDefinition): Record<string, unknown>
     const { clientSecret, ...rest } = connector.oidc;
     return { ...rest, clientAuthentication: clientSecret ? 'client_secret_basic' : 'none' };
   }
+  if (connector.type === 'ldap') {
+    const { bindPassword, caCerts, ...rest } = connector.ldap;
+    return { ...rest, caCertFingerprints: caCerts.map(fingerprint) };
+  }
   return {};
 }
 

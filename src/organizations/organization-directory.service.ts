@@ -30,7 +30,7 @@ export class OrganizationDirectory {
     const organization = domain ? this.organizationsByDomain.get(domain) : undefined;
     if (!organization) return undefined;
     return [...this.connectors.values()].find(
-      (connector) => connector.organizationId === organization.id && connector.type !== 'local',
+      (connector) => connector.organizationId === organization.id && (connector.type === 'saml' || connector.type === 'oidc'),
     );
   }
 }

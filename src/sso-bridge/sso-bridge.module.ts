@@ -6,6 +6,9 @@ import { TokensModule } from '../tokens/tokens.module';
 import { ApprovalController } from './approval.controller';
 import { ApprovalGrantService } from './approval-grant.service';
 import { ApprovalService } from './approval.service';
+import { LdapConnectors } from './ldap/ldap-connectors.service';
+import { LdapLoginController } from './ldap/ldap-login.controller';
+import { LdapStrategy } from './ldap/ldap.strategy';
 import { LocalLoginController } from './local/local-login.controller';
 import { LocalUsersService } from './local/local-users.service';
 import { OidcConnectors } from './oidc/oidc-connectors.service';
@@ -17,7 +20,7 @@ import { SsoStateService } from './sso-state.service';
 
 @Module({
   imports: [AuditModule, DeviceFlowModule, TokensModule, OrganizationsModule],
-  controllers: [ApprovalController, LocalLoginController, SsoController],
+  controllers: [ApprovalController, LocalLoginController, LdapLoginController, SsoController],
   providers: [
     ApprovalGrantService,
     ApprovalService,
@@ -27,6 +30,8 @@ import { SsoStateService } from './sso-state.service';
     SsoService,
     SamlConnectors,
     OidcConnectors,
+    LdapStrategy,
+    LdapConnectors,
   ],
 })
 export class SsoBridgeModule {}

@@ -18,7 +18,9 @@ export interface InitiateRequest {
   email?: string;
 }
 
-type SsoConnector = Exclude<ConnectorDefinition, { type: 'local' }>;
+/** Connectors that sign in at an identity provider elsewhere; local and LDAP ones take a password on our page. */
+type SsoConnector = Extract<ConnectorDefinition, { type: 'saml' | 'oidc' }>;
+const isSso = (connector: ConnectorDefinition | undefined): connector is SsoConnector => connector?.type === 'saml' || connector?.type === 'oidc';
 
 /**
  * The trip to a company's identity provider: out with a signed state
@@ -120,7 +122,7 @@ export class SsoService {
     if (request.connector) return this.connector(request.connector);
     if (!request.email) throw new InvalidRequest('Name a connector or give your email address');
     const connector = this.directory.connectorForEmail(request.email);
-    if (!connector || connector.type === 'local') {
+    if (!isSso(connector)) {
       throw new NotFound('No single sign-on is set up for that email domain; check the address or ask your administrator');
     }
     return connector;
@@ -128,7 +130,7 @@ export class SsoService {
 
   private connector<T extends SsoConnector['type']>(id: string, type?: T): Extract<SsoConnector, { type: T }> {
     const connector = this.directory.connector(id);
-    if (!connector || connector.type === 'local' || (type && connector.type !== type)) {
+    if (!isSso(connector) || (type && connector.type !== type)) {
       throw new NotFound(`There is no ${type ? `${type.toUpperCase()} ` : 'single sign-on '}connector "${id.slice(0, 64)}"`);
     }
     return connector as Extract<SsoConnector, { type: T }>;

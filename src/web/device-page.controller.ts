@@ -23,7 +23,8 @@ export class DevicePageController {
   constructor(config: AppConfig) {
     this.view = new DevicePageView(
       PAGE_STRINGS,
-      config.connectors.filter((connector) => connector.type !== 'local'),
+      config.connectors.filter((connector) => connector.type === 'saml' || connector.type === 'oidc'),
+      config.connectors.filter((connector) => connector.type === 'ldap'),
       config.connectors.some((connector) => connector.type === 'local') && config.localUsers.length > 0,
       { script: versioned('/device/device.js', this.script), style: versioned('/device/device.css', this.style) },
     );

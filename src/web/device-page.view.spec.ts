@@ -5,6 +5,7 @@ import { DevicePageView } from './device-page.view';
 import { PAGE_STRINGS, type PageStrings } from './page-strings';
 
 const ACME = { id: 'acme-oidc', type: 'oidc', displayName: 'Acme SSO', organizationId: 'acme' } as ConnectorDefinition;
+const ACME_LDAP = { id: 'acme-ad', type: 'ldap', displayName: 'Acme directory', organizationId: 'acme' } as ConnectorDefinition;
 const ASSETS = { script: '/device/device.js?v=1', style: '/device/device.css?v=1' };
 
 /** Every string marked, so a word that does not come from the table stands out. */
@@ -14,12 +15,14 @@ const marked = Object.fromEntries(
 
 describe('DevicePageView', () => {
   it.each([
-    ['single sign-on and local accounts', [ACME], true],
-    ['local accounts only', [], true],
-    ['single sign-on only', [ACME], false],
-  ] as const)('takes every word it shows from the strings table (%s)', (_what, sso, local) => {
+    ['single sign-on and local accounts', [ACME], [], true],
+    ['local accounts only', [], [], true],
+    ['single sign-on only', [ACME], [], false],
+    ['a directory only', [], [ACME_LDAP], false],
+    ['single sign-on, a directory and local accounts', [ACME], [ACME_LDAP], true],
+  ] as const)('takes every word it shows from the strings table (%s)', (_what, sso, directories, local) => {
     for (const request of [{ userCode: 'BCDF-GHJK', verified: false }, { verified: true }]) {
-      const html = new DevicePageView(marked, [...sso], local, ASSETS).render(request);
+      const html = new DevicePageView(marked, [...sso], [...directories], local, ASSETS).render(request);
 
       expect(html).toContain('<html lang="xx">');
       const words = html
@@ -31,8 +34,18 @@ describe('DevicePageView', () => {
     }
   });
 
+  it('gives each directory its own form and fields, and puts the code field in the first form', () => {
+    const html = new DevicePageView(PAGE_STRINGS, [], [ACME_LDAP], true, ASSETS).render({ verified: false });
+    expect(html).toContain('<form id="ldap-acme-ad-login-form" class="password-form" data-prefix="ldap-acme-ad-" method="post" action="/oauth/device/sso/ldap/acme-ad/login">');
+    expect(html).toContain('Sign in with your Acme directory account');
+    const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((match) => match[1]);
+    expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([]);
+    expect(ids.indexOf('user_code')).toBeLessThan(ids.indexOf('login-form'));
+    expect(ids).toContain('local_user_code');
+  });
+
   it('hands the script the whole table', () => {
-    const html = new DevicePageView(PAGE_STRINGS, [ACME], true, ASSETS).render({ verified: false });
+    const html = new DevicePageView(PAGE_STRINGS, [ACME], [], true, ASSETS).render({ verified: false });
     const attribute = /<body data-strings="([^"]*)">/.exec(html)?.[1] ?? '';
     const decoded = attribute.replace(/&#(\d+);/g, (_entity, code: string) => String.fromCharCode(Number(code)));
     expect(JSON.parse(decoded)).toEqual(PAGE_STRINGS);

@@ -21,6 +21,8 @@ export class DevicePageView {
     private readonly strings: PageStrings,
     /** The single sign-on connectors (SAML, OIDC) a person may pick. */
     private readonly sso: ConnectorDefinition[],
+    /** The directory (LDAP) connectors, each with a name and password form. */
+    private readonly directories: ConnectorDefinition[],
     /** Whether the local connector's form is shown (it has users). */
     private readonly local: boolean,
     private readonly assets: { script: string; style: string },
@@ -61,7 +63,7 @@ ${prefilled ? `  <p class="notice" id="prefill-notice">${t('prefillNotice')}</p>
     <button id="change-code" class="link" type="button">${t('changeCode')}</button>
   </div>
 ${this.ssoForm(code)}
-${this.localForm(code)}
+${this.passwordForms(code)}
 </section>
 ${this.consent()}
 ${this.results()}
@@ -109,20 +111,37 @@ ${buttons}
   </form>`;
   }
 
-  /** The local connector's form (dev mode, static users); its code field is the page's one when it is alone. */
-  private localForm(code: string): string {
-    if (!this.local) return '';
+  /**
+   * A name and password form per directory (LDAP) connector, then the local
+   * connector's (static users); the first form holds the page's code field
+   * when there is no single sign-on form.
+   */
+  private passwordForms(code: string): string {
     const t = this.text;
-    const alone = this.sso.length === 0;
-    return `  <form id="login-form" method="post" action="/oauth/device/sso/local/login">
-${this.codeField(alone ? 'user_code' : 'local_user_code', code, alone)}
+    const forms = this.directories.map((connector) => ({
+      action: `/oauth/device/sso/ldap/${encodeURIComponent(connector.id)}/login`,
+      prefix: `ldap-${connector.id}-`,
+      heading: t('directoryHeading', { connector: connector.displayName }),
+    }));
+    if (this.local) {
+      const heading = this.sso.length + this.directories.length === 0 ? t('localHeading') : t('localHeadingWithSso');
+      forms.push({ action: '/oauth/device/sso/local/login', prefix: '', heading });
+    }
+    return forms.map((form, index) => this.passwordForm(code, form, this.sso.length === 0 && index === 0)).join('\n');
+  }
+
+  private passwordForm(code: string, form: { action: string; prefix: string; heading: string }, primary: boolean): string {
+    const t = this.text;
+    const id = (name: string) => escapeHtml(`${form.prefix}${name}`);
+    return `  <form id="${id('login-form')}" class="password-form" data-prefix="${escapeHtml(form.prefix)}" method="post" action="${escapeHtml(form.action)}">
+${this.codeField(primary ? 'user_code' : id('local_user_code'), code, primary)}
     <div class="sign-in">
-      <h2>${t(alone ? 'localHeading' : 'localHeadingWithSso')}</h2>
-      <label for="username">${t('usernameLabel')}</label>
-      <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required>
-      <label for="password">${t('passwordLabel')}</label>
-      <input id="password" name="password" type="password" autocomplete="current-password" required aria-describedby="login-error">
-      <p id="login-error" class="error" role="alert"></p>
+      <h2>${form.heading}</h2>
+      <label for="${id('username')}">${t('usernameLabel')}</label>
+      <input id="${id('username')}" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required>
+      <label for="${id('password')}">${t('passwordLabel')}</label>
+      <input id="${id('password')}" name="password" type="password" autocomplete="current-password" required aria-describedby="${id('login-error')}">
+      <p id="${id('login-error')}" class="error" role="alert"></p>
       <button class="primary" type="submit">${t('signInButton')}</button>
     </div>
   </form>`;

@@ -35,6 +35,7 @@ export const PAGE_STRINGS = {
   emailRequired: 'Enter your work email address, for example you@example.com.',
   localHeading: 'Sign in',
   localHeadingWithSso: 'Or sign in with a local account',
+  directoryHeading: 'Sign in with your {connector} account',
   usernameLabel: 'Username',
   passwordLabel: 'Password',
   signInButton: 'Sign in',

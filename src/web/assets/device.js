@@ -66,7 +66,7 @@
   const codeInput = $('user_code');
   const continueButton = $('continue');
   const ssoForm = $('sso-form');
-  const loginForm = $('login-form');
+  const passwordForms = document.querySelectorAll('form.password-form');
   const email = $('email');
   let step = 'code';
   let code = '';
@@ -87,8 +87,7 @@
   function showSignIn(checked, lookup) {
     code = checked;
     codeInput.value = displayed(checked);
-    const copy = $('local_user_code');
-    if (copy) copy.value = displayed(checked);
+    for (const copy of document.querySelectorAll('.code-copy input')) copy.value = displayed(checked);
     say('summary-code', displayed(checked));
     say('summary-client', lookup.client_name);
     say('summary-device', lookup.device_label || T.deviceUnnamed);
@@ -140,15 +139,17 @@
     startSso({ email: address }, button);
   }
 
-  async function signInLocally() {
-    const button = loginForm.querySelector('button[type=submit]');
-    say('login-error', '');
+  /** A local or directory (LDAP) sign-in; each form's fields carry its prefix. */
+  async function signInWithPassword(form) {
+    const field = (name) => $(form.dataset.prefix + name);
+    const button = form.querySelector('button[type=submit]');
+    say(form.dataset.prefix + 'login-error', '');
     busy([button], true);
     try {
-      const reply = await call(loginForm.action, {
+      const reply = await call(form.action, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body: new URLSearchParams({ user_code: code, username: $('username').value, password: $('password').value }).toString(),
+        body: new URLSearchParams({ user_code: code, username: field('username').value, password: field('password').value }).toString(),
       });
       if (reply.redirected || reply.status === 303) {
         window.location.assign('/device?sso_verified=1');
@@ -158,11 +159,11 @@
         showStep('code');
         codeError(T.badCode);
       } else {
-        say('login-error', reply.body.error === 'invalid_credentials' ? T.wrongPassword : problem(reply));
-        $('password').focus();
+        say(form.dataset.prefix + 'login-error', reply.body.error === 'invalid_credentials' ? T.wrongPassword : problem(reply));
+        field('password').focus();
       }
     } catch {
-      say('login-error', T.unreachable);
+      say(form.dataset.prefix + 'login-error', T.unreachable);
     }
     busy([button], false);
   }
@@ -203,11 +204,11 @@
         signInWithEmail(ssoForm.querySelector('button:not([name])'));
       });
     }
-    if (loginForm) {
-      loginForm.addEventListener('submit', (event) => {
+    for (const form of passwordForms) {
+      form.addEventListener('submit', (event) => {
         event.preventDefault();
         if (step === 'code') checkCode();
-        else signInLocally();
+        else signInWithPassword(form);
       });
     }
     if (!document.body.hasAttribute('data-verified')) codeInput.focus();

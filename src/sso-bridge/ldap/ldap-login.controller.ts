@@ -1,0 +1,38 @@
+import { Body, Controller, Param, Post, Redirect } from '@nestjs/common';
+import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OAuthParams, ResponseHeaders } from '../../common/http';
+import { NotFound } from '../../common/oauth-errors';
+import { DeviceFlowService } from '../../device-flow/device-flow.service';
+import { OrganizationDirectory } from '../../organizations/organization-directory.service';
+import { RATE_LIMITS, RateLimited } from '../../rate-limit/rate-limit';
+import { SignInService } from '../sign-in.service';
+import { LdapConnectors } from './ldap-connectors.service';
+
+@ApiTags('approval')
+@Controller('oauth/device/sso/ldap')
+export class LdapLoginController {
+  constructor(
+    private readonly directory: OrganizationDirectory,
+    private readonly deviceFlow: DeviceFlowService,
+    private readonly ldap: LdapConnectors,
+    private readonly signIn: SignInService,
+  ) {}
+
+  /** Checks a directory name and password for one user code; ends like every connector, with the approval-grant cookie. */
+  @Post(':connector/login')
+  @Redirect()
+  @RateLimited(RATE_LIMITS.loginPerIp)
+  @ApiOperation({ summary: "Sign in with the company directory's name and password (LDAP) for one user code" })
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  async login(@Param('connector') id: string, @Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
+    const connector = this.directory.connector(id);
+    if (connector?.type !== 'ldap') throw new NotFound(`There is no LDAP connector "${id.slice(0, 64)}"`);
+    const params = new OAuthParams(body);
+    const pending = await this.deviceFlow.findPending(params.required('user_code'), 'sign_in');
+    const credentials = { username: params.required('username'), password: params.required('password') };
+    await this.signIn.assertMayApprove(connector.id, connector.organizationId, pending);
+    const identity = await this.ldap.authenticate(connector, credentials, pending);
+    await this.signIn.complete(connector.id, { ...identity, organizationId: connector.organizationId }, pending, headers);
+    return { url: '/device?sso_verified=1', statusCode: 303 };
+  }
+}
