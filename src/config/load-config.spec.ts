@@ -757,6 +757,7 @@ ${clients}`,
           type: 'ldap',
           organizationId: 'acme',
           displayName: 'Acme directory',
+          emailDomains: ['acme.com', 'acme.co.uk'],
           ldap: {
             url: 'ldaps://dc.acme.com:636',
             bindDn: 'cn=devicegate,ou=services,dc=acme,dc=com',
