@@ -326,10 +326,16 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
         error: 'not_found',
         error_description: 'There is no single sign-on connector "nope"',
       });
-      expectOAuthError(await http.request('/oauth/device/sso/oidc/nope/callback?code=x&state=y'), 404, {
-        error: 'not_found',
-        error_description: 'There is no OIDC connector "nope"',
-      });
+      for (const probe of ['nope', 'nope-2', 'acme-oidc-x']) {
+        expectOAuthError(await http.request(`/oauth/device/sso/oidc/${probe}/callback?code=x&state=y`), 404, {
+          error: 'not_found',
+          error_description: `There is no OIDC connector "${probe}"`,
+        });
+      }
+      // Audited, sampled like rate-limit trips: the first probe of a client in a minute.
+      expect(await rejections('unknown_connector')).toEqual([
+        { details: { connector: 'nope', reason: 'unknown_connector', endpoint: 'oidc_callback', sampled_window_seconds: 60 } },
+      ]);
       expectRejected(await http.request('/oauth/device/sso/oidc/acme-oidc/callback?code=x'));
       await http.approveAs(flow.user_code, USERS.alice, 'deny');
       expectOAuthError(await initiate(flow.user_code), 400, { error: 'invalid_user_code', error_description: expect.any(String) });
