@@ -800,6 +800,19 @@ ${clients}`,
       ]);
     });
 
+    it('refuses a local user outside the email domains of the local connector’s organization', () => {
+      const found = problems({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: directory(
+          `  - { id: local, type: local, organization: acme, display_name: Acme accounts }
+users:
+  - { username: ada, email: ada@acme.com, password_hash: "${PASSWORD_HASH}" }
+  - { username: eve, email: eve@evil.example, password_hash: "${PASSWORD_HASH}" }`,
+        ),
+      });
+      expect(found).toEqual(['user "eve" has an email outside the email_domains of connector "local"']);
+    });
+
     it('reads granted_to as organization:email, subject:<id> or a bare email of no organization, and refuses anything else', () => {
       const scopes = (grantedTo: string) =>
         file(
