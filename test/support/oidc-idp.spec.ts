@@ -196,12 +196,12 @@ describe('oidc-idp (oidc-provider in a child process)', () => {
         }),
       });
       expect(response.status).toBe(200);
-      return (await response.json()).id_token;
+      return ((await response.json()) as { id_token: string }).id_token;
     }
 
     let jwks: JSONWebKeySet;
     beforeAll(async () => {
-      jwks = await (await fetch(config.serverMetadata().jwks_uri as string)).json();
+      jwks = (await (await fetch(config.serverMetadata().jwks_uri as string)).json()) as JSONWebKeySet;
     });
     const verifiesWithJwks = (token: string) => jwtVerify(token, createLocalJWKSet(jwks)).then(() => true, () => false);
     const CEO = { email: 'ceo@example.com' };
