@@ -8,6 +8,8 @@ import { CLIENTS, freePort, REDIS_URL, startTestApp, type TestApp, type TestConf
 const ACME_CLI = 'acme-cli';
 const IDP_CLIENT = { id: 'devicegate-acme', secret: 'acme-idp-client-secret-0123456789abcdef' };
 const GLOBEX_IDP_CLIENT = { id: 'devicegate-globex', secret: 'globex-idp-client-secret-0123456789abcdef' };
+/** The client of a connector that says allow_hmac_id_tokens. */
+const HMAC_IDP_CLIENT = { id: 'devicegate-acme-hmac', secret: 'acme-hmac-idp-client-secret-0123456789ab' };
 const CAROL = { sub: 'idp-user-carol-0001', email: 'carol@acme.test', name: 'Carol Acme' };
 const DAVE = { sub: 'idp-user-dave-0002', email: 'dave@globex.test', name: 'Dave Globex' };
 /** Accounts whose IdP does not say, in a JSON boolean, that their address is verified. */
@@ -37,7 +39,10 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
       clients: [
         { client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, redirect_uris: [callback('acme-oidc')] },
         { client_id: GLOBEX_IDP_CLIENT.id, client_secret: GLOBEX_IDP_CLIENT.secret, redirect_uris: [callback('globex-oidc')] },
+        { client_id: HMAC_IDP_CLIENT.id, client_secret: HMAC_IDP_CLIENT.secret, redirect_uris: [callback('acme-hmac')] },
       ],
+      // Announced, so openid-client lets an HS256 id_token through and devicegate's own check must refuse it.
+      idTokenSigningAlgValues: ['RS256', 'HS256'],
       accounts: { carol: CAROL, dave: DAVE, mallory: MALLORY, ...UNVERIFIED },
     });
     const oidc = (client: { id: string; secret: string }, issuer = idp.issuer) => ({
@@ -54,6 +59,13 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
       file.connectors = [
         { id: 'acme-oidc', type: 'oidc', organization: 'acme', display_name: 'Acme SSO', oidc: oidc(IDP_CLIENT) },
         { id: 'globex-oidc', type: 'oidc', organization: 'globex', display_name: 'Globex SSO', oidc: oidc(GLOBEX_IDP_CLIENT) },
+        {
+          id: 'acme-hmac',
+          type: 'oidc',
+          organization: 'acme',
+          display_name: 'Acme SSO (HS256)',
+          oidc: { ...oidc(HMAC_IDP_CLIENT), allow_hmac_id_tokens: true },
+        },
         // Nothing listens on port 9: an IdP that is down.
         { id: 'down-oidc', type: 'oidc', organization: 'globex', display_name: 'Down', oidc: oidc(IDP_CLIENT, 'http://127.0.0.1:9') },
       ];
@@ -171,24 +183,26 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
     ]);
     const connectors = await database.query('SELECT id, organization_id, type, enabled, settings FROM sso_connectors ORDER BY id');
     expect(connectors.map(({ settings, ...row }) => row)).toEqual([
+      { id: 'acme-hmac', organization_id: 'acme', type: 'oidc', enabled: true },
       { id: 'acme-oidc', organization_id: 'acme', type: 'oidc', enabled: true },
       { id: 'down-oidc', organization_id: 'globex', type: 'oidc', enabled: true },
       { id: 'globex-oidc', organization_id: 'globex', type: 'oidc', enabled: true },
       { id: 'local', organization_id: null, type: 'local', enabled: true },
     ]);
-    expect(connectors[0].settings).toMatchObject({ issuer: idp.issuer, clientId: IDP_CLIENT.id, clientAuthentication: 'client_secret_basic' });
+    expect(connectors[1].settings).toMatchObject({ issuer: idp.issuer, clientId: IDP_CLIENT.id, clientAuthentication: 'client_secret_basic' });
     expect(JSON.stringify(connectors)).not.toContain(IDP_CLIENT.secret);
+    expect(JSON.stringify(connectors)).not.toContain(HMAC_IDP_CLIENT.secret);
     const changes = await database.query(
       `SELECT type, details->>'id' AS id, details->>'change' AS change FROM audit_events
         WHERE type IN ('organization.changed', 'connector.changed') ORDER BY id`,
     );
-    expect(changes).toHaveLength(6);
+    expect(changes).toHaveLength(7);
     expect(changes).toContainEqual({ type: 'organization.changed', id: 'acme', change: 'created' });
     expect(changes).toContainEqual({ type: 'connector.changed', id: 'acme-oidc', change: 'created' });
 
     // Another instance with the same file changes nothing.
     await (await startTestApp({ env: { DATABASE_URL: database.url }, configure })).close();
-    expect(await database.query(`SELECT count(*)::int AS n FROM audit_events WHERE type LIKE '%.changed'`)).toEqual([{ n: 6 }]);
+    expect(await database.query(`SELECT count(*)::int AS n FROM audit_events WHERE type LIKE '%.changed'`)).toEqual([{ n: 7 }]);
     // One whose file no longer declares a connector disables it; declaring it again enables it.
     const without = (file: TestConfigFile) => {
       configure(file);
@@ -326,10 +340,16 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
         error: 'not_found',
         error_description: 'There is no single sign-on connector "nope"',
       });
-      expectOAuthError(await http.request('/oauth/device/sso/oidc/nope/callback?code=x&state=y'), 404, {
-        error: 'not_found',
-        error_description: 'There is no OIDC connector "nope"',
-      });
+      for (const probe of ['nope', 'nope-2', 'acme-oidc-x']) {
+        expectOAuthError(await http.request(`/oauth/device/sso/oidc/${probe}/callback?code=x&state=y`), 404, {
+          error: 'not_found',
+          error_description: `There is no OIDC connector "${probe}"`,
+        });
+      }
+      // Audited, sampled like rate-limit trips: the first probe of a client in a minute.
+      expect(await rejections('unknown_connector')).toEqual([
+        { details: { connector: 'nope', reason: 'unknown_connector', endpoint: 'oidc_callback', sampled_window_seconds: 60 } },
+      ]);
       expectRejected(await http.request('/oauth/device/sso/oidc/acme-oidc/callback?code=x'));
       await http.approveAs(flow.user_code, USERS.alice, 'deny');
       expectOAuthError(await initiate(flow.user_code), 400, { error: 'invalid_user_code', error_description: expect.any(String) });
@@ -380,6 +400,14 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
       expect(token.status).toBe(200);
       expect((await http.me(token.body.access_token)).body).toMatchObject({ email: CAROL.email, external_id: CAROL.sub });
     });
+  });
+
+  it('takes an HS256 id_token keyed with the client secret only on a connector that says allow_hmac_id_tokens', async () => {
+    const flow = await startFlow(http, ACME_CLI);
+    const returned = await throughIdp(flow, 'carol', 'acme-hmac');
+    await idp.forgeNextIdToken('hs256');
+    const context = await approveWith(await callback(returned), flow.user_code);
+    expect(context.subject).toMatchObject({ email: CAROL.email, organization: { id: 'acme', name: 'Acme Corp' } });
   });
 
   describe('email_verified (require_verified_email, the default)', () => {

@@ -579,6 +579,7 @@ describe('SAML single sign-on', () => {
       const started = await acmeFlow();
       const request = await beginSignIn(started.user_code);
       const samlResponse = idpResponse(request);
+      const mark = await auditMark();
       expectOAuthError(await postAcs('nope', samlResponse, request.relayState), 404, {
         error: 'not_found',
         error_description: 'There is no SAML connector "nope"',
@@ -587,6 +588,13 @@ describe('SAML single sign-on', () => {
         error: 'not_found',
         error_description: 'There is no SAML connector "local"',
       });
+      // Probing is audited, sampled: the first probe of a client in a minute, not every one.
+      expect(await auditSince(mark, 'sso.assertion_rejected')).toEqual([
+        expect.objectContaining({
+          outcome: 'failure',
+          details: { connector: 'nope', reason: 'unknown_connector', endpoint: 'saml_acs', sampled_window_seconds: 60 },
+        }),
+      ]);
       // Neither used anything up: the very same response still signs in at the right ACS.
       const cookie = expectSignedIn(await postAcs(ACME.id, samlResponse, request.relayState));
       await approveAndCollect(started, ACME_CLI, cookie);

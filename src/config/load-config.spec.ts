@@ -863,6 +863,46 @@ ${clients}`,
       ]);
     });
 
+    it('refuses a local user outside the email domains of the local connector’s organization', () => {
+      const found = problems({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: directory(
+          `  - { id: local, type: local, organization: acme, display_name: Acme accounts }
+users:
+  - { username: ada, email: ada@acme.com, password_hash: "${PASSWORD_HASH}" }
+  - { username: eve, email: eve@evil.example, password_hash: "${PASSWORD_HASH}" }`,
+        ),
+      });
+      expect(found).toEqual(['user "eve" has an email outside the email_domains of connector "local"']);
+    });
+
+    it('reads granted_to as organization:email, subject:<id> or a bare email of no organization, and refuses anything else', () => {
+      const scopes = (grantedTo: string) =>
+        file(
+          'devicegate.yaml',
+          `scopes:
+  - { name: admin, description: Admin, granted_to: ${grantedTo} }
+organizations:
+  - { id: acme, name: Acme Corp, email_domains: [acme.com] }`,
+        );
+      const config = loadConfig({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: scopes('["acme:Ada@Acme.com", "subject:0B7A1C2E-4F3D-4A5B-8C9D-112233445566", "alice@example.com"]'),
+      });
+      expect(config.scopes[0].grantedTo).toEqual([
+        { organizationId: 'acme', email: 'ada@acme.com' },
+        { subjectId: '0b7a1c2e-4f3d-4a5b-8c9d-112233445566' },
+        { organizationId: null, email: 'alice@example.com' },
+      ]);
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: scopes('["umbrella:a@umbrella.com", "subject:42", "not an email", "Acme:a@acme.com"]') })).toEqual([
+        'scope "admin": granted_to "subject:42" must name a subject id (a UUID) after subject:',
+        'scope "admin": granted_to "not an email" must be <organization>:<email>, subject:<subject id> or <email>',
+        'scope "admin": granted_to "Acme:a@acme.com" must be <organization>:<email>, subject:<subject id> or <email>',
+        'scope "admin" is granted to someone of organization "umbrella", which is not declared',
+        'scope "admin" is granted to someone of organization "Acme", which is not declared',
+      ]);
+    });
+
     it('refuses an email domain claimed by two organizations', () => {
       const found = problems({
         ...EXTERNAL,

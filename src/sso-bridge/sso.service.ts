@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { randomToken } from '../common/crypto';
+import { requestContext } from '../common/request-context';
 import type { ResponseHeaders } from '../common/http';
 import { InvalidRequest, NotFound, SignInRejected } from '../common/oauth-errors';
 import type { ConnectorDefinition } from '../config/app-config';
 import { DeviceFlowService } from '../device-flow/device-flow.service';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
+import { CounterStore } from '../redis/once.store';
 import { OidcConnectors } from './oidc/oidc-connectors.service';
 import { SamlConnectors } from './saml/saml-connectors.service';
 import { SignInService } from './sign-in.service';
@@ -22,6 +24,9 @@ export interface InitiateRequest {
 type SsoConnector = Extract<ConnectorDefinition, { type: 'saml' | 'oidc' }>;
 const isSso = (connector: ConnectorDefinition | undefined): connector is SsoConnector => connector?.type === 'saml' || connector?.type === 'oidc';
 
+/** One probe of an unknown connector's ACS or callback is recorded per client IP and window; the rest of the window is not. */
+const PROBE_WINDOW_MS = 60_000;
+
 /**
  * The trip to a company's identity provider: out with a signed state
  * envelope, back with a verified assertion, ending like every connector in
@@ -30,6 +35,8 @@ const isSso = (connector: ConnectorDefinition | undefined): connector is SsoConn
  */
 @Injectable()
 export class SsoService {
+  private readonly logger = new Logger('SsoService');
+
   constructor(
     private readonly directory: OrganizationDirectory,
     private readonly deviceFlow: DeviceFlowService,
@@ -38,6 +45,7 @@ export class SsoService {
     private readonly oidcConnectors: OidcConnectors,
     private readonly signIn: SignInService,
     private readonly audit: AuditService,
+    private readonly counters: CounterStore,
   ) {}
 
   /** Where to send the browser to sign in for a pending code: the connector named, or the one of the email's domain. */
@@ -73,16 +81,16 @@ export class SsoService {
   }
 
   /** The SAML ACS: RelayState is the envelope, SAMLResponse the IdP's signed answer. */
-  completeSaml(connectorId: string, body: { SAMLResponse?: string; RelayState?: string }, headers: ResponseHeaders): Promise<void> {
-    const connector = this.connector(connectorId, 'saml');
+  async completeSaml(connectorId: string, body: { SAMLResponse?: string; RelayState?: string }, headers: ResponseHeaders): Promise<void> {
+    const connector = await this.returningTo(connectorId, 'saml');
     return this.complete(connector, body.RelayState, headers, (transaction) =>
       this.samlConnectors.verify(connector, body.SAMLResponse, transaction.samlRequestId),
     );
   }
 
   /** The OIDC redirect URI: `state` is the envelope; code, `iss` or an error come from the IdP. */
-  completeOidc(connectorId: string, callbackUrl: URL, headers: ResponseHeaders): Promise<void> {
-    const connector = this.connector(connectorId, 'oidc');
+  async completeOidc(connectorId: string, callbackUrl: URL, headers: ResponseHeaders): Promise<void> {
+    const connector = await this.returningTo(connectorId, 'oidc');
     const state = callbackUrl.searchParams.get('state') ?? undefined;
     return this.complete(connector, state, headers, (transaction) => {
       if (!transaction.codeVerifier || !transaction.oidcNonce) {
@@ -126,6 +134,41 @@ export class SsoService {
       throw new NotFound('No single sign-on is set up for that email domain; check the address or ask your administrator');
     }
     return connector;
+  }
+
+  /**
+   * The connector an IdP's answer came back to. An ACS or callback of no
+   * connector stays a 404, but the probe is audited (sampled, as rate-limit
+   * trips are) so an auditor sees someone trying connector names.
+   */
+  private async returningTo<T extends SsoConnector['type']>(id: string, type: T): Promise<Extract<SsoConnector, { type: T }>> {
+    try {
+      return this.connector(id, type);
+    } catch (error) {
+      if (error instanceof NotFound) await this.recordProbe(id, type);
+      throw error;
+    }
+  }
+
+  private async recordProbe(id: string, type: SsoConnector['type']): Promise<void> {
+    const ip = requestContext.current()?.ip ?? 'unknown';
+    try {
+      const { count } = await this.counters.increment(`sso-probe:${ip}`, PROBE_WINDOW_MS);
+      if (count !== 1) return;
+      await this.audit.record({
+        type: 'sso.assertion_rejected',
+        outcome: 'failure',
+        details: {
+          connector: id.slice(0, 64),
+          reason: 'unknown_connector',
+          endpoint: type === 'saml' ? 'saml_acs' : 'oidc_callback',
+          sampled_window_seconds: PROBE_WINDOW_MS / 1000,
+        },
+      });
+    } catch (error) {
+      // The answer is a 404 whatever happens here; a probe is not worth a 503.
+      this.logger.warn({ msg: 'probe of an unknown connector not recorded', error: (error as Error).message });
+    }
   }
 
   private connector<T extends SsoConnector['type']>(id: string, type?: T): Extract<SsoConnector, { type: T }> {

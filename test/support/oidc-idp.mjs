@@ -2,7 +2,8 @@
 // as a child process (see oidc-idp.ts) so that jest never loads the ESM-only
 // oidc-provider. Configuration comes as JSON in OIDC_IDP_CONFIG:
 //   { clients: [{ client_id, client_secret, redirect_uris, ...metadata }],
-//     accounts: { [login]: { sub, email, name, groups?, ...claims } } }
+//     accounts: { [login]: { sub, email, name, groups?, ...claims } },
+//     idTokenSigningAlgValues?: [...] }   (what the discovery document announces)
 // It listens on 127.0.0.1 with an ephemeral port, prints exactly one line
 // `OIDC_IDP_READY <issuer>` to stdout, and exits on SIGTERM / SIGINT.
 //
@@ -88,6 +89,7 @@ function providerConfiguration(config, accountsBySub, signingKey) {
     cookies: { keys: [randomBytes(32).toString('hex')] },
     responseTypes: ['code'],
     pkce: { required: () => true },
+    ...(config.idTokenSigningAlgValues ? { enabledJWA: { idTokenSigningAlgValues: config.idTokenSigningAlgValues } } : {}),
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],

@@ -1,3 +1,4 @@
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { type OidcIdp, signInAtIdp, startOidcIdp } from './oidc-idp';
 
@@ -175,5 +176,77 @@ describe('oidc-idp (oidc-provider in a child process)', () => {
     const pending = await authorize();
 
     await expect(signInAtIdp(pending.url.href, 'mallory')).rejects.toThrow(/signing in as mallory: 400 at \S+\/login\n[\s\S]*Unknown login: mallory/);
+  });
+  describe('forging the next id_token of the token endpoint', () => {
+    /** A code redeemed at the token endpoint by hand (openid-client would refuse some forgeries): the raw id_token. */
+    async function rawIdToken(): Promise<string> {
+      const pending = await authorize();
+      const callback = new URL(await signInAtIdp(pending.url.href, 'alice'));
+      const response = await fetch(`${idp.issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: callback.searchParams.get('code') as string,
+          redirect_uri: REDIRECT_URI,
+          code_verifier: pending.pkceCodeVerifier,
+        }),
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { id_token: string }).id_token;
+    }
+
+    let jwks: JSONWebKeySet;
+    beforeAll(async () => {
+      jwks = (await (await fetch(config.serverMetadata().jwks_uri as string)).json()) as JSONWebKeySet;
+    });
+    const verifiesWithJwks = (token: string) => jwtVerify(token, createLocalJWKSet(jwks)).then(() => true, () => false);
+    const CEO = { email: 'ceo@example.com' };
+
+    it('answers genuinely when nothing is armed, and only the next exchange is forged', async () => {
+      expect(await verifiesWithJwks(await rawIdToken())).toBe(true);
+      await idp.forgeNextIdToken('edited', CEO);
+      expect(decodeJwt(await rawIdToken())).toMatchObject(CEO);
+      expect(await verifiesWithJwks(await rawIdToken())).toBe(true);
+    });
+
+    it('other-key: another key under the kid of the JWKS', async () => {
+      await idp.forgeNextIdToken('other-key', CEO);
+      const token = await rawIdToken();
+      expect(jwks.keys.map((key) => key.kid)).toContain(decodeProtectedHeader(token).kid);
+      expect(decodeJwt(token)).toMatchObject(CEO);
+      expect(await verifiesWithJwks(token)).toBe(false);
+    });
+
+    it('unknown-kid: a kid the JWKS does not hold', async () => {
+      await idp.forgeNextIdToken('unknown-kid', CEO);
+      const token = await rawIdToken();
+      expect(jwks.keys.map((key) => key.kid)).not.toContain(decodeProtectedHeader(token).kid);
+    });
+
+    it('edited: the genuine signature over an edited payload, which openid-client takes as it is', async () => {
+      await idp.forgeNextIdToken('edited', CEO);
+      const pending = await authorize();
+      const tokens = await redeem(await signInAtIdp(pending.url.href, 'alice'), pending);
+      expect(tokens.claims()).toMatchObject(CEO);
+      expect(await verifiesWithJwks(tokens.id_token as string)).toBe(false);
+    });
+
+    it('alg-none: an unsecured JWS', async () => {
+      await idp.forgeNextIdToken('alg-none', CEO);
+      const token = await rawIdToken();
+      expect(decodeProtectedHeader(token).alg).toBe('none');
+      expect(token.endsWith('.')).toBe(true);
+    });
+
+    it('hs256: HS256 keyed with the client secret', async () => {
+      await idp.forgeNextIdToken('hs256', CEO);
+      const { payload, protectedHeader } = await jwtVerify(await rawIdToken(), new TextEncoder().encode(CLIENT_SECRET));
+      expect(protectedHeader.alg).toBe('HS256');
+      expect(payload).toMatchObject(CEO);
+    });
   });
 });

@@ -27,6 +27,8 @@ export type IdTokenForgery = 'other-key' | 'unknown-kid' | 'edited' | 'alg-none'
 export interface OidcIdpConfig {
   clients: OidcIdpClient[];
   accounts: Record<string, OidcIdpAccount>;
+  /** `id_token_signing_alg_values_supported` of the discovery document; oidc-provider's default when left out. */
+  idTokenSigningAlgValues?: string[];
 }
 
 export interface OidcIdp {

@@ -33,7 +33,7 @@ export class LocalLoginController {
     const username = params.required('username');
     const user = await this.users.verify(username, params.required('password'));
     if (!user) {
-      await this.signIn.reject(connector.id, 'invalid_credentials', pending, { username: username.slice(0, 128) });
+      await this.signIn.reject(connector.id, 'invalid_credentials', pending, this.users.auditedUsername(username));
       throw new InvalidCredentials();
     }
     await this.signIn.complete(
