@@ -26,3 +26,24 @@ export function authenticateWith<T>(strategy: string, request: object): Promise<
     middleware({ body: {}, query: {}, ...request }, {}, reject);
   });
 }
+
+/**
+ * A strategy for connectors whose own library verifies the IdP's answer
+ * (openid-client): its verify callback gets the request and resolves to
+ * the person, or fails with the library's error. The ready-made strategies
+ * of such libraries keep their state in a server session; ours travels in
+ * the single-use state envelope instead.
+ */
+export class VerifiedAnswerStrategy extends passport.Strategy {
+  constructor(private readonly verify: (request: object, done: (error: unknown, user?: unknown) => void) => void) {
+    super();
+  }
+
+  override authenticate(request: object): void {
+    this.verify(request, (error, user) => {
+      if (error) this.error(error);
+      else if (user) this.success(user);
+      else this.fail();
+    });
+  }
+}

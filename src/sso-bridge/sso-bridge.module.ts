@@ -11,8 +11,11 @@ import { LdapLoginController } from './ldap/ldap-login.controller';
 import { LdapStrategy } from './ldap/ldap.strategy';
 import { LocalLoginController } from './local/local-login.controller';
 import { LocalUsersService } from './local/local-users.service';
+import { LocalStrategy } from './local/local.strategy';
 import { OidcConnectors } from './oidc/oidc-connectors.service';
+import { OidcStrategy } from './oidc/oidc.strategy';
 import { SamlConnectors } from './saml/saml-connectors.service';
+import { SamlStrategy } from './saml/saml.strategy';
 import { SignInService } from './sign-in.service';
 import { SsoController } from './sso.controller';
 import { SsoService } from './sso.service';
@@ -30,6 +33,9 @@ import { SsoStateService } from './sso-state.service';
     SsoService,
     SamlConnectors,
     OidcConnectors,
+    LocalStrategy,
+    SamlStrategy,
+    OidcStrategy,
     LdapStrategy,
     LdapConnectors,
   ],

@@ -9,6 +9,8 @@ import { DeviceFlowService } from '../device-flow/device-flow.service';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
 import { CounterStore } from '../redis/once.store';
 import { OidcConnectors } from './oidc/oidc-connectors.service';
+import { OIDC_STRATEGY, type OidcSignInRequest } from './oidc/oidc.strategy';
+import { authenticateWith } from './passport-sign-in';
 import { SamlConnectors } from './saml/saml-connectors.service';
 import { SignInService } from './sign-in.service';
 import type { VerifiedIdentity } from './sso-identity';
@@ -96,10 +98,14 @@ export class SsoService {
       if (!transaction.codeVerifier || !transaction.oidcNonce) {
         throw new SignInRejected('pkce_verifier_missing', 'This sign-in cannot be completed; start again from the device page');
       }
-      return this.oidcConnectors.verify(connector, callbackUrl, {
-        state: state as string,
-        codeVerifier: transaction.codeVerifier,
-        nonce: transaction.oidcNonce,
+      const request: OidcSignInRequest = {
+        connector,
+        callbackUrl,
+        checks: { state: state as string, codeVerifier: transaction.codeVerifier, nonce: transaction.oidcNonce },
+      };
+      return authenticateWith<VerifiedIdentity>(OIDC_STRATEGY, request).then((outcome) => {
+        if ('user' in outcome) return outcome.user;
+        throw new SignInRejected('response_invalid', 'The answer of your identity provider could not be verified; sign in again');
       });
     });
   }

@@ -5,7 +5,10 @@ import { InvalidCredentials, NotFound } from '../../common/oauth-errors';
 import { DeviceFlowService } from '../../device-flow/device-flow.service';
 import { RATE_LIMITS, RateLimited } from '../../rate-limit/rate-limit';
 import { SignInService } from '../sign-in.service';
+import type { LocalUser } from '../../config/app-config';
+import { authenticateWith } from '../passport-sign-in';
 import { LocalUsersService } from './local-users.service';
+import { LOCAL_STRATEGY } from './local.strategy';
 
 /** Subjects of the local connector carry this issuer. */
 export const LOCAL_ISSUER = 'urn:devicegate:local';
@@ -31,8 +34,8 @@ export class LocalLoginController {
     const params = new OAuthParams(body);
     const pending = await this.deviceFlow.findPending(params.required('user_code'), 'sign_in');
     const username = params.required('username');
-    const user = await this.users.verify(username, params.required('password'));
-    if (!user) {
+    const outcome = await authenticateWith<LocalUser>(LOCAL_STRATEGY, { body: { username, password: params.required('password') } });
+    if (!('user' in outcome)) {
       await this.signIn.reject(connector.id, 'invalid_credentials', pending, this.users.auditedUsername(username));
       throw new InvalidCredentials();
     }
@@ -40,9 +43,9 @@ export class LocalLoginController {
       connector.id,
       {
         issuer: LOCAL_ISSUER,
-        externalId: user.username,
-        email: user.email,
-        name: user.name,
+        externalId: outcome.user.username,
+        email: outcome.user.email,
+        name: outcome.user.name,
         organizationId: connector.organizationId,
       },
       pending,

@@ -7,7 +7,9 @@ import { isDependencyFailure } from '../../common/dependency-errors';
 import { SignInRejected } from '../../common/oauth-errors';
 import { AppConfig, type SamlConnectorSettings } from '../../config/app-config';
 import { OnceStore, ValueStore } from '../../redis/once.store';
+import { authenticateWith } from '../passport-sign-in';
 import { firstString, looksLikeEmail, type VerifiedIdentity } from '../sso-identity';
+import { SAML_STRATEGY, type SamlSignInRequest } from './saml.strategy';
 
 export interface SamlConnector {
   id: string;
@@ -52,8 +54,6 @@ const SHA1_ALGORITHM = /[#-]sha1$/i;
  */
 @Injectable()
 export class SamlConnectors {
-  private readonly validators = new Map<string, SAML>();
-
   constructor(
     private readonly config: AppConfig,
     private readonly values: ValueStore,
@@ -72,7 +72,7 @@ export class SamlConnectors {
   }
 
   metadata(connector: SamlConnector): string {
-    return this.validator(connector).generateServiceProviderMetadata(null, null);
+    return new SAML(this.options(connector)).generateServiceProviderMetadata(null, null);
   }
 
   /** The person a SAMLResponse names, when it verifies and answers `requestId`; otherwise SignInRejected. */
@@ -81,10 +81,15 @@ export class SamlConnectors {
     const envelope = await readEnvelope(samlResponse);
     // A Response signature that is there must verify, even on a connector that does not require one.
     const verifyResponseSignature = !connector.saml.wantResponseSigned && envelope?.signed === true;
-    let profile: Profile | null;
+    let profile: Profile | undefined;
     try {
-      const validator = this.validator(connector, verifyResponseSignature);
-      ({ profile } = await validator.validatePostResponseAsync({ SAMLResponse: samlResponse }));
+      const options = this.options(connector);
+      const request: SamlSignInRequest = {
+        body: { SAMLResponse: samlResponse },
+        samlOptions: verifyResponseSignature ? { ...options, wantAuthnResponseSigned: true } : options,
+      };
+      const outcome = await authenticateWith<Profile>(SAML_STRATEGY, request);
+      profile = 'user' in outcome ? outcome.user : undefined;
     } catch (error) {
       // node-saml reads the request ids from Redis: an outage is a 503, not a forged response.
       if (isDependencyFailure(error)) throw error;
@@ -125,17 +130,6 @@ export class SamlConnectors {
       throw rejected('assertion_replay', 'This SAML assertion was already used; sign in again');
     }
     return toIdentity(profile, saml);
-  }
-
-  private validator(connector: SamlConnector, verifyResponseSignature = false): SAML {
-    const key = `${connector.id}${verifyResponseSignature ? ':response-signed' : ''}`;
-    let saml = this.validators.get(key);
-    if (!saml) {
-      const options = this.options(connector);
-      saml = new SAML(verifyResponseSignature ? { ...options, wantAuthnResponseSigned: true } : options);
-      this.validators.set(key, saml);
-    }
-    return saml;
   }
 
   private options(connector: SamlConnector, generateUniqueId?: () => string): SamlConfig {
