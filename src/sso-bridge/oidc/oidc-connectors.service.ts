@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { JWTPayload } from 'jose';
 import * as client from 'openid-client';
 import { IdentityProviderUnavailable, SignInRejected } from '../../common/oauth-errors';
 import { AppConfig, type OidcConnectorSettings } from '../../config/app-config';
 import { firstString, looksLikeEmail, type VerifiedIdentity } from '../sso-identity';
+import { IdTokenSignatureVerifier } from './id-token-signature-verifier';
 
 export interface OidcConnector {
   id: string;
@@ -17,17 +18,6 @@ export interface OidcChecks {
 }
 
 const DISCOVERY_TIMEOUT_SECONDS = 10;
-const JWKS_TIMEOUT_MS = 10_000;
-/** How long the IdP's keys are trusted without asking again; an unknown `kid` asks at once (at most every 30 s). */
-const JWKS_MAX_AGE_MS = 10 * 60_000;
-const JWKS_COOLDOWN_MS = 30_000;
-const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
-const HMAC_ALGS = ['HS256', 'HS384', 'HS512'];
-
-interface IdTokenVerifier {
-  algorithms: string[];
-  key: JWTVerifyGetKey;
-}
 
 /**
  * OpenID Connect connectors on openid-client: the IdP's discovery document,
@@ -35,16 +25,13 @@ interface IdTokenVerifier {
  * `nonce`; the id_token's issuer, audience, nonce and expiry are checked by
  * openid-client, the RFC 9207 `iss` of the callback when the IdP sends it.
  * openid-client does not check the signature of an id_token that comes from
- * the token endpoint, so every one is verified here against the IdP's JWKS
- * (cached, fetched again for an unknown `kid`), with the algorithms the IdP
- * announces in `id_token_signing_alg_values_supported`; never `none`, and
- * HS* (keyed with the client secret) only on a connector that allows it.
+ * the token endpoint, so every one is checked by IdTokenSignatureVerifier.
  */
 @Injectable()
 export class OidcConnectors {
   private readonly logger = new Logger('OidcConnectors');
   private readonly configurations = new Map<string, Promise<client.Configuration>>();
-  private readonly verifiers = new Map<string, IdTokenVerifier>();
+  private readonly verifiers = new Map<string, IdTokenSignatureVerifier>();
 
   constructor(private readonly config: AppConfig) {}
 
@@ -88,62 +75,13 @@ export class OidcConnectors {
   }
 
   /** The id_token's claims when its signature verifies with a key and an algorithm the IdP's metadata allow. */
-  private async verifySignature(connector: OidcConnector, configuration: client.Configuration, idToken: string): Promise<JWTPayload> {
-    const metadata = configuration.serverMetadata();
-    const verifier = this.verifier(connector, metadata);
-    try {
-      const { payload } = await jwtVerify(idToken, verifier.key, {
-        algorithms: verifier.algorithms,
-        issuer: metadata.issuer,
-        audience: connector.oidc.clientId,
-      });
-      return payload;
-    } catch (error) {
-      throw this.toSignatureRejection(connector, error);
-    }
-  }
-
-  private verifier(connector: OidcConnector, metadata: client.ServerMetadata): IdTokenVerifier {
+  private verifySignature(connector: OidcConnector, configuration: client.Configuration, idToken: string): Promise<JWTPayload> {
     let verifier = this.verifiers.get(connector.id);
     if (!verifier) {
-      const { oidc } = connector;
-      const announced = metadata.id_token_signing_alg_values_supported ?? ['RS256'];
-      const allowed = [...ASYMMETRIC_ALGS, ...(oidc.allowHmacIdTokens ? HMAC_ALGS : [])];
-      const algorithms = announced.filter((alg) => allowed.includes(alg));
-      const jwks = metadata.jwks_uri
-        ? createRemoteJWKSet(new URL(metadata.jwks_uri), {
-            timeoutDuration: JWKS_TIMEOUT_MS,
-            cacheMaxAge: JWKS_MAX_AGE_MS,
-            cooldownDuration: JWKS_COOLDOWN_MS,
-          })
-        : undefined;
-      const secret = oidc.clientSecret ? new TextEncoder().encode(oidc.clientSecret) : undefined;
-      verifier = {
-        algorithms,
-        key: (header, token) => {
-          if (HMAC_ALGS.includes(header.alg) && secret) return secret;
-          if (!jwks) throw new joseErrors.JWKSNoMatchingKey();
-          return jwks(header, token);
-        },
-      };
+      verifier = new IdTokenSignatureVerifier(configuration.serverMetadata(), connector.oidc);
       this.verifiers.set(connector.id, verifier);
     }
-    return verifier;
-  }
-
-  /** jose's failures, named for the audit trail; a JWKS that cannot be fetched is the IdP being down. */
-  private toSignatureRejection(connector: OidcConnector, error: unknown): SignInRejected | IdentityProviderUnavailable {
-    const refused = (reason: string) =>
-      new SignInRejected(reason, 'The answer of your identity provider could not be verified; sign in again');
-    if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) return refused('id_token_alg_refused');
-    if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
-      return refused('id_token_key_unknown');
-    }
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return refused('id_token_signature_invalid');
-    if (error instanceof joseErrors.JWTClaimValidationFailed || error instanceof joseErrors.JWTExpired) return refused('id_token_claims_invalid');
-    if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) return refused('id_token_malformed');
-    this.logger.warn({ msg: 'OIDC JWKS could not be read', connector: connector.id, error: (error as Error)?.message });
-    return new IdentityProviderUnavailable();
+    return verifier.verify(idToken);
   }
 
   /** The IdP's discovered metadata, fetched once per connector; a failed discovery is tried again next time. */
