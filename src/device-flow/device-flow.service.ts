@@ -238,7 +238,12 @@ export class DeviceFlowService {
     return flow && client ? { userCode, flow, client } : undefined;
   }
 
-  /** Applies the approving person's decision to a pending flow, once. */
+  /**
+   * Applies the approving person's decision to a pending flow, once. The
+   * decision is held (a poll still hears authorization_pending) until its
+   * audit event is committed, and undone if the event cannot be written: a
+   * device never acts on a decision the trail does not hold.
+   */
   async decide(pending: PendingFlow, approver: Approver, approve: boolean): Promise<void> {
     const { flow } = pending;
     const status = approve ? 'approved' : 'denied';
@@ -260,6 +265,7 @@ export class DeviceFlowService {
       },
       () => this.store.undoDecision(flow.deviceCodeHash, status),
     );
+    await this.store.confirmDecision(flow.deviceCodeHash, status);
     this.metrics.decisions.inc({ decision: status });
   }
 
