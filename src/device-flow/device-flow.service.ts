@@ -60,6 +60,11 @@ export interface TokenResponse {
   refresh_token?: string;
 }
 
+interface LookupMiss {
+  reason: 'malformed' | 'unknown' | 'used' | 'expired' | 'client_disabled';
+  flow?: DeviceFlow;
+}
+
 /** A live, pending flow as the approving browser may see it. */
 export interface PendingFlow {
   userCode: string;
@@ -194,41 +199,43 @@ export class DeviceFlowService {
   }
 
   /**
-   * The pending flow behind what a person typed; every bad code gets the same
-   * answer, is audited, and counts against the global budget.
+   * The pending flow behind a code a person typed (unauthenticated entry:
+   * the lookup, the start of a sign-in). Every bad code gets the same answer,
+   * is audited, and spends the global wrong-code budget; once the budget is
+   * spent, typed codes are refused until the window ends.
    */
-  async findPending(input: unknown, stage: 'lookup' | 'sign_in' | 'approval'): Promise<PendingFlow> {
+  async findPendingChargingBudget(input: unknown, stage: 'lookup' | 'sign_in'): Promise<PendingFlow> {
     const budget = this.config.rateLimits.failedUserCodes;
     const spent = await this.counters.read(FAILED_USER_CODES);
     if (spent.count >= budget.limit) {
       throw new TooManyRequests('Too many wrong codes were entered recently; try again in a few minutes', spent.resetInMs / 1000);
     }
     const userCode = normalizeUserCode(input);
-    const flow = userCode ? await this.findByUserCode(userCode) : undefined;
-    const client = await this.clientOfPending(flow);
-    if (!userCode || !flow || !client) {
+    const found = await this.lookUp(userCode);
+    if ('reason' in found) {
       this.metrics.userCodeFailures.inc();
-      const reason = !userCode
-        ? 'malformed'
-        : !flow
-          ? 'unknown'
-          : flow.status !== 'pending'
-            ? 'used'
-            : flow.expiresAt <= this.clock.now()
-              ? 'expired'
-              : 'client_disabled';
       await Promise.all([
         this.counters.increment(FAILED_USER_CODES, budget.windowSeconds * 1000),
-        this.audit.record({
-          type: 'user_code.lookup_failed',
-          outcome: 'failure',
-          clientId: flow?.clientId,
-          details: { stage, reason },
-        }),
+        this.recordLookupFailure(found, stage),
       ]);
       throw new InvalidUserCode();
     }
-    return { userCode, flow, client };
+    return found;
+  }
+
+  /**
+   * The pending flow of a code that a signed artefact (the state envelope
+   * back from the IdP, the approval grant) names: it was entered and checked
+   * before, so a miss (the code expired or was used meanwhile) is audited but
+   * neither checks nor spends the wrong-code budget.
+   */
+  async findPendingOfVerifiedCode(userCode: string, stage: 'sign_in' | 'approval'): Promise<PendingFlow> {
+    const found = await this.lookUp(normalizeUserCode(userCode));
+    if ('reason' in found) {
+      await this.recordLookupFailure(found, stage);
+      throw new InvalidUserCode();
+    }
+    return found;
   }
 
   /** The pending flow of a user code already known to be genuine (an envelope named it), without counting a miss. */
@@ -236,6 +243,31 @@ export class DeviceFlowService {
     const flow = await this.findByUserCode(userCode);
     const client = await this.clientOfPending(flow);
     return flow && client ? { userCode, flow, client } : undefined;
+  }
+
+  private async lookUp(userCode: string | undefined): Promise<PendingFlow | LookupMiss> {
+    const flow = userCode ? await this.findByUserCode(userCode) : undefined;
+    const client = await this.clientOfPending(flow);
+    if (userCode && flow && client) return { userCode, flow, client };
+    const reason = !userCode
+      ? 'malformed'
+      : !flow
+        ? 'unknown'
+        : flow.status !== 'pending'
+          ? 'used'
+          : flow.expiresAt <= this.clock.now()
+            ? 'expired'
+            : 'client_disabled';
+    return { reason, flow };
+  }
+
+  private recordLookupFailure(miss: LookupMiss, stage: 'lookup' | 'sign_in' | 'approval'): Promise<void> {
+    return this.audit.record({
+      type: 'user_code.lookup_failed',
+      outcome: 'failure',
+      clientId: miss.flow?.clientId,
+      details: { stage, reason: miss.reason },
+    });
   }
 
   /**
