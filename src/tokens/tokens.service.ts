@@ -158,7 +158,8 @@ export class TokensService {
         return { refused: true as const, revoked };
       }
       if (row.idleExpiresAt <= now || row.familyExpiresAt <= now) return { refused: true as const };
-      const scopes = requestedScope === undefined ? row.scopes : narrowScopes(requestedScope, row.scopes);
+      // RFC 6749 §6: the new refresh token keeps the grant's scope; a narrower request narrows this access token only.
+      const scopes = requestedScope === undefined ? row.grantedScopes : narrowScopes(requestedScope, row.grantedScopes);
       const ttlSeconds = client.accessTokenTtlSeconds ?? this.config.accessTokenTtlSeconds;
       const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
       await this.refreshTokens.markUsed(row.id, now, transaction.manager);
