@@ -184,6 +184,7 @@ export class DeviceFlowService {
       case 'other_client':
         throw new InvalidGrant('The device code is unknown or belongs to another client');
       case 'consumed':
+        await this.tokens.revokeReplayedGrant(grantId, client.clientId);
         throw new InvalidGrant('The device code was already used');
       case 'expired':
         throw new ExpiredToken('The device code has expired; start again');

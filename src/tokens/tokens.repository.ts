@@ -42,6 +42,8 @@ export interface RevokedToken extends TokenOwner {
 export type RevocationTarget =
   | { kind: 'token'; tokenHash: string; clientId?: string }
   | { kind: 'authorization'; id: string; subjectId?: string }
+  /** What one approval (named by the hash of its device code) delivered. */
+  | { kind: 'grant'; grantId: string; clientId: string }
   | { kind: 'subject'; subjectId: string; organizationId?: string };
 
 /** A live authorization as its owner's device inventory shows it. */
@@ -239,6 +241,8 @@ function revocationCondition(target: RevocationTarget): [string, unknown[]] {
       return ['token_hash = $3 AND ($4::text IS NULL OR client_id = $4)', [target.tokenHash, target.clientId ?? null]];
     case 'authorization':
       return ['id = $3::uuid AND ($4::uuid IS NULL OR subject_id = $4::uuid)', [target.id, target.subjectId ?? null]];
+    case 'grant':
+      return ['grant_id = $3 AND client_id = $4', [target.grantId, target.clientId]];
     case 'subject':
       return ['subject_id = $3::uuid AND ($4::text IS NULL OR organization_id = $4)', [target.subjectId, target.organizationId ?? null]];
   }
