@@ -176,15 +176,15 @@ export class DeviceFlowService {
   /** RFC 8628 §3.4–3.5: one poll of the device. */
   async poll(client: ClientDefinition, deviceCode: string, ip: string): Promise<TokenResponse> {
     if (!DEVICE_CODE.test(deviceCode)) throw new InvalidGrant('The device code is unknown or belongs to another client');
-    const grantId = sha256(deviceCode);
-    const outcome = await this.store.poll(grantId, client.clientId, this.clock.now(), DELIVERY_LEASE_MS);
+    const deviceCodeHash = sha256(deviceCode);
+    const outcome = await this.store.poll(deviceCodeHash, client.clientId, this.clock.now(), DELIVERY_LEASE_MS);
     this.metrics.polls.inc({ outcome: outcome.kind });
     switch (outcome.kind) {
       case 'unknown':
       case 'other_client':
         throw new InvalidGrant('The device code is unknown or belongs to another client');
       case 'consumed':
-        await this.tokens.revokeReplayedGrant(grantId, client.clientId);
+        await this.tokens.revokeReplayedGrant(deviceCodeHash, client.clientId);
         throw new InvalidGrant('The device code was already used');
       case 'expired':
         throw new ExpiredToken('The device code has expired; start again');
