@@ -4,6 +4,7 @@ import { AuditActorEmailIndex1763915000000 } from './1763915000000-audit-actor-e
 import { RetentionIndexes1763930000000 } from './1763930000000-retention-indexes';
 import { Organizations1763950000000 } from './1763950000000-organizations';
 import { TokenServices1763960000000 } from './1763960000000-token-services';
+import { DeviceGrants1763970000000 } from './1763970000000-device-grants';
 import { LdapConnectors1764000000000 } from './1764000000000-ldap-connectors';
 
 /** Every migration, in order; the DataSource loads this list instead of a glob. */
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   RetentionIndexes1763930000000,
   Organizations1763950000000,
   TokenServices1763960000000,
+  DeviceGrants1763970000000,
   LdapConnectors1764000000000,
 ];

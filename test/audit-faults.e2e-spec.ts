@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import { Client } from 'pg';
 import { ClientRegistry } from '../src/clients/client-registry.service';
 import { sha256Hex } from '../src/common/crypto';
 import { DEVICE_CODE_GRANT } from '../src/config/app-config';
@@ -13,6 +14,8 @@ import { CLIENTS, REDIS_URL, startTestApp, type TestApp, USERS } from './support
  * it belongs to does not happen. A trigger makes the insert of one event type
  * fail, in a database of this spec's own.
  */
+const HOLD_LOCK = 7_401_123;
+
 describe('a change whose audit event cannot be written does not happen', () => {
   let database: TestDatabase;
   let testApp: TestApp;
@@ -32,6 +35,21 @@ describe('a change whose audit event cannot be written does not happen', () => {
     await database.query(
       'CREATE TRIGGER refuse_audit_event BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit_event()',
     );
+    // An event of the held type waits, inside its INSERT, for the advisory lock a spec holds: the window
+    // between a change and the commit of its event, opened on purpose.
+    await database.query(`
+      CREATE FUNCTION hold_audit_event() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.type = (SELECT type FROM held_type) THEN
+          PERFORM pg_advisory_xact_lock(${HOLD_LOCK});
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await database.query('CREATE TABLE held_type (type text)');
+    // Triggers fire in name order: the hold first, then the refusal.
+    await database.query(
+      'CREATE TRIGGER hold_audit_event BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION hold_audit_event()',
+    );
     testApp = await startTestApp({ env: { DATABASE_URL: database.url } });
     http = new DeviceGateHttp(testApp.baseUrl);
   });
@@ -47,6 +65,20 @@ describe('a change whose audit event cannot be written does not happen', () => {
   }
 
   afterEach(() => refuse(null));
+
+  /** Until an INSERT of the held type waits for the hold. */
+  async function waitForHeldInsert(): Promise<void> {
+    for (let tries = 0; tries < 200; tries++) {
+      const waiting = await database.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+      if (waiting.length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error('the audit insert never reached the hold');
+  }
+
+  function expectPending(reply: { status: number; body: Record<string, unknown> }): void {
+    expect({ status: reply.status, error: reply.body.error }).toEqual({ status: 400, error: 'authorization_pending' });
+  }
 
   async function flowKeys(): Promise<string[]> {
     const redis = new Redis(REDIS_URL);
@@ -91,6 +123,41 @@ describe('a change whose audit event cannot be written does not happen', () => {
     expect((await http.request(`/oauth/device/lookup?user_code=${started.user_code}`)).body.valid).toBe(true);
     expect((await http.poll(CLIENTS.cli, started.device_code)).body.error).toBe('authorization_pending');
 
+    await refuse(null);
+    await http.approveAs(started.user_code, USERS.alice);
+    testApp.clock.advance(6000);
+    expect((await http.poll(CLIENTS.cli, started.device_code)).status).toBe(200);
+  });
+
+  it('device.approved: while the event is not committed a poll hears pending, and no token is minted when it fails', async () => {
+    const label = uniqueLabel('held-approval');
+    const started = await startFlow(http, CLIENTS.cli, { device_label: label });
+    const cookie = await http.signIn(started.user_code, USERS.alice);
+    const context = await http.approvalContext(cookie);
+    const holder = new Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [HOLD_LOCK]);
+      await database.query('INSERT INTO held_type VALUES ($1)', ['device.approved']);
+      await refuse('device.approved');
+      const approving = http.decide('approve', cookie, context.body.csrf_token, started.user_code);
+      await waitForHeldInsert();
+
+      // The approval is decided in Redis; its event waits in Postgres. A device polling now gets nothing.
+      expectPending(await http.poll(CLIENTS.cli, started.device_code));
+
+      await holder.query('SELECT pg_advisory_unlock($1)', [HOLD_LOCK]);
+      expect((await approving).status).toBe(503);
+    } finally {
+      await database.query('DELETE FROM held_type');
+      await holder.end();
+    }
+    testApp.clock.advance(6000);
+    expectPending(await http.poll(CLIENTS.cli, started.device_code));
+    expect(await database.query('SELECT id FROM access_tokens WHERE device_label = $1', [label])).toEqual([]);
+    expect(await database.query("SELECT id FROM audit_events WHERE type IN ('device.approved', 'token.minted') AND device_label = $1", [label])).toEqual([]);
+
+    // The code is still pending: the person approves again once the trail is back, and the device gets its token.
     await refuse(null);
     await http.approveAs(started.user_code, USERS.alice);
     testApp.clock.advance(6000);

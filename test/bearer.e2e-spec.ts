@@ -1,5 +1,6 @@
 import { generateToken } from '../src/tokens/token-format';
-import { expectInvalidToken, obtainToken, TOKEN_REJECTED as REJECTED, uniqueLabel, UUID } from './support/flows';
+import { queryDatabase } from './support/database';
+import { expectInvalidToken, obtainToken, startFlow, TOKEN_REJECTED as REJECTED, uniqueLabel, UUID } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
 import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
 
@@ -156,6 +157,30 @@ describe('GET /v1/me (bearer token, RFC 6750)', () => {
 
       expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200]);
       expect(new Set(replies.map((reply) => reply.body.authorization_id)).size).toBe(4);
+    });
+
+    it('gives every approval of a device without a label an authorization of its own: none replaces another', async () => {
+      const unlabelled = async () => {
+        const started = await startFlow(http, CLIENTS.cli);
+        await http.approveAs(started.user_code, USERS.bob);
+        const reply = await http.poll(CLIENTS.cli, started.device_code);
+        expect(reply.status).toBe(200);
+        return reply.body.access_token as string;
+      };
+      const tokens = [await unlabelled(), await unlabelled(), await unlabelled()];
+
+      const replies = await Promise.all(tokens.map((token) => me(`Bearer ${token}`)));
+      expect(replies.map((reply) => [reply.status, reply.body.device_label])).toEqual([
+        [200, null],
+        [200, null],
+        [200, null],
+      ]);
+      expect(new Set(replies.map((reply) => reply.body.authorization_id)).size).toBe(3);
+      const rotated = await queryDatabase(
+        "SELECT 1 FROM audit_events WHERE type = 'token.rotated' AND token_id = ANY($1::uuid[])",
+        [replies.map((reply) => reply.body.authorization_id)],
+      );
+      expect(rotated).toEqual([]);
     });
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CuttableProxy, hostAndPort } from './support/cuttable-proxy';
-import { obtainToken, uniqueLabel } from './support/flows';
+import { obtainToken, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
 import { CLIENTS, deleteKeys, REDIS_URL, startTestApp, type TestApp, USERS } from './support/test-app';
 
@@ -70,6 +70,19 @@ describe('two instances on one Postgres and one Redis', () => {
     expect(refreshed.status).toBe(200);
     expect((await two.me(granted.access_token)).status).toBe(401);
     expect((await two.me(refreshed.body.access_token)).status).toBe(200);
+  });
+
+  it('a replayed device code revokes what it delivered on the other instance too', async () => {
+    const started = await startFlow(one, CLIENTS.fast, { device_label: uniqueLabel('replay') });
+    await one.approveAs(started.user_code, USERS.alice);
+    const delivered = await one.poll(CLIENTS.fast, started.device_code);
+    expect(delivered.status).toBe(200);
+    expect((await two.me(delivered.body.access_token)).status).toBe(200);
+
+    const replayed = await two.poll(CLIENTS.fast, started.device_code);
+    expect(replayed.body).toEqual({ error: 'invalid_grant', error_description: 'The device code was already used' });
+    expect((await one.me(delivered.body.access_token)).status).toBe(401);
+    expect((await two.me(delivered.body.access_token)).status).toBe(401);
   });
 
   it('an admin off-boarding a person is obeyed by every instance', async () => {

@@ -121,8 +121,8 @@ describe('refresh tokens', () => {
     expectOAuthError(await refresh(token), 400, REFUSED);
   });
 
-  it('may narrow the scopes (RFC 6749 §6), never widen them', async () => {
-    const first = await granted();
+  it('may narrow the scopes (RFC 6749 §6), never widen them past the grant', async () => {
+    const first = await granted('profile');
     const narrowed = await refresh(first.refresh_token, { scope: 'profile' });
     expect(narrowed.status).toBe(200);
     expect(narrowed.body.scope).toBe('profile');
@@ -133,6 +133,29 @@ describe('refresh tokens', () => {
     });
     // The refused widening used nothing up.
     expect((await refresh(narrowed.body.refresh_token)).status).toBe(200);
+  });
+
+  it('narrows only the access token: the new refresh token keeps the scope of the grant (RFC 6749 §6)', async () => {
+    const first = await granted('profile read');
+    const narrowed = await refresh(first.refresh_token, { scope: 'profile' });
+    expect(narrowed.status).toBe(200);
+    expect(narrowed.body.scope).toBe('profile');
+    expect((await http.me(narrowed.body.access_token)).body.scopes).toEqual(['profile']);
+
+    // Without a scope, the grant's scope; asking for all of it again is no widening.
+    const whole = await refresh(narrowed.body.refresh_token);
+    expect(whole.status).toBe(200);
+    expect(whole.body.scope).toBe('profile read');
+    expect((await http.me(whole.body.access_token)).body.scopes).toEqual(['profile', 'read']);
+    const narrowedAgain = await refresh(whole.body.refresh_token, { scope: 'read' });
+    expect(narrowedAgain.body.scope).toBe('read');
+    const askedForAll = await refresh(narrowedAgain.body.refresh_token, { scope: 'read profile' });
+    expect(askedForAll.status).toBe(200);
+    expect(askedForAll.body.scope).toBe('read profile');
+    expectOAuthError(await refresh(askedForAll.body.refresh_token, { scope: 'profile read write' }), 400, {
+      error: 'invalid_scope',
+      error_description: 'A refresh may only narrow the granted scopes (profile read)',
+    });
   });
 
   it('is refused for another client, a client without the grant, and anything not a live refresh token', async () => {

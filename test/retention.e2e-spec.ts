@@ -69,9 +69,9 @@ describe('RetentionPruner', () => {
   async function insertTokens(count: number, expiresAt: Date): Promise<string[]> {
     const rows = await database.query(
       `INSERT INTO access_tokens (token_hash, kind, subject_id, subject_issuer, subject_external_id, subject_email,
-                                  client_id, device_label, scopes, grant_id, delivery_attempt, expires_at, created_ip)
+                                  client_id, device_label, scopes, granted_scopes, grant_id, delivery_attempt, expires_at, created_ip)
        SELECT md5(random()::text) || md5(random()::text), 'dgat', s.id, s.issuer, s.external_id, s.email, $2,
-              'bulk-' || gen_random_uuid(), '{profile}', md5(random()::text), 1, $3, '127.0.0.1'
+              'bulk-' || gen_random_uuid(), '{profile}', '{profile}', md5(random()::text), 1, $3, '127.0.0.1'
          FROM subjects s, generate_series(1, $1) WHERE s.id = $4
        RETURNING id`,
       [count, CLIENTS.cli, expiresAt, bulkSubjectId],

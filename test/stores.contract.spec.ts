@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
-import type { DeviceFlow, DeviceFlowStore } from '../src/device-flow/device-flow.store';
+import type { Decision, DeviceFlow, DeviceFlowStore } from '../src/device-flow/device-flow.store';
 import { MemoryDeviceFlowStore } from '../src/device-flow/memory-device-flow.store';
 import { RedisDeviceFlowStore } from '../src/device-flow/redis-device-flow.store';
 import { MemoryCounterStore, MemoryOnceStore, MemoryValueStore } from '../src/redis/memory-once.store';
@@ -81,6 +81,7 @@ const ALICE: Approver = {
   externalId: 'auth0|alice:42',
   email: 'alice@example.com',
   name: 'Alice Ünïcødé "Example" O\'Brien',
+  organizationId: 'acme',
 };
 
 const BOB: Approver = {
@@ -125,9 +126,15 @@ describe.each(deviceFlowStores)('DeviceFlowStore contract: $name', (implementati
     return flow;
   }
 
+  /** Decided, and confirmed as once its audit event is committed. */
+  async function decided(flow: DeviceFlow, decision: Decision): Promise<void> {
+    expect(await store.decide(flow.deviceCodeHash, decision, at(1))).toBe('decided');
+    expect(await store.confirmDecision(flow.deviceCodeHash, decision.status)).toBe(true);
+  }
+
   async function approved(overrides: Partial<DeviceFlow> = {}, approver = ALICE): Promise<DeviceFlow> {
     const flow = await created(overrides);
-    expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver }, at(1))).toBe('decided');
+    await decided(flow, { status: 'approved', approver });
     return flow;
   }
 
@@ -249,7 +256,7 @@ describe.each(deviceFlowStores)('DeviceFlowStore contract: $name', (implementati
 
     it('answers denied after a denial, on every poll', async () => {
       const flow = await created();
-      expect(await store.decide(flow.deviceCodeHash, { status: 'denied' }, at(1))).toBe('decided');
+      await decided(flow, { status: 'denied' });
       expect(await store.poll(flow.deviceCodeHash, 'test-cli', at(2), LEASE_MS)).toEqual({ kind: 'denied' });
       expect(await store.poll(flow.deviceCodeHash, 'test-cli', at(8), LEASE_MS)).toEqual({ kind: 'denied' });
     });
@@ -355,6 +362,9 @@ describe.each(deviceFlowStores)('DeviceFlowStore contract: $name', (implementati
       expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1))).toBe('decided');
       expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: BOB }, at(2))).toBe('not_pending');
       expect(await store.decide(flow.deviceCodeHash, { status: 'denied' }, at(3))).toBe('not_pending');
+      expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual({ ...flow, status: 'approving', approver: ALICE, decidedAt: at(1) });
+      expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(true);
+      expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: BOB }, at(4))).toBe('not_pending');
       expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual({ ...flow, status: 'approved', approver: ALICE, decidedAt: at(1) });
     });
 
@@ -362,9 +372,36 @@ describe.each(deviceFlowStores)('DeviceFlowStore contract: $name', (implementati
       const flow = await created();
       expect(await store.decide(flow.deviceCodeHash, { status: 'denied' }, at(1))).toBe('decided');
       expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, at(2))).toBe('not_pending');
+      expect(await store.confirmDecision(flow.deviceCodeHash, 'denied')).toBe(true);
       const found = await store.findByDeviceCode(flow.deviceCodeHash);
       expect(found).toEqual({ ...flow, status: 'denied', decidedAt: at(1) });
       expect(found?.approver).toBeUndefined();
+    });
+
+    it('holds a decision until it is confirmed: every poll meanwhile hears pending', async () => {
+      const approving = await created();
+      expect(await store.decide(approving.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1))).toBe('decided');
+      expect(await store.poll(approving.deviceCodeHash, 'test-cli', at(2), LEASE_MS)).toEqual({ kind: 'pending' });
+      expect(await store.poll(approving.deviceCodeHash, 'test-cli', at(8), LEASE_MS)).toEqual({ kind: 'pending' });
+      expect(await store.confirmDecision(approving.deviceCodeHash, 'approved')).toBe(true);
+      expect(await store.poll(approving.deviceCodeHash, 'test-cli', at(14), LEASE_MS)).toMatchObject({ kind: 'claimed', attempt: 1 });
+
+      const denying = await created();
+      expect(await store.decide(denying.deviceCodeHash, { status: 'denied' }, at(1))).toBe('decided');
+      expect(await store.poll(denying.deviceCodeHash, 'test-cli', at(2), LEASE_MS)).toEqual({ kind: 'pending' });
+      expect(await store.confirmDecision(denying.deviceCodeHash, 'denied')).toBe(true);
+      expect(await store.poll(denying.deviceCodeHash, 'test-cli', at(8), LEASE_MS)).toEqual({ kind: 'denied' });
+    });
+
+    it('confirms only the decision it holds, once', async () => {
+      const flow = await created();
+      expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(false);
+      expect((await store.findByDeviceCode(flow.deviceCodeHash))?.status).toBe('pending');
+      await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1));
+      expect(await store.confirmDecision(flow.deviceCodeHash, 'denied')).toBe(false);
+      expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(true);
+      expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(false);
+      expect(await store.confirmDecision(`device-${randomUUID()}`, 'approved')).toBe(false);
     });
 
     it('refuses to decide an expired flow, which stays pending', async () => {
@@ -375,19 +412,45 @@ describe.each(deviceFlowStores)('DeviceFlowStore contract: $name', (implementati
       expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, flow.expiresAt - 1)).toBe('decided');
     });
 
-    it('undoes a decision back to pending, only while nothing moved on', async () => {
-      const approved = await created();
-      await store.decide(approved.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1));
-      expect(await store.undoDecision(approved.deviceCodeHash, 'denied')).toBe(false);
-      expect(await store.undoDecision(approved.deviceCodeHash, 'approved')).toBe(true);
-      expect(await store.findByDeviceCode(approved.deviceCodeHash)).toEqual(approved);
-      expect(await store.decide(approved.deviceCodeHash, { status: 'denied' }, at(2))).toBe('decided');
+    it('undoes a held decision back to pending, only while nothing moved on', async () => {
+      const held = await created();
+      await store.decide(held.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1));
+      expect(await store.undoDecision(held.deviceCodeHash, 'denied')).toBe(false);
+      expect(await store.undoDecision(held.deviceCodeHash, 'approved')).toBe(true);
+      expect(await store.findByDeviceCode(held.deviceCodeHash)).toEqual(held);
+      expect(await store.decide(held.deviceCodeHash, { status: 'denied' }, at(2))).toBe('decided');
+      expect(await store.undoDecision(held.deviceCodeHash, 'denied')).toBe(true);
+      expect(await store.findByDeviceCode(held.deviceCodeHash)).toEqual(held);
 
-      const delivering = await created();
-      await store.decide(delivering.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1));
+      const confirmed = await approved();
+      expect(await store.undoDecision(confirmed.deviceCodeHash, 'approved')).toBe(false);
+      expect((await store.findByDeviceCode(confirmed.deviceCodeHash))?.status).toBe('approved');
+
+      const delivering = await approved();
       expect((await store.poll(delivering.deviceCodeHash, delivering.clientId, at(2), LEASE_MS)).kind).toBe('claimed');
       expect(await store.undoDecision(delivering.deviceCodeHash, 'approved')).toBe(false);
       expect((await store.findByDeviceCode(delivering.deviceCodeHash))?.status).toBe('delivering');
+    });
+
+    it('leaves nothing of an undone approval behind: the next approver, of no organization, mints into none', async () => {
+      const flow = await created();
+      expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1))).toBe('decided');
+      expect(await store.undoDecision(flow.deviceCodeHash, 'approved')).toBe(true);
+      expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual(flow);
+
+      expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: BOB }, at(2))).toBe('decided');
+      expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(true);
+      expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual({ ...flow, status: 'approved', approver: BOB, decidedAt: at(2) });
+      const claimed = await store.poll(flow.deviceCodeHash, flow.clientId, at(3), LEASE_MS);
+      expect(claimed).toEqual({ kind: 'claimed', attempt: 1, flow: { ...flow, status: 'delivering', approver: BOB, decidedAt: at(2) } });
+      expect(claimed.kind === 'claimed' && claimed.flow.approver?.organizationId).toBeUndefined();
+    });
+
+    it('leaves nothing of an undone denial behind either', async () => {
+      const flow = await created();
+      expect(await store.decide(flow.deviceCodeHash, { status: 'denied' }, at(1))).toBe('decided');
+      expect(await store.undoDecision(flow.deviceCodeHash, 'denied')).toBe(true);
+      expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual(flow);
     });
 
     it('discards a flow and frees its user code', async () => {

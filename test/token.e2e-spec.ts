@@ -7,6 +7,7 @@ import {
   startFlow,
   uniqueLabel,
 } from './support/flows';
+import { queryDatabase } from './support/database';
 import { DeviceGateHttp, type Reply } from './support/http';
 import { CLIENTS, CONFIDENTIAL_SECRET, DEVICE_GRANT, startTestApp, type TestApp, USERS } from './support/test-app';
 
@@ -141,6 +142,65 @@ describe('POST /oauth/token (device_code grant)', () => {
       expectOAuthError(await http.poll(CLIENTS.cli, started.device_code), 400, USED_GRANT);
       waitInterval();
       expectOAuthError(await http.poll(CLIENTS.cli, started.device_code), 400, USED_GRANT);
+    });
+
+    it('revokes what a device code delivered when the code comes back (RFC 6749 §4.1.2), refresh token included, audited', async () => {
+      const started = await startFlow(http, CLIENTS.refreshing, { device_label: uniqueLabel('replayed') });
+      await http.approveAs(started.user_code, USERS.alice);
+      const delivered = await http.poll(CLIENTS.refreshing, started.device_code);
+      expect(delivered.status).toBe(200);
+      const authorization = (await http.me(delivered.body.access_token)).body.authorization_id;
+
+      waitInterval();
+      expectOAuthError(await http.poll(CLIENTS.refreshing, started.device_code), 400, USED_GRANT);
+
+      expect((await http.me(delivered.body.access_token)).status).toBe(401);
+      const refreshed = await http.form('/oauth/token', {
+        grant_type: 'refresh_token',
+        client_id: CLIENTS.refreshing,
+        refresh_token: delivered.body.refresh_token,
+      });
+      expectOAuthError(refreshed, 400, { error: 'invalid_grant', error_description: 'The refresh token is invalid, expired or revoked' });
+      const events = await queryDatabase(
+        `SELECT type, outcome, client_id, details FROM audit_events
+          WHERE token_id = $1 AND type IN ('token.revoked', 'device_code.replayed') ORDER BY id`,
+        [authorization],
+      );
+      expect(events).toEqual([
+        { type: 'token.revoked', outcome: 'success', client_id: CLIENTS.refreshing, details: { reason: 'device_code_replay', subject_id: expect.any(String) } },
+        { type: 'device_code.replayed', outcome: 'failure', client_id: CLIENTS.refreshing, details: { revoked: 1 } },
+      ]);
+
+      // Every later replay is refused the same way and audited; there is nothing left to revoke.
+      const emptyReplays = () =>
+        queryDatabase("SELECT id FROM audit_events WHERE type = 'device_code.replayed' AND client_id = $1 AND details->>'revoked' = '0'", [
+          CLIENTS.refreshing,
+        ]);
+      const before = (await emptyReplays()).length;
+      waitInterval();
+      expectOAuthError(await http.poll(CLIENTS.refreshing, started.device_code), 400, USED_GRANT);
+      expect(await emptyReplays()).toHaveLength(before + 1);
+    });
+
+    it('keeps the device code consumed past its expiry: a late replay still revokes what it delivered', async () => {
+      const started = await startFlow(http, CLIENTS.shortLived, { device_label: uniqueLabel('late-replay') });
+      await http.approveAs(started.user_code, USERS.alice);
+      const delivered = await http.poll(CLIENTS.shortLived, started.device_code);
+      expect(delivered.status).toBe(200);
+
+      testApp.clock.advance((started.expires_in + 60) * 1000);
+      expectOAuthError(await http.poll(CLIENTS.shortLived, started.device_code), 400, USED_GRANT);
+      expect((await http.me(delivered.body.access_token)).status).toBe(401);
+    });
+
+    it('does not revoke a token for a device code presented by another client', async () => {
+      const started = await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel() });
+      await http.approveAs(started.user_code, USERS.alice);
+      const delivered = await http.poll(CLIENTS.cli, started.device_code);
+      expect(delivered.status).toBe(200);
+
+      expectOAuthError(await http.poll(CLIENTS.shortLived, started.device_code), 400, UNKNOWN_GRANT);
+      expect((await http.me(delivered.body.access_token)).status).toBe(200);
     });
   });
 

@@ -5,6 +5,8 @@
 export const AUDIT_EVENT_TYPES = {
   'device_code.issued': 'A device asked for a code (RFC 8628 §3.1) and got one',
   'user_code.lookup_failed': 'Someone entered a user code that is unknown, expired or used (lookup, sign-in or approval)',
+  'device_code.replayed':
+    'A device code was presented again after its token was delivered; what it delivered was revoked (details.revoked: how many)',
   'device_code.poll_ip_mismatch': 'The device collected its token from another IP than the one that asked for the code',
   'sso.initiated': 'A browser was sent to an identity provider to sign in for a code',
   'sso.assertion_accepted': 'A connector (local, SAML, OIDC) accepted a sign-in; the approval-grant cookie was set',
@@ -14,7 +16,7 @@ export const AUDIT_EVENT_TYPES = {
   'device.denied': 'A signed-in person denied a device',
   'token.minted': 'An access token was delivered to a device',
   'token.rotated': 'An approval of the same subject, client and device replaced the live token in place',
-  'token.revoked': 'A token was revoked (details.reason: self, user, admin, rfc7009, refresh_reuse)',
+  'token.revoked': 'A token was revoked (details.reason: self, user, admin, rfc7009, refresh_reuse, device_code_replay)',
   'token.refreshed': 'A refresh token was used: the authorization got a new access token and refresh token',
   'token.hard_expired': 'The RetentionPruner cleared the hash of a token past its lifetime',
   'rate_limit.tripped': 'A rate limit started refusing a caller (one event per caller and block)',

@@ -1,9 +1,12 @@
 import type { Readable } from 'node:stream';
 import { Logger } from '@nestjs/common';
-import { InvalidRequest } from '../common/oauth-errors';
+import { ForeignOrganization, InvalidRequest } from '../common/oauth-errors';
 import type { AuditRecord } from './audit-event';
 import { AuditQueryService, encodeCursor, EXPORT_BATCH_SIZE, readTimestamp } from './audit-query.service';
+import type { AuditVerifierService } from './audit-verifier.service';
 import type { AuditEventFilter, AuditRepository } from './audit.repository';
+
+const EVERY_ORGANIZATION = { organizationId: null };
 
 function record(id: number): AuditRecord {
   return {
@@ -42,7 +45,7 @@ function fakeRepository(total: number) {
     }),
     lastEventId: jest.fn(async () => (total === 0 ? null : String(total))),
   };
-  return { repository, calls, service: new AuditQueryService(repository as unknown as AuditRepository) };
+  return { repository, calls, service: new AuditQueryService(repository as unknown as AuditRepository, {} as AuditVerifierService) };
 }
 
 async function readAll(stream: Readable): Promise<string> {
@@ -55,12 +58,12 @@ describe('AuditQueryService', () => {
   describe('page', () => {
     it('asks for one event more than the limit to know whether another page follows', async () => {
       const { service, calls } = fakeRepository(5);
-      const page = await service.page({ limit: '2' });
+      const page = await service.page({ limit: '2' }, EVERY_ORGANIZATION);
       expect(calls).toEqual([{ filter: {}, limit: 3 }]);
       expect(page.events.map((event) => event.sequence)).toEqual(['1', '2']);
       expect(page.next_cursor).toBe(encodeCursor('2'));
 
-      const last = await service.page({ limit: '3', cursor: encodeCursor('2') });
+      const last = await service.page({ limit: '3', cursor: encodeCursor('2') }, EVERY_ORGANIZATION);
       expect(calls[1]).toEqual({ filter: { afterId: '2' }, limit: 4 });
       expect(last.events.map((event) => event.sequence)).toEqual(['3', '4', '5']);
       expect(last.next_cursor).toBeNull();
@@ -75,7 +78,7 @@ describe('AuditQueryService', () => {
         client: 'cli',
         since: '2025-01-31T10:00:00+01:00',
         until: '2025-02-01T00:00:00.5Z',
-      });
+      }, EVERY_ORGANIZATION);
       expect(calls[0]).toEqual({
         filter: {
           types: ['token.minted', 'device.approved'],
@@ -87,15 +90,27 @@ describe('AuditQueryService', () => {
         },
         limit: 101,
       });
-      await service.page({ subject: '11111111-AAAA-4111-8111-111111111111' });
+      await service.page({ subject: '11111111-AAAA-4111-8111-111111111111' }, EVERY_ORGANIZATION);
       expect(calls[1].filter).toEqual({ actorSubjectId: '11111111-aaaa-4111-8111-111111111111' });
+    });
+
+    it("keeps a reader of one organization to that organization's events, and refuses a filter naming another", async () => {
+      const { service, calls } = fakeRepository(0);
+      const acme = { organizationId: 'acme' };
+      await service.page({ client: 'cli' }, acme);
+      await service.page({ organization: 'acme' }, acme);
+      await service.export({}, acme);
+      expect(calls.map((call) => call.filter.organizationId)).toEqual(['acme', 'acme']);
+      await expect(service.page({ organization: 'globex' }, acme)).rejects.toBeInstanceOf(ForeignOrganization);
+      await expect(service.export({ organization: 'globex' }, acme)).rejects.toBeInstanceOf(ForeignOrganization);
+      expect(calls).toHaveLength(2);
     });
 
     it('refuses bad parameters before any query', async () => {
       const { service, repository } = fakeRepository(5);
-      await expect(service.page({ limit: '1001' })).rejects.toThrow(InvalidRequest);
-      await expect(service.page({ cursor: encodeCursor('0') })).rejects.toThrow('cursor is not one this API returned');
-      await expect(service.page({ cursor: `${encodeCursor('12')}=` })).rejects.toThrow('cursor is not one this API returned');
+      await expect(service.page({ limit: '1001' }, EVERY_ORGANIZATION)).rejects.toThrow(InvalidRequest);
+      await expect(service.page({ cursor: encodeCursor('0') }, EVERY_ORGANIZATION)).rejects.toThrow('cursor is not one this API returned');
+      await expect(service.page({ cursor: `${encodeCursor('12')}=` }, EVERY_ORGANIZATION)).rejects.toThrow('cursor is not one this API returned');
       expect(repository.findEvents).not.toHaveBeenCalled();
     });
   });
@@ -104,7 +119,7 @@ describe('AuditQueryService', () => {
     it('reads batch after batch, by keyset, up to the newest event at the start', async () => {
       const total = EXPORT_BATCH_SIZE * 2 + 7;
       const { service, calls } = fakeRepository(total);
-      const text = await readAll(await service.export({ client: 'cli' }));
+      const text = await readAll(await service.export({ client: 'cli' }, EVERY_ORGANIZATION));
       const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line));
       expect(lines.map((line) => Number(line.sequence))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
       expect(calls.map((call) => call.filter)).toEqual([
@@ -116,7 +131,7 @@ describe('AuditQueryService', () => {
 
     it('reads the next batch only when the consumer wants more (backpressure)', async () => {
       const { service, repository } = fakeRepository(EXPORT_BATCH_SIZE * 10);
-      const stream = await service.export({});
+      const stream = await service.export({}, EVERY_ORGANIZATION);
       expect(repository.findEvents).toHaveBeenCalledTimes(1);
       stream.once('data', () => stream.pause());
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -127,13 +142,13 @@ describe('AuditQueryService', () => {
     it('fails before the stream when the first batch cannot be read', async () => {
       const { service, repository } = fakeRepository(10);
       repository.findEvents.mockRejectedValueOnce(new Error('down'));
-      await expect(service.export({})).rejects.toThrow('down');
+      await expect(service.export({}, EVERY_ORGANIZATION)).rejects.toThrow('down');
     });
 
     it('errors the stream after what it wrote, and logs it, when a later batch fails', async () => {
       const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
       const { service, repository } = fakeRepository(EXPORT_BATCH_SIZE * 3);
-      const stream = await service.export({});
+      const stream = await service.export({}, EVERY_ORGANIZATION);
       repository.findEvents.mockRejectedValueOnce(new Error('gone'));
       let lines = 0;
       await expect(
@@ -148,7 +163,7 @@ describe('AuditQueryService', () => {
 
     it('is empty when there are no events at all', async () => {
       const { service, repository } = fakeRepository(0);
-      expect(await readAll(await service.export({}))).toBe('');
+      expect(await readAll(await service.export({}, EVERY_ORGANIZATION))).toBe('');
       expect(repository.findEvents).not.toHaveBeenCalled();
     });
   });

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { OAuthParams } from '../common/http';
-import { InvalidRequest } from '../common/oauth-errors';
+import { ForeignOrganization, InvalidRequest } from '../common/oauth-errors';
 import { AUDIT_EVENT_TYPES, type AuditEventType, type AuditEventView, type AuditRecord, toView } from './audit-event';
+import { type AuditVerifyReport, AuditVerifierService } from './audit-verifier.service';
 import { type AuditEventFilter, AuditRepository } from './audit.repository';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -21,19 +22,29 @@ export interface AuditEventPage {
 }
 
 /**
+ * Whose trail a reader may see: the organization of its token, or null for
+ * a token of no organization, which sees every organization's events.
+ */
+export type AuditReader = { organizationId: string | null };
+
+/**
  * The auditor's read side of the trail: filtered, keyset-paginated pages,
  * and an NDJSON export that reads and writes batch by batch so a range of
- * any size streams in constant memory.
+ * any size streams in constant memory. A reader of one organization sees
+ * only that organization's events, whatever its filter says.
  */
 @Injectable()
 export class AuditQueryService {
   private readonly logger = new Logger('AuditExport');
 
-  constructor(private readonly audit: AuditRepository) {}
+  constructor(
+    private readonly audit: AuditRepository,
+    private readonly verifier: AuditVerifierService,
+  ) {}
 
-  async page(query: unknown): Promise<AuditEventPage> {
+  async page(query: unknown, reader: AuditReader): Promise<AuditEventPage> {
     const params = readParams(query, PAGE_PARAMETERS);
-    const filter = readFilter(params);
+    const filter = scoped(readFilter(params), reader);
     const limit = readLimit(params.optional('limit'));
     const records = await this.audit.findEvents(filter, limit + 1);
     const events = records.slice(0, limit);
@@ -50,13 +61,34 @@ export class AuditQueryService {
    * logged and cuts the stream short, which the client sees as an incomplete
    * response rather than a complete-looking file.
    */
-  async export(query: unknown): Promise<Readable> {
-    const filter = readFilter(readParams(query, EXPORT_PARAMETERS));
+  async export(query: unknown, reader: AuditReader): Promise<Readable> {
+    const filter = scoped(readFilter(readParams(query, EXPORT_PARAMETERS)), reader);
     const upToId = await this.audit.lastEventId();
     if (upToId === null) return Readable.from([]);
     const bounded = { ...filter, upToId };
     const first = await this.audit.findEvents(bounded, EXPORT_BATCH_SIZE);
     return Readable.from(this.batches(bounded, first), { objectMode: false });
+  }
+
+  /**
+   * The integrity check of the whole chain; a reader of one organization
+   * learns whether it holds, but no id of another organization's event: the
+   * newest sealed event is its organization's, and a break names its event
+   * only when that event is the organization's.
+   */
+  async verify(reader: AuditReader): Promise<AuditVerifyReport> {
+    const report = await this.verifier.verify();
+    const { organizationId } = reader;
+    if (organizationId === null) return report;
+    if (report.ok) {
+      return {
+        ...report,
+        last_event_id: report.last_event_id === null ? null : await this.audit.lastEventIdOf(organizationId, report.last_event_id),
+      };
+    }
+    const { event_id: eventId, ...where } = report.break;
+    const named = eventId !== undefined && (await this.audit.organizationOf(eventId)) === organizationId;
+    return { ok: false, break: named ? report.break : where };
   }
 
   private async *batches(filter: AuditEventFilter, first: AuditRecord[]): AsyncGenerator<Buffer> {
@@ -74,6 +106,16 @@ export class AuditQueryService {
       throw error;
     }
   }
+}
+
+/** The filter as a reader may apply it: a reader of one organization cannot widen it to another, or to all. */
+function scoped(filter: AuditEventFilter, reader: AuditReader): AuditEventFilter {
+  const { organizationId } = reader;
+  if (organizationId === null) return filter;
+  if (filter.organizationId !== undefined && filter.organizationId !== organizationId) {
+    throw new ForeignOrganization(`This token reads the audit trail of organization ${organizationId} only`);
+  }
+  return { ...filter, organizationId };
 }
 
 function ndjson(records: AuditRecord[]): Buffer {

@@ -1,12 +1,13 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { RequireScopes } from '../tokens/bearer-auth.guard';
-import { AuditVerifierService } from './audit-verifier.service';
+import { CurrentToken, RequireScopes } from '../tokens/bearer-auth.guard';
+import type { AuthenticatedToken } from '../tokens/token-validation.service';
+import { AuditQueryService } from './audit-query.service';
 
 @ApiTags('audit')
 @Controller('v1/audit')
 export class AuditVerifyController {
-  constructor(private readonly verifier: AuditVerifierService) {}
+  constructor(private readonly auditQuery: AuditQueryService) {}
 
   @Get('verify')
   @RequireScopes('audit:read')
@@ -15,7 +16,7 @@ export class AuditVerifyController {
     description:
       'Recomputes the audit digest chain: {ok: true, seals, events, last_event_id, digest} or {ok: false, break: {seal_seq, event_id?, reason}}',
   })
-  verify() {
-    return this.verifier.verify();
+  verify(@CurrentToken() token: AuthenticatedToken) {
+    return this.auditQuery.verify(token);
   }
 }

@@ -128,6 +128,24 @@ export class AuditRepository {
     );
   }
 
+  /** The id of the newest event of an organization up to `upToId`, or null when it has none. */
+  async lastEventIdOf(organizationId: string, upToId: string): Promise<string | null> {
+    const [row]: { id: string | null }[] = await this.dataSource.query(
+      'SELECT max(id)::text AS id FROM audit_events WHERE organization_id = $1 AND id <= $2::bigint',
+      [organizationId, upToId],
+    );
+    return row?.id ?? null;
+  }
+
+  /** The organization of an event; null for an event of none, undefined for no such event. */
+  async organizationOf(id: string): Promise<string | null | undefined> {
+    const [row]: { organizationId: string | null }[] = await this.dataSource.query(
+      'SELECT organization_id AS "organizationId" FROM audit_events WHERE id = $1::bigint',
+      [id],
+    );
+    return row?.organizationId;
+  }
+
   /** The id of the newest event, or null when there is none. */
   async lastEventId(): Promise<string | null> {
     const [row]: { id: string | null }[] = await this.dataSource.query('SELECT max(id)::text AS id FROM audit_events');

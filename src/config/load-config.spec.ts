@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { join } from 'node:path';
 import { sha256Hex } from '../common/crypto';
 import { DEVICE_CODE_GRANT } from './app-config';
-import { ConfigError, DEMO, type Environment, loadConfig } from './load-config';
+import { ConfigError, DEMO, type Environment, loadConfig, SHIPPED_KEY_PLACEHOLDERS } from './load-config';
 
 const STRONG_KEY = 'Zq7vN2pL9wR4tK8mB3fH6jD1sG5cY0aQuE4';
 const OTHER_STRONG_KEY = 'Lw3nB8qT1vZ6mK9pR2xC5hF7jD4sG0aYeU2';
@@ -283,15 +284,46 @@ clients:
     });
 
     it.each([
-      ['a word that says "placeholder"', 'change-me-change-me-change-me-change-me'],
-      ['the word secret', 'my-super-secret-signing-key-0123456789'],
-      ['the word example', 'Example0123456789abcdefghijklmnopqrstuv'],
+      ['each shipped placeholder, copied where no shell expands it', SHIPPED_KEY_PLACEHOLDERS[0]],
+      ['a shipped placeholder inside a longer value', `"${SHIPPED_KEY_PLACEHOLDERS[0]}"-and-more-0123456789`],
       ['too few distinct characters', 'abababababababababababababababababab'],
+      ['a repeated word', 'change-me-change-me-change-me-change-me'],
     ])('refuses a placeholder key (%s) in production only', (_what, secret) => {
       expect(problems({ ...PRODUCTION, SECRET_KEYS: `k1:${secret}` })).toEqual([
         'SECRET_KEYS key "k1" looks like a placeholder; generate one with: openssl rand -base64 48',
       ]);
-      expect(() => loadConfig({ ...EXTERNAL, SECRET_KEYS: `k1:${secret}` })).not.toThrow();
+      if (secret.length >= 32) expect(() => loadConfig({ ...EXTERNAL, SECRET_KEYS: `k1:${secret}` })).not.toThrow();
+    });
+
+    it('refuses every placeholder the README, the example config, the compose file and the Dockerfile ship', () => {
+      const shipped = ['README.md', 'devicegate.example.yaml', 'docker-compose.yml', 'Dockerfile']
+        .map((name) => readFileSync(join(__dirname, '..', '..', name), 'utf8'))
+        .join('\n');
+      // Whatever the shipped files show after an id where a key goes: each is one we refuse.
+      const shown = [...shipped.matchAll(/SECRET_KEYS[^\n]*?\bk\d+:(\$\([^)]*\)|[^\s"'}]+)/g)].map((match) => match[1]);
+      expect(shown.length).toBeGreaterThan(0);
+      for (const secret of new Set(shown)) {
+        expect(SHIPPED_KEY_PLACEHOLDERS).toContain(secret);
+        expect(problems({ ...PRODUCTION, SECRET_KEYS: `k1:${secret}` })).toEqual([
+          'SECRET_KEYS key "k1" looks like a placeholder; generate one with: openssl rand -base64 48',
+        ]);
+      }
+      for (const placeholder of SHIPPED_KEY_PLACEHOLDERS) expect(shipped).toContain(placeholder);
+    });
+
+    it('accepts every random key, whatever words it happens to contain (20 000 keys as openssl rand -base64 48 makes them)', () => {
+      const withWords: string[] = [];
+      for (let batch = 0; batch < 20; batch++) {
+        const keys = Array.from({ length: 1000 }, (_, index) => `k${index}:${randomBytes(48).toString('base64')}`);
+        const config = loadConfig({ ...PRODUCTION, SECRET_KEYS: keys.join(',') });
+        expect(config.secretKeys).toHaveLength(1000);
+        withWords.push(...keys.filter((key) => /xxx|todo|secret|change|default/i.test(key)));
+      }
+      // The words the old check looked for do turn up in random keys; none of those keys is refused.
+      expect(withWords.length).toBeGreaterThan(0);
+      for (const secret of ['my-super-secret-signing-key-0123456789', 'Example0123456789abcdefghijklmnopqrstuv', `xxx${STRONG_KEY}`]) {
+        expect(loadConfig({ ...PRODUCTION, SECRET_KEYS: `k1:${secret}` }).secretKeys).toHaveLength(1);
+      }
     });
 
     it('refuses malformed and repeated key ids', () => {

@@ -70,3 +70,73 @@ describe('DeviceFlowService.authorize when one of its two writes fails', () => {
     expect(response.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
   });
 });
+
+/** A decision is held in the store until its audit event is committed, so no token is minted for an approval the trail does not hold. */
+describe('DeviceFlowService.decide', () => {
+  const client = { clientId: 'cli', organizationId: undefined } as unknown as ClientDefinition;
+  const approver = { subjectId: 's', issuer: 'i', externalId: 'e', email: 'a@example.com', name: 'A' };
+  const flow = {
+    deviceCodeHash: 'hash',
+    userCodeHash: 'user',
+    clientId: 'cli',
+    scopes: ['read'],
+    deviceLabel: '',
+    status: 'pending' as const,
+    createdAt: 0,
+    expiresAt: Date.now() + 60_000,
+    interval: 5,
+    requestIp: '203.0.113.5',
+    userAgent: 'cli/1.0',
+  };
+
+  function subject(recordOrUndo: jest.Mock) {
+    const steps: string[] = [];
+    const store = {
+      decide: jest.fn(async () => {
+        steps.push('decide');
+        return 'decided';
+      }),
+      confirmDecision: jest.fn(async () => {
+        steps.push('confirm');
+        return true;
+      }),
+      undoDecision: jest.fn(async () => {
+        steps.push('undo');
+        return true;
+      }),
+    };
+    const audit = {
+      recordOrUndo: jest.fn(async (event: unknown, undo: () => Promise<unknown>) => {
+        steps.push('record');
+        return recordOrUndo(event, undo);
+      }),
+    };
+    const service = new DeviceFlowService(
+      { secretKeys: [{ id: 'k1', secret: Buffer.from('a-secret-key-for-unit-specs-0123456789') }] } as unknown as AppConfig,
+      store as unknown as DeviceFlowStore,
+      {} as ClientRegistry,
+      {} as TokensService,
+      {} as CounterStore,
+      new Clock(),
+      new Metrics(),
+      audit as unknown as AuditService,
+    );
+    return { service, steps };
+  }
+
+  it('holds the decision, records it, and only then confirms it', async () => {
+    const { service, steps } = subject(jest.fn().mockResolvedValue(undefined));
+    await service.decide({ userCode: 'BCDFGHJK', flow, client }, approver, true);
+    expect(steps).toEqual(['decide', 'record', 'confirm']);
+  });
+
+  it('undoes the held decision and never confirms it when its event cannot be written', async () => {
+    const failing = jest.fn(async (_event: unknown, undo: () => Promise<unknown>) => {
+      await undo();
+      throw new Error('audit down');
+    });
+    const { service, steps } = subject(failing);
+    await expect(service.decide({ userCode: 'BCDFGHJK', flow, client }, approver, false)).rejects.toThrow('audit down');
+    expect(steps).toEqual(['decide', 'record', 'undo']);
+  });
+});

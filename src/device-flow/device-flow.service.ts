@@ -60,6 +60,11 @@ export interface TokenResponse {
   refresh_token?: string;
 }
 
+interface LookupMiss {
+  reason: 'malformed' | 'unknown' | 'used' | 'expired' | 'client_disabled';
+  flow?: DeviceFlow;
+}
+
 /** A live, pending flow as the approving browser may see it. */
 export interface PendingFlow {
   userCode: string;
@@ -171,14 +176,15 @@ export class DeviceFlowService {
   /** RFC 8628 §3.4–3.5: one poll of the device. */
   async poll(client: ClientDefinition, deviceCode: string, ip: string): Promise<TokenResponse> {
     if (!DEVICE_CODE.test(deviceCode)) throw new InvalidGrant('The device code is unknown or belongs to another client');
-    const grantId = sha256(deviceCode);
-    const outcome = await this.store.poll(grantId, client.clientId, this.clock.now(), DELIVERY_LEASE_MS);
+    const deviceCodeHash = sha256(deviceCode);
+    const outcome = await this.store.poll(deviceCodeHash, client.clientId, this.clock.now(), DELIVERY_LEASE_MS);
     this.metrics.polls.inc({ outcome: outcome.kind });
     switch (outcome.kind) {
       case 'unknown':
       case 'other_client':
         throw new InvalidGrant('The device code is unknown or belongs to another client');
       case 'consumed':
+        await this.tokens.revokeReplayedGrant(deviceCodeHash, client.clientId);
         throw new InvalidGrant('The device code was already used');
       case 'expired':
         throw new ExpiredToken('The device code has expired; start again');
@@ -194,41 +200,43 @@ export class DeviceFlowService {
   }
 
   /**
-   * The pending flow behind what a person typed; every bad code gets the same
-   * answer, is audited, and counts against the global budget.
+   * The pending flow behind a code a person typed (unauthenticated entry:
+   * the lookup, the start of a sign-in). Every bad code gets the same answer,
+   * is audited, and spends the global wrong-code budget; once the budget is
+   * spent, typed codes are refused until the window ends.
    */
-  async findPending(input: unknown, stage: 'lookup' | 'sign_in' | 'approval'): Promise<PendingFlow> {
+  async findPendingChargingBudget(input: unknown, stage: 'lookup' | 'sign_in'): Promise<PendingFlow> {
     const budget = this.config.rateLimits.failedUserCodes;
     const spent = await this.counters.read(FAILED_USER_CODES);
     if (spent.count >= budget.limit) {
       throw new TooManyRequests('Too many wrong codes were entered recently; try again in a few minutes', spent.resetInMs / 1000);
     }
     const userCode = normalizeUserCode(input);
-    const flow = userCode ? await this.findByUserCode(userCode) : undefined;
-    const client = await this.clientOfPending(flow);
-    if (!userCode || !flow || !client) {
+    const found = await this.lookUp(userCode);
+    if ('reason' in found) {
       this.metrics.userCodeFailures.inc();
-      const reason = !userCode
-        ? 'malformed'
-        : !flow
-          ? 'unknown'
-          : flow.status !== 'pending'
-            ? 'used'
-            : flow.expiresAt <= this.clock.now()
-              ? 'expired'
-              : 'client_disabled';
       await Promise.all([
         this.counters.increment(FAILED_USER_CODES, budget.windowSeconds * 1000),
-        this.audit.record({
-          type: 'user_code.lookup_failed',
-          outcome: 'failure',
-          clientId: flow?.clientId,
-          details: { stage, reason },
-        }),
+        this.recordLookupFailure(found, stage),
       ]);
       throw new InvalidUserCode();
     }
-    return { userCode, flow, client };
+    return found;
+  }
+
+  /**
+   * The pending flow of a code that a signed artefact (the state envelope
+   * back from the IdP, the approval grant) names: it was entered and checked
+   * before, so a miss (the code expired or was used meanwhile) is audited but
+   * neither checks nor spends the wrong-code budget.
+   */
+  async findPendingOfVerifiedCode(userCode: string, stage: 'sign_in' | 'approval'): Promise<PendingFlow> {
+    const found = await this.lookUp(normalizeUserCode(userCode));
+    if ('reason' in found) {
+      await this.recordLookupFailure(found, stage);
+      throw new InvalidUserCode();
+    }
+    return found;
   }
 
   /** The pending flow of a user code already known to be genuine (an envelope named it), without counting a miss. */
@@ -238,7 +246,37 @@ export class DeviceFlowService {
     return flow && client ? { userCode, flow, client } : undefined;
   }
 
-  /** Applies the approving person's decision to a pending flow, once. */
+  private async lookUp(userCode: string | undefined): Promise<PendingFlow | LookupMiss> {
+    const flow = userCode ? await this.findByUserCode(userCode) : undefined;
+    const client = await this.clientOfPending(flow);
+    if (userCode && flow && client) return { userCode, flow, client };
+    const reason = !userCode
+      ? 'malformed'
+      : !flow
+        ? 'unknown'
+        : flow.status !== 'pending'
+          ? 'used'
+          : flow.expiresAt <= this.clock.now()
+            ? 'expired'
+            : 'client_disabled';
+    return { reason, flow };
+  }
+
+  private recordLookupFailure(miss: LookupMiss, stage: 'lookup' | 'sign_in' | 'approval'): Promise<void> {
+    return this.audit.record({
+      type: 'user_code.lookup_failed',
+      outcome: 'failure',
+      clientId: miss.flow?.clientId,
+      details: { stage, reason: miss.reason },
+    });
+  }
+
+  /**
+   * Applies the approving person's decision to a pending flow, once. The
+   * decision is held (a poll still hears authorization_pending) until its
+   * audit event is committed, and undone if the event cannot be written: a
+   * device never acts on a decision the trail does not hold.
+   */
   async decide(pending: PendingFlow, approver: Approver, approve: boolean): Promise<void> {
     const { flow } = pending;
     const status = approve ? 'approved' : 'denied';
@@ -260,6 +298,7 @@ export class DeviceFlowService {
       },
       () => this.store.undoDecision(flow.deviceCodeHash, status),
     );
+    await this.store.confirmDecision(flow.deviceCodeHash, status);
     this.metrics.decisions.inc({ decision: status });
   }
 

@@ -5,12 +5,16 @@ import type { Approver } from '../tokens/approver';
  * keyed by the hash of its device code, found again by the hash of its user
  * code. Every transition of the state machine
  *
- *   pending → approved | denied;  approved → delivering → consumed
+ *   pending → approving | denying → approved | denied;  approved → delivering → consumed
  *
- * is one atomic step of the store. Plaintext codes and tokens never reach it.
+ * is one atomic step of the store. A decision is held (approving, denying:
+ * a poll still hears pending) until its audit event is committed, then
+ * confirmed, or undone if the event could not be written; so no token is
+ * minted for an approval the trail does not hold. Plaintext codes and tokens
+ * never reach the store.
  */
 
-export type FlowStatus = 'pending' | 'approved' | 'denied' | 'delivering' | 'consumed';
+export type FlowStatus = 'pending' | 'approving' | 'denying' | 'approved' | 'denied' | 'delivering' | 'consumed';
 
 export interface DeviceFlow {
   deviceCodeHash: string;
@@ -43,6 +47,9 @@ export type PollOutcome =
 
 export type Decision = { status: 'approved'; approver: Approver } | { status: 'denied' };
 
+/** The status a decision is held in until its audit event is committed. */
+export const HELD = { approved: 'approving', denied: 'denying' } as const satisfies Record<Decision['status'], FlowStatus>;
+
 export type DecisionOutcome = 'decided' | 'not_pending' | 'expired' | 'unknown';
 
 export abstract class DeviceFlowStore {
@@ -65,11 +72,17 @@ export abstract class DeviceFlowStore {
   /** Hands the lease back after a failed mint so the next poll retries at once. */
   abstract releaseDelivery(deviceCodeHash: string, attempt: number): Promise<void>;
 
-  /** pending → approved | denied, once. */
+  /** pending → approving | denying, once: the decision is held, and polls still hear pending. */
   abstract decide(deviceCodeHash: string, decision: Decision, now: number): Promise<DecisionOutcome>;
 
-  /** approved | denied → pending again, if nothing moved on since (its audit event could not be written). */
-  abstract undoDecision(deviceCodeHash: string, status: 'approved' | 'denied'): Promise<boolean>;
+  /** approving → approved, denying → denied: the decision's audit event is committed, polls may act on it. */
+  abstract confirmDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean>;
+
+  /**
+   * approving | denying → pending again, with nothing of the decision or its
+   * approver left (its audit event could not be written).
+   */
+  abstract undoDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean>;
 
   /** Forgets a flow and its user code (its audit event could not be written). */
   abstract discard(deviceCodeHash: string, userCodeHash: string): Promise<void>;

@@ -1,6 +1,17 @@
 import type { DeviceFlow } from './device-flow.store';
 
 /** The flat string fields a flow is kept as (a Redis hash, or the in-process map). */
+/** The fields a decision writes, and an undone decision must clear. */
+export const DECISION_FIELDS = [
+  'decided_at',
+  'subject_id',
+  'subject_issuer',
+  'subject_external_id',
+  'subject_email',
+  'subject_name',
+  'subject_organization',
+] as const;
+
 export function flowToFields(flow: Partial<DeviceFlow>): Record<string, string> {
   const fields: Record<string, string | number | undefined> = {
     user_code_hash: flow.userCodeHash,

@@ -23,7 +23,7 @@ export class LookupController {
   async lookup(@Query() query: unknown) {
     const userCode = new OAuthParams(query).required('user_code');
     try {
-      const { flow, client } = await this.deviceFlow.findPending(userCode, 'lookup');
+      const { flow, client } = await this.deviceFlow.findPendingChargingBudget(userCode, 'lookup');
       return {
         valid: true,
         client_id: client.clientId,

@@ -6,6 +6,7 @@ import {
   type DecisionOutcome,
   type DeviceFlow,
   DeviceFlowStore,
+  HELD,
   MAX_POLL_INTERVAL_SECONDS,
   POLL_TOLERANCE_MS,
   type PollOutcome,
@@ -62,7 +63,7 @@ export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicat
       flow.interval = Math.max(flow.interval, Math.min(flow.interval + SLOW_DOWN_STEP_SECONDS, MAX_POLL_INTERVAL_SECONDS));
       return { kind: 'slow_down', interval: flow.interval };
     }
-    if (flow.status === 'pending') return { kind: 'pending' };
+    if (flow.status === 'pending' || flow.status === 'approving' || flow.status === 'denying') return { kind: 'pending' };
     if (flow.status === 'denied') return { kind: 'denied' };
     if (flow.status === 'delivering' && entry.leaseUntil > now) return { kind: 'pending' };
     entry.attempt += 1;
@@ -84,15 +85,22 @@ export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicat
     if (!entry) return 'unknown';
     if (now >= entry.flow.expiresAt) return 'expired';
     if (entry.flow.status !== 'pending') return 'not_pending';
-    entry.flow.status = decision.status;
+    entry.flow.status = HELD[decision.status];
     entry.flow.decidedAt = now;
     if (decision.status === 'approved') entry.flow.approver = { ...decision.approver };
     return 'decided';
   }
 
-  async undoDecision(deviceCodeHash: string, status: 'approved' | 'denied'): Promise<boolean> {
+  async confirmDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean> {
     const entry = this.flows.get(deviceCodeHash);
-    if (!entry || entry.flow.status !== status) return false;
+    if (!entry || entry.flow.status !== HELD[status]) return false;
+    entry.flow.status = status;
+    return true;
+  }
+
+  async undoDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean> {
+    const entry = this.flows.get(deviceCodeHash);
+    if (!entry || entry.flow.status !== HELD[status]) return false;
     entry.flow.status = 'pending';
     entry.flow.approver = undefined;
     entry.flow.decidedAt = undefined;

@@ -5,12 +5,13 @@ import {
   type DecisionOutcome,
   type DeviceFlow,
   DeviceFlowStore,
+  HELD,
   MAX_POLL_INTERVAL_SECONDS,
   POLL_TOLERANCE_MS,
   type PollOutcome,
   SLOW_DOWN_STEP_SECONDS,
 } from './device-flow.store';
-import { flowFromFields, flowToFields } from './flow-fields';
+import { DECISION_FIELDS, flowFromFields, flowToFields } from './flow-fields';
 
 // KEYS[1] flow; ARGV retain_ms, field, value, field, value, ...
 const CREATE = `
@@ -33,7 +34,7 @@ if f[5] and now - tonumber(f[5]) < interval * 1000 - tonumber(ARGV[4]) then
   redis.call('HSET', KEYS[1], 'interval', interval)
   return {'slow_down', interval}
 end
-if status == 'pending' then return {'pending'} end
+if status == 'pending' or status == 'approving' or status == 'denying' then return {'pending'} end
 if status == 'denied' then return {'denied'} end
 if status == 'delivering' and tonumber(f[6]) > now then return {'pending'} end
 local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
@@ -47,10 +48,16 @@ if f[1] ~= 'delivering' or f[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'lease_until', 0)
 return 1`;
 
-// KEYS[1] flow; ARGV status to undo
+// KEYS[1] flow; ARGV held status, next status
+const CONFIRM_DECISION = `
+if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+return 1`;
+
+// KEYS[1] flow; ARGV held status, field to clear, field to clear, ...
 const UNDO_DECISION = `
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end
-redis.call('HDEL', KEYS[1], 'decided_at', 'subject_id', 'subject_issuer', 'subject_external_id', 'subject_email', 'subject_name')
+redis.call('HDEL', KEYS[1], unpack(ARGV, 2))
 redis.call('HSET', KEYS[1], 'status', 'pending')
 return 1`;
 
@@ -68,7 +75,8 @@ type ScriptedRedis = RedisConnection & {
   deviceFlowPoll(key: string, ...args: (string | number)[]): Promise<[string, number?, string[]?]>;
   deviceFlowEndDelivery(key: string, attempt: number, next: string): Promise<number>;
   deviceFlowDecide(key: string, ...args: (string | number)[]): Promise<DecisionOutcome>;
-  deviceFlowUndoDecision(key: string, status: string): Promise<number>;
+  deviceFlowConfirmDecision(key: string, held: string, next: string): Promise<number>;
+  deviceFlowUndoDecision(key: string, held: string, ...fields: string[]): Promise<number>;
 };
 
 @Injectable()
@@ -81,6 +89,7 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
     redis.defineCommand('deviceFlowPoll', { numberOfKeys: 1, lua: POLL });
     redis.defineCommand('deviceFlowEndDelivery', { numberOfKeys: 1, lua: END_DELIVERY });
     redis.defineCommand('deviceFlowDecide', { numberOfKeys: 1, lua: DECIDE });
+    redis.defineCommand('deviceFlowConfirmDecision', { numberOfKeys: 1, lua: CONFIRM_DECISION });
     redis.defineCommand('deviceFlowUndoDecision', { numberOfKeys: 1, lua: UNDO_DECISION });
     this.redis = redis as ScriptedRedis;
   }
@@ -137,12 +146,20 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
   }
 
   async decide(deviceCodeHash: string, decision: Decision, now: number): Promise<DecisionOutcome> {
-    const fields = flowToFields({ status: decision.status, decidedAt: now, approver: decision.status === 'approved' ? decision.approver : undefined });
+    const fields = flowToFields({
+      status: HELD[decision.status],
+      decidedAt: now,
+      approver: decision.status === 'approved' ? decision.approver : undefined,
+    });
     return this.redis.deviceFlowDecide(flowKey(deviceCodeHash), now, ...Object.entries(fields).flat());
   }
 
-  async undoDecision(deviceCodeHash: string, status: 'approved' | 'denied'): Promise<boolean> {
-    return (await this.redis.deviceFlowUndoDecision(flowKey(deviceCodeHash), status)) === 1;
+  async confirmDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean> {
+    return (await this.redis.deviceFlowConfirmDecision(flowKey(deviceCodeHash), HELD[status], status)) === 1;
+  }
+
+  async undoDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean> {
+    return (await this.redis.deviceFlowUndoDecision(flowKey(deviceCodeHash), HELD[status], ...DECISION_FIELDS)) === 1;
   }
 
   async discard(deviceCodeHash: string, userCodeHash: string): Promise<void> {

@@ -44,7 +44,7 @@ export class ApprovalService {
 
   async context(cookie: string | undefined, ip: string) {
     const grant = await this.approvalGrants.read(cookie);
-    const { flow, client } = await this.deviceFlow.findPending(grant.userCode, 'approval');
+    const { flow, client } = await this.deviceFlow.findPendingOfVerifiedCode(grant.userCode, 'approval');
     return {
       user_code: formatUserCode(grant.userCode),
       subject: {
@@ -95,7 +95,7 @@ export class ApprovalService {
     await this.approvalGrants.consume(grant).catch(async (error: unknown) => {
       throw error instanceof ApprovalGrantRefused ? await refuse(error.reason, error, error.grant) : error;
     });
-    const pending = await this.deviceFlow.findPending(grant.userCode, 'approval');
+    const pending = await this.deviceFlow.findPendingOfVerifiedCode(grant.userCode, 'approval');
     if (pending.client.organizationId && pending.client.organizationId !== grant.approver.organizationId) {
       throw await refuse('organization_mismatch', new OrganizationMismatch(this.organizationView(pending.client.organizationId)?.name ?? pending.client.organizationId), grant);
     }

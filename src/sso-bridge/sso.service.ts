@@ -53,7 +53,7 @@ export class SsoService {
   /** Where to send the browser to sign in for a pending code: the connector named, or the one of the email's domain. */
   async initiate(request: InitiateRequest): Promise<string> {
     const connector = this.resolve(request);
-    const pending = await this.deviceFlow.findPending(request.userCode, 'sign_in');
+    const pending = await this.deviceFlow.findPendingChargingBudget(request.userCode, 'sign_in');
     await this.signIn.assertMayApprove(connector.id, connector.organizationId, pending);
     const transaction: SsoTransaction = { userCode: pending.userCode, connectorId: connector.id };
     let url: string;
@@ -128,7 +128,7 @@ export class SsoService {
       }
       throw error;
     }
-    const pending = await this.deviceFlow.findPending(transaction.userCode, 'sign_in');
+    const pending = await this.deviceFlow.findPendingOfVerifiedCode(transaction.userCode, 'sign_in');
     await this.signIn.complete(connector.id, { ...identity, organizationId: connector.organizationId }, pending, headers);
   }
 

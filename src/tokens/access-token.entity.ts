@@ -2,9 +2,10 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
  * One device authorization of a subject (subject + client + device label):
- * a second approval for the same three rotates the secret in place, so the
- * id stays and the inventory does not grow. Only the SHA-256 of the secret
- * is kept.
+ * a second approval for the same labelled device rotates the secret in place,
+ * so the id stays and the inventory does not grow; every approval of a device
+ * without a label is an authorization of its own. Only the SHA-256 of the
+ * secret is kept.
  */
 @Entity('access_tokens')
 export class AccessTokenEntity {
@@ -35,8 +36,17 @@ export class AccessTokenEntity {
   @Column({ name: 'device_label', type: 'varchar', length: 64 })
   deviceLabel!: string;
 
+  /** The scopes of the current access token (a refresh may narrow them). */
   @Column({ type: 'text', array: true })
   scopes!: string[];
+
+  /** The scopes the approval granted: what a refresh token may ask for. */
+  @Column({ name: 'granted_scopes', type: 'text', array: true })
+  grantedScopes!: string[];
+
+  /** What rotates in place: the label of a labelled device, else the grant itself. */
+  @Column({ name: 'device_key', type: 'text', insert: false, update: false })
+  deviceKey!: string;
 
   /** Hash of the device code whose approval produced the current secret. */
   @Column({ name: 'grant_id', type: 'varchar', length: 64 })

@@ -11,7 +11,8 @@ export interface RefreshTokenRow {
   familyExpiresAt: Date;
   clientId: string;
   authorizationRevokedAt: Date | null;
-  scopes: string[];
+  /** What the approval granted: the scope of every refresh token of the family (RFC 6749 §6). */
+  grantedScopes: string[];
 }
 
 export interface NewRefreshToken {
@@ -58,7 +59,8 @@ export class RefreshTokensRepository {
     const rows: RefreshTokenRow[] = await manager.query(
       `SELECT r.id, r.authorization_id AS "authorizationId", r.used_at AS "usedAt", r.revoked_at AS "revokedAt",
               r.idle_expires_at AS "idleExpiresAt", r.family_expires_at AS "familyExpiresAt",
-              t.client_id AS "clientId", t.revoked_at AS "authorizationRevokedAt", t.scopes
+              t.client_id AS "clientId", t.revoked_at AS "authorizationRevokedAt",
+              t.granted_scopes AS "grantedScopes"
          FROM refresh_tokens r JOIN access_tokens t ON t.id = r.authorization_id
         WHERE r.token_hash = $1
           FOR UPDATE OF r`,

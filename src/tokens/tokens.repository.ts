@@ -25,7 +25,7 @@ export interface MintRecord extends TokenOwner {
 
 export interface MintResult {
   id: string;
-  /** True when an earlier live authorization of the same subject, client and device got the new secret. */
+  /** True when an earlier live authorization of the same subject, client and labelled device got the new secret. */
   rotated: boolean;
   /** The hash the row held before (a rotated token, or an undelivered attempt): it stops validating everywhere. */
   previousTokenHash: string | null;
@@ -42,6 +42,8 @@ export interface RevokedToken extends TokenOwner {
 export type RevocationTarget =
   | { kind: 'token'; tokenHash: string; clientId?: string }
   | { kind: 'authorization'; id: string; subjectId?: string }
+  /** What one approval (named by the hash of its device code) delivered. */
+  | { kind: 'grant'; grantId: string; clientId: string }
   | { kind: 'subject'; subjectId: string; organizationId?: string };
 
 /** A live authorization as its owner's device inventory shows it. */
@@ -85,25 +87,27 @@ export class TokensRepository {
 
   /**
    * Stores the secret of one delivery attempt of one grant. The row of a
-   * live authorization of the same subject, client and device is rotated in
-   * place; an attempt older than the one already stored changes nothing and
-   * returns undefined (a newer poll is delivering).
+   * live authorization of the same subject, client and labelled device is
+   * rotated in place (a device without a label is its own authorization,
+   * keyed by its grant); an attempt older than the one already stored changes
+   * nothing and returns undefined (a newer poll is delivering).
    */
   async mint(record: MintRecord, manager: EntityManager = this.dataSource.manager): Promise<MintResult | undefined> {
     const rows: { id: string; previous_grant_id: string | null; previous_token_hash: string | null }[] = await manager.query(
       `WITH previous AS (
          SELECT grant_id, token_hash FROM access_tokens
-          WHERE subject_id = $3 AND client_id = $7 AND device_label = $8 AND revoked_at IS NULL
+          WHERE subject_id = $3 AND client_id = $7 AND device_key = $16 AND revoked_at IS NULL
        )
        INSERT INTO access_tokens (token_hash, kind, subject_id, subject_issuer, subject_external_id, subject_email,
-                                  client_id, device_label, scopes, grant_id, delivery_attempt, expires_at, created_ip,
-                                  organization_id, issued_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (subject_id, client_id, device_label) WHERE revoked_at IS NULL DO UPDATE
+                                  client_id, device_label, scopes, granted_scopes, grant_id, delivery_attempt, expires_at,
+                                  created_ip, organization_id, issued_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15)
+       ON CONFLICT (subject_id, client_id, device_key) WHERE revoked_at IS NULL DO UPDATE
           SET token_hash = EXCLUDED.token_hash, kind = EXCLUDED.kind, subject_email = EXCLUDED.subject_email,
-              scopes = EXCLUDED.scopes, grant_id = EXCLUDED.grant_id, delivery_attempt = EXCLUDED.delivery_attempt,
-              expires_at = EXCLUDED.expires_at, created_ip = EXCLUDED.created_ip,
-              organization_id = EXCLUDED.organization_id, issued_at = EXCLUDED.issued_at, rotated_at = now()
+              scopes = EXCLUDED.scopes, granted_scopes = EXCLUDED.granted_scopes, grant_id = EXCLUDED.grant_id,
+              delivery_attempt = EXCLUDED.delivery_attempt, expires_at = EXCLUDED.expires_at,
+              created_ip = EXCLUDED.created_ip, organization_id = EXCLUDED.organization_id,
+              issued_at = EXCLUDED.issued_at, rotated_at = now()
         WHERE access_tokens.grant_id <> EXCLUDED.grant_id OR access_tokens.delivery_attempt < EXCLUDED.delivery_attempt
        RETURNING id, (SELECT grant_id FROM previous) AS previous_grant_id,
                  (SELECT token_hash FROM previous) AS previous_token_hash`,
@@ -123,6 +127,7 @@ export class TokensRepository {
         record.createdIp,
         record.organizationId ?? null,
         record.issuedAt,
+        deviceKey(record),
       ],
     );
     const [row] = rows;
@@ -224,6 +229,11 @@ export class TokensRepository {
   }
 }
 
+/** The access_tokens.device_key of a record: the generated column's expression, for the lookup before the insert. */
+function deviceKey(record: Pick<MintRecord, 'deviceLabel' | 'grantId'>): string {
+  return record.deviceLabel === '' ? `grant:${record.grantId}` : `label:${record.deviceLabel}`;
+}
+
 /** The WHERE clause (parameters from $3) of a revocation target. */
 function revocationCondition(target: RevocationTarget): [string, unknown[]] {
   switch (target.kind) {
@@ -231,6 +241,8 @@ function revocationCondition(target: RevocationTarget): [string, unknown[]] {
       return ['token_hash = $3 AND ($4::text IS NULL OR client_id = $4)', [target.tokenHash, target.clientId ?? null]];
     case 'authorization':
       return ['id = $3::uuid AND ($4::uuid IS NULL OR subject_id = $4::uuid)', [target.id, target.subjectId ?? null]];
+    case 'grant':
+      return ['grant_id = $3 AND client_id = $4', [target.grantId, target.clientId]];
     case 'subject':
       return ['subject_id = $3::uuid AND ($4::text IS NULL OR organization_id = $4)', [target.subjectId, target.organizationId ?? null]];
   }

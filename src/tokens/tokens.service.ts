@@ -13,7 +13,7 @@ import { TokenValidationService } from './token-validation.service';
 import { type MintResult, type RevocationTarget, type RevokedToken, type TokenOwner, TokensRepository } from './tokens.repository';
 
 /** Why a token stopped working before its time: the audit trail's `token.revoked` details.reason. */
-export type RevocationReason = 'self' | 'user' | 'admin' | 'rfc7009' | 'refresh_reuse';
+export type RevocationReason = 'self' | 'user' | 'admin' | 'rfc7009' | 'refresh_reuse' | 'device_code_replay';
 
 export interface GrantToMint {
   /** Hash of the device code: the grant's identity. */
@@ -158,7 +158,8 @@ export class TokensService {
         return { refused: true as const, revoked };
       }
       if (row.idleExpiresAt <= now || row.familyExpiresAt <= now) return { refused: true as const };
-      const scopes = requestedScope === undefined ? row.scopes : narrowScopes(requestedScope, row.scopes);
+      // RFC 6749 §6: the new refresh token keeps the grant's scope; a narrower request narrows this access token only.
+      const scopes = requestedScope === undefined ? row.grantedScopes : narrowScopes(requestedScope, row.grantedScopes);
       const ttlSeconds = client.accessTokenTtlSeconds ?? this.config.accessTokenTtlSeconds;
       const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
       await this.refreshTokens.markUsed(row.id, now, transaction.manager);
@@ -200,6 +201,32 @@ export class TokensService {
   async revoke(target: RevocationTarget, reason: RevocationReason, actor?: AuditActor): Promise<RevokedToken[]> {
     const now = new Date(this.clock.now());
     const revoked = await this.audit.transaction((transaction) => this.revokeIn(transaction, target, reason, actor, now));
+    await this.invalidate(revoked.map((token) => token.tokenHash));
+    return revoked;
+  }
+
+  /**
+   * A device code presented again after its token was delivered (RFC 6749
+   * §4.1.2, as for authorization codes): whoever holds it now, the device or
+   * someone who copied the code, the authorization it produced is revoked,
+   * refresh tokens included, and the replay is audited.
+   */
+  async revokeReplayedGrant(deviceCodeHash: string, clientId: string): Promise<RevokedToken[]> {
+    const now = new Date(this.clock.now());
+    const revoked = await this.audit.transaction(async (transaction) => {
+      const closed = await this.revokeIn(transaction, { kind: 'grant', grantId: deviceCodeHash, clientId }, 'device_code_replay', undefined, now);
+      await transaction.record({
+        type: 'device_code.replayed',
+        outcome: 'failure',
+        actor: { type: 'client' },
+        organizationId: closed[0]?.organizationId ?? undefined,
+        clientId,
+        deviceLabel: closed[0]?.deviceLabel,
+        tokenId: closed[0]?.id,
+        details: { revoked: closed.length },
+      });
+      return closed;
+    });
     await this.invalidate(revoked.map((token) => token.tokenHash));
     return revoked;
   }

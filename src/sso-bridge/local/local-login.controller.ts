@@ -32,7 +32,7 @@ export class LocalLoginController {
     const connector = this.users.connector;
     if (!connector) throw new NotFound('The local connector is not enabled');
     const params = new OAuthParams(body);
-    const pending = await this.deviceFlow.findPending(params.required('user_code'), 'sign_in');
+    const pending = await this.deviceFlow.findPendingChargingBudget(params.required('user_code'), 'sign_in');
     const username = params.required('username');
     const outcome = await authenticateWith<LocalUser>(LOCAL_STRATEGY, { body: { username, password: params.required('password') } });
     if (!('user' in outcome)) {
