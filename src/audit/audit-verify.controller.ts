@@ -1,7 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireScopes } from '../tokens/bearer-auth.guard';
 import { AuditVerifierService } from './audit-verifier.service';
+import { AuditVerifyReportDto } from './dto/audit-events.dto';
 
 @ApiTags('audit')
 @Controller('v1/audit')
@@ -11,10 +12,8 @@ export class AuditVerifyController {
   @Get('verify')
   @RequireScopes('audit:read')
   @Header('Cache-Control', 'no-store')
-  @ApiOkResponse({
-    description:
-      'Recomputes the audit digest chain: {ok: true, seals, events, last_event_id, digest} or {ok: false, break: {seal_seq, event_id?, reason}}',
-  })
+  @ApiOperation({ summary: 'Recomputes the audit digest chain and reports the first break' })
+  @ApiOkResponse({ type: AuditVerifyReportDto })
   verify() {
     return this.verifier.verify();
   }
