@@ -23,15 +23,18 @@ export class MetricsServerService implements OnApplicationBootstrap, OnApplicati
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.metricsPort === undefined) return;
     const server = createServer((request, response) => void this.answer(request, response));
+    const { metricsHost: host, metricsPort: port } = this.config;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.metricsPort, this.config.metricsHost, () => {
-        server.off('error', reject);
+      const fail = (error: NodeJS.ErrnoException) =>
+        reject(new Error(`Metrics cannot listen on ${host}:${port} (METRICS_HOST, METRICS_PORT): ${error.code ?? error.message}`));
+      server.once('error', fail);
+      server.listen(port, host, () => {
+        server.off('error', fail);
         resolve();
       });
     });
     this.server = server;
-    this.logger.info({ msg: 'metrics listening', host: this.config.metricsHost, port: this.config.metricsPort });
+    this.logger.info({ msg: 'metrics listening', host, port });
   }
 
   async onApplicationShutdown(): Promise<void> {
