@@ -212,6 +212,9 @@ describe('OpenAPI document (/docs)', () => {
         ...(route.rateLimited ? ['429', '503'] : []),
       ];
       for (const status of expected) if (!errors.includes(status)) problems.push(`${route.operation}: no ${status} response`);
+      // An unreadable body or a parameter sent twice is invalid_request wherever a body or a query is read.
+      const invalidRequest = responses['400']?.content?.[JSON_TYPE]?.schema?.properties?.error?.enum ?? [];
+      if ((route.takesBody || route.takesQuery) && !invalidRequest.includes('invalid_request')) problems.push(`${route.operation}: no invalid_request`);
       if (errors.length === 0 && !NEVER_FAILS.has(route.operation)) problems.push(`${route.operation}: no error response`);
       for (const status of errors) {
         const schema = responses[status].content?.[JSON_TYPE]?.schema;

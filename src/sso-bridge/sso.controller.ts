@@ -59,6 +59,7 @@ export class SsoController {
   @ApiBody({ type: SamlResponseDto })
   @ApiSeeOther('/device?sso_verified=1', true)
   @ApiSignInErrors()
+  @ApiErrors(InvalidRequest)
   async acs(@Param('connector') connector: string, @Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
     const params = new OAuthParams(body);
     await this.sso.completeSaml(
