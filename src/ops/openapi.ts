@@ -6,9 +6,7 @@ import { OAuthErrorDto } from '../common/dto/oauth-error.dto';
 import type { AppConfig } from '../config/app-config';
 import { APPROVAL_GRANT_COOKIE } from '../sso-bridge/approval-grant.service';
 
-export const DOCS_PATH = 'docs';
-/** Where the document itself is served as JSON, beside the UI at /docs. */
-export const DOCS_JSON_PATH = `/${DOCS_PATH}-json`;
+const DOCS_PATH = 'docs';
 
 /**
  * The OpenAPI 3.1 document of every documented route, from the DTOs and
@@ -47,10 +45,10 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
   return toOpenApi31(document);
 }
 
-/** Serves the UI at /docs and the JSON at /docs-json, when DOCS_ENABLED. */
+/** Serves the UI at /docs and the document at /docs-json and /docs-yaml, when DOCS_ENABLED. */
 export function setupOpenApiDocs(app: INestApplication, config: AppConfig): void {
   if (!config.docsEnabled) return;
-  SwaggerModule.setup(DOCS_PATH, app, buildOpenApiDocument(app, config), { yamlDocumentUrl: `/${DOCS_PATH}-yaml` });
+  SwaggerModule.setup(DOCS_PATH, app, buildOpenApiDocument(app, config));
 }
 
 function packageVersion(): string {
