@@ -5,7 +5,6 @@ import { RequestMethod } from '@nestjs/common';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
 import { DECORATORS } from '@nestjs/swagger';
-import Ajv2020 from 'ajv/dist/2020';
 import { BearerAuthGuard } from '../src/tokens/bearer-auth.guard';
 import { RateLimitGuard } from '../src/rate-limit/rate-limit';
 import { validateOpenApi } from './support/openapi';
@@ -72,22 +71,6 @@ function resolve(document: Json, schema: Json | undefined): Json | undefined {
   return document.components.schemas[String(schema.$ref).replace('#/components/schemas/', '')];
 }
 
-/** Every schema object of the document: components and the inline ones of parameters, bodies and responses. */
-function schemasOf(document: Json): [string, Json][] {
-  const found: [string, Json][] = Object.entries(document.components?.schemas ?? {}).map(([name, schema]) => [`#/components/schemas/${name}`, schema as Json]);
-  for (const [path, item] of Object.entries(document.paths as Json)) {
-    for (const [method, operation] of Object.entries(item as Json)) {
-      const where = `${method.toUpperCase()} ${path}`;
-      for (const parameter of operation.parameters ?? []) found.push([`${where} parameter ${parameter.name}`, parameter.schema]);
-      for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) found.push([`${where} body ${type}`, (media as Json).schema]);
-      for (const [status, response] of Object.entries(operation.responses ?? {})) {
-        for (const [type, media] of Object.entries((response as Json).content ?? {})) found.push([`${where} ${status} ${type}`, (media as Json).schema]);
-      }
-    }
-  }
-  return found;
-}
-
 /** OpenAPI 3.1: the schema of every body, parameter and response is documented; errors are RFC 6749 JSON. */
 describe('OpenAPI document (/docs)', () => {
   let testApp: TestApp;
@@ -108,32 +91,12 @@ describe('OpenAPI document (/docs)', () => {
 
   const operation = (route: { method: string; path: string }): Json | undefined => document.paths[route.path]?.[route.method.toLowerCase()];
 
-  it('is a valid OpenAPI 3.1 document', () => {
+  it('is a valid OpenAPI 3.1 document whose schemas are all JSON Schema 2020-12, without 3.0-only keywords', () => {
     expect(document.openapi).toBe('3.1.0');
     const result = validateOpenApi(document);
     expect(result.errors).toBeNull();
     expect(result).toMatchObject({ valid: true, version: '3.1' });
-  });
-
-  it('writes every schema in JSON Schema 2020-12, without 3.0-only keywords', () => {
-    // Strict mode refuses unknown keywords such as 3.0's nullable; example is OpenAPI's own.
-    const ajv = new Ajv2020({ strict: true, allErrors: true, validateFormats: false });
-    ajv.addKeyword('example');
-    const local = (schema: Json): Json => JSON.parse(JSON.stringify(schema).replace(/"#\/components\/schemas\//g, '"urn:devicegate:schema:'));
-    for (const [name, schema] of Object.entries(document.components.schemas as Json)) ajv.addSchema(local(schema), `urn:devicegate:schema:${name}`);
-    const problems: string[] = [];
-    for (const [where, schema] of schemasOf(document)) {
-      if (!schema) {
-        problems.push(`${where}: no schema`);
-        continue;
-      }
-      try {
-        ajv.compile(local(schema));
-      } catch (error) {
-        problems.push(`${where}: ${(error as Error).message}`);
-      }
-    }
-    expect(problems).toEqual([]);
+    expect(result.schemaProblems).toEqual([]);
   });
 
   it('names the package version and serves the JSON and the UI', async () => {
