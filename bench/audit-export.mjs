@@ -6,7 +6,7 @@
 // One database of its own, migrated at boot, filled with one INSERT … SELECT generate_series. The app
 // runs as its own process (node dist/src/main.js), twice: with V8's default heap, and with its old
 // space capped (--cap, 96 MB) below what holding the export would take. Against each, three exports
-// are read over HTTP while the server's heap and RSS are sampled from /metrics every 25 ms: a tenth of
+// are read over HTTP while the server's heap and RSS are sampled from its metrics port every 25 ms: a tenth of
 // the rows, all of them, and all of them by a reader slower than the server (so that only backpressure
 // keeps memory flat). Printed: the NDJSON size and the peak growth of heap and RSS over the idle server.
 import http from 'node:http';
@@ -77,19 +77,19 @@ async function insertEvents(databaseUrl, count, start) {
   return { seconds: (Date.now() - began) / 1000, tableBytes: Number(size) };
 }
 
-async function memory(base) {
-  const text = await (await fetch(`${base}/metrics`)).text();
+async function memory(metricsUrl) {
+  const text = await (await fetch(metricsUrl)).text();
   const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return { heap: value('nodejs_heap_size_used_bytes'), rss: value('process_resident_memory_bytes') };
 }
 
 /** Samples the server's memory every `intervalMs` until stop() is called. */
-function sampler(base, intervalMs = 25) {
+function sampler(metricsUrl, intervalMs = 25) {
   const samples = [];
   let running = true;
   const done = (async () => {
     while (running) {
-      samples.push(await memory(base));
+      samples.push(await memory(metricsUrl));
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();
@@ -129,7 +129,7 @@ async function measure(app, start) {
   const token = await accessToken(app.base, { clientId: CLIENT, scope: SCOPE, user: USER });
   // Warm up: JIT, the connection pool, the first batch of every path.
   await readExport(app.base, token, { until: new Date(start.getTime() + 5000).toISOString() });
-  const idle = sampler(app.base);
+  const idle = sampler(app.metrics);
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const baselineSamples = await idle.stop();
   const baseline = { heap: median(baselineSamples.map((s) => s.heap)), rss: median(baselineSamples.map((s) => s.rss)) };
@@ -141,7 +141,7 @@ async function measure(app, start) {
   ];
   const results = [];
   for (const run of runs) {
-    const watch = sampler(app.base);
+    const watch = sampler(app.metrics);
     const read = await readExport(app.base, token, run.query, run.rate);
     const samples = await watch.stop();
     results.push({

@@ -93,13 +93,14 @@ export async function deleteKeys(redisUrl, prefix) {
 }
 
 /**
- * Starts the built app on a free port with production settings, migrations at boot and a Redis key
- * prefix of its own, and resolves once /readyz answers 200. `env` is added to (and wins over) those
- * settings; `nodeOptions`, when given, becomes NODE_OPTIONS. Rejects, after stopping the child, if it
+ * Starts the built app on a free port with production settings (metrics on a second free port, at
+ * `metrics`), migrations at boot and a Redis key prefix of its own, and resolves once /readyz answers
+ * 200. `env` is added to (and wins over) those settings; `nodeOptions`, when given, becomes NODE_OPTIONS. Rejects, after stopping the child, if it
  * exits first or is not ready within 20 s. stop() ends it (SIGTERM) and deletes its Redis keys.
  */
 export async function startApp({ databaseUrl, redisUrl, configPath, env = {}, nodeOptions }) {
   const port = await freePort();
+  const metricsPort = await freePort();
   const prefix = `devicegate-bench:${randomUUID()}:`;
   const child = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
     env: {
@@ -115,6 +116,8 @@ export async function startApp({ databaseUrl, redisUrl, configPath, env = {}, no
       SECRET_KEYS: `bench:${randomUUID()}${randomUUID()}`,
       DEVICEGATE_CONFIG: configPath,
       MIGRATE_ON_BOOT: 'true',
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -145,7 +148,7 @@ export async function startApp({ databaseUrl, redisUrl, configPath, env = {}, no
     await stop();
     throw error;
   }
-  return { base, pid: child.pid, stop };
+  return { base, metrics: `http://127.0.0.1:${metricsPort}/metrics`, pid: child.pid, stop };
 }
 
 /** Starts a device authorization for `clientId` and `scope`; throws unless it is answered 200. */

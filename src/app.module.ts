@@ -49,7 +49,7 @@ export class AppModule {
         DeviceFlowModule,
         SsoBridgeModule,
         WebModule,
-        OpsModule,
+        OpsModule.forRoot(config),
         RetentionModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }],

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { Clock } from './common/clock';
@@ -9,6 +8,7 @@ import { createLogger, NestPinoLogger } from './common/logger';
 import { Metrics } from './common/metrics';
 import { normalizeIp, requestContext } from './common/request-context';
 import type { AppConfig } from './config/app-config';
+import { setupOpenApiDocs } from './ops/openapi';
 
 export interface CreateAppOptions {
   /** Where the JSON log lines go (stdout by default); specs read them back. */
@@ -62,15 +62,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     done();
   });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('devicegate')
-      .setDescription('OAuth 2.0 Device Authorization Grant (RFC 8628) authorization server')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
+  setupOpenApiDocs(app, config);
   app.enableShutdownHooks();
   await app.init();
   return app;

@@ -1,6 +1,6 @@
 import { DeviceGateHttp } from './support/http';
 import { startFlow, uniqueLabel } from './support/flows';
-import { CLIENTS, DEVICE_GRANT, startTestApp, type TestApp, USERS } from './support/test-app';
+import { CLIENTS, DEVICE_GRANT, freePort, startTestApp, type TestApp, type TestConfigFile, USERS } from './support/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -12,6 +12,11 @@ async function logLine(testApp: TestApp, match: (entry: Record<string, unknown>)
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return undefined;
+}
+
+/** Production refuses the test config's client secrets as placeholders. */
+function productionSecrets(file: TestConfigFile): void {
+  for (const client of file.clients) if (client.client_secret) client.client_secret = 'Hn4tQ8wL2pZ6vB9mK3rF7jC1sD5gY0aXeU8';
 }
 
 /** Operating devicegate: discovery, health, metrics, API docs, request ids and the headers of the page. */
@@ -138,7 +143,7 @@ describe('operations', () => {
   });
 
   describe('API docs', () => {
-    it('serves the OpenAPI UI at /docs', async () => {
+    it('serves the OpenAPI UI at /docs (DOCS_ENABLED is on outside production)', async () => {
       const reply = await http.request<string>('/docs');
       expect(reply.status).toBe(200);
       expect(reply.headers.get('content-type')).toMatch(/^text\/html/);
@@ -259,6 +264,64 @@ describe('operations', () => {
       const reply = await http.request<string>(`/device?user_code=${started.user_code}&sso_verified=1&approve=1`);
       expect(reply.status).toBe(200);
       expect((await http.poll(CLIENTS.cli, started.device_code)).body.error).toBe('authorization_pending');
+    });
+  });
+
+  describe('in production', () => {
+    let production: TestApp;
+    let metricsPort: number;
+
+    beforeAll(async () => {
+      metricsPort = await freePort();
+      production = await startTestApp({ env: { NODE_ENV: 'production', METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' }, configure: productionSecrets });
+    });
+
+    afterAll(() => production.close());
+
+    it.each(['/metrics', '/docs', '/docs-json', '/docs-yaml'])('answers %s on the public port with a 404', async (path) => {
+      const reply = await new DeviceGateHttp(production.baseUrl).request(path);
+      expect(reply.status).toBe(404);
+      expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(reply.body).toEqual({ error: 'not_found', error_description: 'No such endpoint' });
+    });
+
+    it('serves Prometheus metrics on METRICS_PORT, and nothing else there', async () => {
+      await new DeviceGateHttp(production.baseUrl).request('/healthz');
+      const reply = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(reply.headers.get('cache-control')).toBe('no-store');
+      const text = await reply.text();
+      expect(text).toMatch(/^# TYPE devicegate_token_polls_total counter$/m);
+      expect(text).toMatch(/devicegate_http_request_duration_seconds_count\{route="\/healthz",method="GET",status="200"\} [1-9]/);
+
+      for (const [method, path] of [['GET', '/'], ['GET', '/docs'], ['GET', '/healthz'], ['POST', '/metrics']]) {
+        const other = await fetch(`http://127.0.0.1:${metricsPort}${path}`, { method });
+        expect({ method, path, status: other.status }).toEqual({ method, path, status: 404 });
+        expect(await other.json()).toEqual({ error: 'not_found', error_description: 'No such endpoint' });
+      }
+    });
+
+    it('names no documentation in its metadata', async () => {
+      const metadata = (await new DeviceGateHttp(production.baseUrl).request('/.well-known/oauth-authorization-server')).body;
+      expect(metadata.issuer).toBe(production.baseUrl);
+      expect(metadata).not.toHaveProperty('service_documentation');
+    });
+
+    it('serves /docs when DOCS_ENABLED=true, and stops the metrics listener when it closes', async () => {
+      const port = await freePort();
+      const documented = await startTestApp({ env: { NODE_ENV: 'production', METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1', DOCS_ENABLED: 'true' }, configure: productionSecrets });
+      try {
+        const docs = new DeviceGateHttp(documented.baseUrl);
+        expect((await docs.request<string>('/docs')).status).toBe(200);
+        const json = await docs.request('/docs-json');
+        expect(json.body.openapi).toBe('3.1.0');
+        expect((await docs.request('/.well-known/oauth-authorization-server')).body.service_documentation).toBe(`${documented.baseUrl}/docs`);
+        expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+      } finally {
+        await documented.close();
+      }
+      await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
     });
   });
 });

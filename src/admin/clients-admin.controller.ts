@@ -1,16 +1,20 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-responses';
+import { parseDto } from '../common/dto-validation';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { NoStore } from '../common/no-store';
-import { ForeignOrganization, InvalidRequest } from '../common/oauth-errors';
+import { ForeignOrganization, InvalidRequest, NotFound } from '../common/oauth-errors';
 import { CurrentToken, RequireScopes } from '../tokens/bearer-auth.guard';
 import { type AuthenticatedToken, tokenActor as actorOf } from '../tokens/token-validation.service';
 import { ClientsAdminService, clientView } from './clients-admin.service';
+import { ClientListDto, ClientViewDto, RegisterClientDto, RegisteredClientDto, UpdateClientDto } from './dto/clients-admin.dto';
 
 /** OAuth clients for admins of no organization: list, register (database clients), enable and disable. */
 @ApiTags('admin')
 @Controller('v1/admin/clients')
 @RequireScopes('admin')
+@ApiErrors(ForeignOrganization)
 export class ClientsAdminController {
   constructor(
     private readonly registry: ClientRegistry,
@@ -19,6 +23,7 @@ export class ClientsAdminController {
 
   @Get()
   @ApiOperation({ summary: 'Every client, of the config file and of the database' })
+  @ApiOkResponse({ type: ClientListDto })
   async list(@CurrentToken() token: AuthenticatedToken) {
     globalAdmin(token);
     return { clients: (await this.registry.list()).map(({ client, source }) => clientView(client, source)) };
@@ -28,6 +33,9 @@ export class ClientsAdminController {
   @HttpCode(201)
   @NoStore()
   @ApiOperation({ summary: 'Register a database client; a confidential client gets a generated secret, shown once' })
+  @ApiBody({ type: RegisterClientDto })
+  @ApiCreatedResponse({ type: RegisteredClientDto })
+  @ApiErrors(InvalidRequest)
   create(@CurrentToken() token: AuthenticatedToken, @Body() body: unknown) {
     globalAdmin(token);
     return this.clients.create(body, actorOf(token));
@@ -35,11 +43,15 @@ export class ClientsAdminController {
 
   @Patch(':clientId')
   @ApiOperation({ summary: 'Enable or disable a database client: {"enabled": false}' })
+  @ApiParam({ name: 'clientId', type: String })
+  @ApiBody({ type: UpdateClientDto })
+  @ApiOkResponse({ type: ClientViewDto })
+  @ApiErrors(InvalidRequest, NotFound)
   update(@CurrentToken() token: AuthenticatedToken, @Param('clientId') clientId: string, @Body() body: unknown) {
     globalAdmin(token);
-    const enabled = (body as { enabled?: unknown } | undefined)?.enabled;
-    if (typeof enabled !== 'boolean') throw new InvalidRequest('Send {"enabled": true} or {"enabled": false}');
-    return this.clients.setEnabled(clientId, enabled, actorOf(token));
+    const update = parseDto(UpdateClientDto, body);
+    if (!update) throw new InvalidRequest('Send {"enabled": true} or {"enabled": false}');
+    return this.clients.setEnabled(clientId, update.enabled, actorOf(token));
   }
 }
 

@@ -1,21 +1,12 @@
-import { applyDecorators, Controller, Get, Query, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-responses';
+import { InvalidRequest } from '../common/oauth-errors';
 import { NoStore } from '../common/no-store';
 import { CurrentToken, RequireScopes } from '../tokens/bearer-auth.guard';
 import type { AuthenticatedToken } from '../tokens/token-validation.service';
-import { AuditQueryService, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './audit-query.service';
-
-const FILTER_QUERIES = [
-  { name: 'type', description: 'One event type, or several separated by commas' },
-  { name: 'subject', description: "The actor's subject id (UUID) or email address" },
-  { name: 'organization', description: "Organization id; a token of an organization sees only that organization's events" },
-  { name: 'client', description: 'OAuth client id' },
-  { name: 'since', description: 'RFC 3339; events that occurred at or after it' },
-  { name: 'until', description: 'RFC 3339; events that occurred before it' },
-  { name: 'cursor', description: 'next_cursor of the previous page: events after it' },
-];
-
-const FilterQueries = () => applyDecorators(...FILTER_QUERIES.map((query) => ApiQuery({ ...query, required: false })));
+import { AuditQueryService } from './audit-query.service';
+import { AuditEventDto, AuditEventPageDto, AuditEventsQueryDto, AuditExportQueryDto } from './dto/audit-events.dto';
 
 @ApiTags('audit')
 @Controller('v1/audit/events')
@@ -26,9 +17,9 @@ export class AuditEventsController {
   @RequireScopes('audit:read')
   @NoStore()
   @ApiOperation({ summary: 'Audit events in chain order, filtered, keyset-paginated' })
-  @FilterQueries()
-  @ApiQuery({ name: 'limit', required: false, description: `Events per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})` })
-  @ApiOkResponse({ description: '`{"events": [...], "next_cursor": string | null}`' })
+  @ApiQuery({ type: AuditEventsQueryDto })
+  @ApiOkResponse({ type: AuditEventPageDto })
+  @ApiErrors(InvalidRequest)
   events(@Query() query: unknown, @CurrentToken() token: AuthenticatedToken) {
     return this.auditQuery.page(query, token);
   }
@@ -37,9 +28,10 @@ export class AuditEventsController {
   @RequireScopes('audit:read')
   @NoStore()
   @ApiOperation({ summary: 'Every matching event as NDJSON, streamed in chain order' })
-  @FilterQueries()
+  @ApiQuery({ type: AuditExportQueryDto })
   @ApiProduces('application/x-ndjson')
-  @ApiOkResponse({ description: 'One event per line, as in /v1/audit/events' })
+  @ApiOkResponse({ type: AuditEventDto, description: 'One event per line (NDJSON), as in /v1/audit/events' })
+  @ApiErrors(InvalidRequest)
   async export(@Query() query: unknown, @CurrentToken() token: AuthenticatedToken): Promise<StreamableFile> {
     return new StreamableFile(await this.auditQuery.export(query, token), { type: 'application/x-ndjson' });
   }

@@ -1,8 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentToken, RequireScopes } from '../tokens/bearer-auth.guard';
 import type { AuthenticatedToken } from '../tokens/token-validation.service';
 import { AuditQueryService } from './audit-query.service';
+import { AuditVerifyReportDto } from './dto/audit-events.dto';
 
 @ApiTags('audit')
 @Controller('v1/audit')
@@ -12,10 +13,8 @@ export class AuditVerifyController {
   @Get('verify')
   @RequireScopes('audit:read')
   @Header('Cache-Control', 'no-store')
-  @ApiOkResponse({
-    description:
-      'Recomputes the audit digest chain: {ok: true, seals, events, last_event_id, digest} or {ok: false, break: {seal_seq, event_id?, reason}}',
-  })
+  @ApiOperation({ summary: 'Recomputes the audit digest chain and reports the first break (events of other organizations unnamed)' })
+  @ApiOkResponse({ type: AuditVerifyReportDto })
   verify(@CurrentToken() token: AuthenticatedToken) {
     return this.auditQuery.verify(token);
   }

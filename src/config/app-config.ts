@@ -141,6 +141,11 @@ export abstract class AppConfig {
   abstract host: string;
   abstract port: number;
   abstract publicUrl: string;
+  /** Set: Prometheus metrics are served on their own listener here, never on the public port. Unset: on the public port (dev and test only). */
+  abstract metricsPort?: number;
+  abstract metricsHost: string;
+  /** Serve the OpenAPI document and its UI at /docs on the public port. */
+  abstract docsEnabled: boolean;
   abstract trustProxy: boolean | number | string[];
   abstract databaseUrl?: string;
   abstract databasePoolSize: number;

@@ -16,6 +16,18 @@ export class EnvironmentVariables {
   PORT?: string;
 
   @IsOptional()
+  @Matches(/^\d{1,5}$/, { message: 'METRICS_PORT must be a port number' })
+  METRICS_PORT?: string;
+
+  @IsOptional()
+  @IsString()
+  METRICS_HOST?: string;
+
+  @IsOptional()
+  @IsBooleanText()
+  DOCS_ENABLED?: string;
+
+  @IsOptional()
   @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'PUBLIC_URL must be an http(s) URL without query or fragment' })
   PUBLIC_URL?: string;
 

@@ -1017,3 +1017,29 @@ organizations:
     });
   });
 });
+
+describe('loadConfig: metrics and API docs', () => {
+  it('keeps /metrics on the main port and serves /docs outside production', () => {
+    const config = loadConfig({ ...EXTERNAL });
+    expect(config).toMatchObject({ metricsPort: undefined, docsEnabled: true });
+  });
+
+  it('serves metrics on their own port (9464, on the host of the app) and no /docs in production', () => {
+    const config = loadConfig(PRODUCTION);
+    expect(config).toMatchObject({ metricsPort: 9464, metricsHost: '0.0.0.0', docsEnabled: false });
+  });
+
+  it('takes METRICS_PORT, METRICS_HOST and DOCS_ENABLED', () => {
+    const config = loadConfig({ ...PRODUCTION, METRICS_PORT: '9100', METRICS_HOST: '10.0.0.5', DOCS_ENABLED: 'true' });
+    expect(config).toMatchObject({ metricsPort: 9100, metricsHost: '10.0.0.5', docsEnabled: true });
+    expect(loadConfig({ ...EXTERNAL, METRICS_PORT: '9100', DOCS_ENABLED: 'false' })).toMatchObject({ metricsPort: 9100, docsEnabled: false });
+    expect(loadConfig({ ...EXTERNAL, HOST: '127.0.0.1', METRICS_PORT: '9100' }).metricsHost).toBe('127.0.0.1');
+  });
+
+  it('refuses a metrics port that is the public port, or not a port', () => {
+    expect(problems({ ...PRODUCTION, PORT: '8080', METRICS_PORT: '8080' })).toEqual(['METRICS_PORT must differ from PORT: metrics stay off the public port']);
+    expect(problems({ ...PRODUCTION, METRICS_PORT: '0' })).toEqual(['METRICS_PORT must be between 1 and 65535']);
+    expect(problems({ ...PRODUCTION, METRICS_PORT: 'metrics' })).toEqual(['METRICS_PORT: METRICS_PORT must be a port number']);
+    expect(problems({ ...PRODUCTION, DOCS_ENABLED: 'yes' })).toEqual(['DOCS_ENABLED: DOCS_ENABLED must be true or false (got "yes")']);
+  });
+});

@@ -42,6 +42,8 @@ const MIN_SECRET_LENGTH = 32;
  * ("xxx", "todo", ...) by chance.
  */
 export const SHIPPED_KEY_PLACEHOLDERS = ['$(openssl rand -base64 48)'];
+/** The port registered for Prometheus exporters of OpenTelemetry; production serves metrics there unless METRICS_PORT says otherwise. */
+export const DEFAULT_METRICS_PORT = 9464;
 
 export const DEMO = {
   clientId: 'devicegate-demo-cli',
@@ -82,6 +84,9 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
 
   const port = Number(env.PORT ?? 3000);
   if (port < 1 || port > 65535) problems.push('PORT must be between 1 and 65535');
+  const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : production ? DEFAULT_METRICS_PORT : undefined;
+  if (metricsPort !== undefined && (metricsPort < 1 || metricsPort > 65535)) problems.push('METRICS_PORT must be between 1 and 65535');
+  if (metricsPort === port) problems.push('METRICS_PORT must differ from PORT: metrics stay off the public port');
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   if (production && !env.PUBLIC_URL) problems.push('PUBLIC_URL is required in production');
   if (production && publicUrl.startsWith('http://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:|$)/.test(publicUrl)) {
@@ -161,11 +166,15 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   checkDirectory({ organizations, connectors, clients, localUsers, scopes }, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const host = env.HOST ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
   return {
     env: nodeEnv,
     mode,
-    host: env.HOST ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0'),
+    host,
     port,
+    metricsPort,
+    metricsHost: env.METRICS_HOST ?? host,
+    docsEnabled: env.DOCS_ENABLED === undefined ? !production : /^(true|1)$/i.test(env.DOCS_ENABLED),
     publicUrl,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     databaseUrl: env.DATABASE_URL,

@@ -1,10 +1,13 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ClientRegistry } from '../clients/client-registry.service';
+import { ApiClientAuthentication, ApiErrors } from '../common/api-responses';
 import { ClientIp, OAuthParams, UserAgent } from '../common/http';
 import { NoStore } from '../common/no-store';
+import { InvalidClient, InvalidRequest, InvalidScope, TemporarilyUnavailable, UnauthorizedClient } from '../common/oauth-errors';
 import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
 import { DeviceFlowService } from './device-flow.service';
+import { DeviceAuthorizationRequestDto, DeviceAuthorizationResponseDto } from './dto/device-authorization.dto';
 
 @ApiTags('RFC 8628 device flow')
 @Controller('oauth/device')
@@ -20,6 +23,10 @@ export class DeviceAuthorizationController {
   @RateLimited(RATE_LIMITS.deviceCodePerIp, RATE_LIMITS.deviceCodePerClient)
   @ApiOperation({ summary: 'Device authorization request (RFC 8628 §3.1–3.2)' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ type: DeviceAuthorizationRequestDto })
+  @ApiClientAuthentication()
+  @ApiOkResponse({ type: DeviceAuthorizationResponseDto, description: 'RFC 8628 §3.2 (Cache-Control: no-store)' })
+  @ApiErrors(InvalidRequest, UnauthorizedClient, InvalidScope, InvalidClient, TemporarilyUnavailable)
   async deviceAuthorization(
     @Body() body: unknown,
     @Headers('authorization') authorization: string | undefined,

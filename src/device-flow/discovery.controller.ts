@@ -1,6 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppConfig, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT } from '../config/app-config';
+import { AuthorizationServerMetadataDto } from './dto/authorization-server-metadata.dto';
 
 @ApiTags('discovery')
 @Controller('.well-known')
@@ -22,7 +23,7 @@ export class DiscoveryController {
       device_authorization_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
-      service_documentation: `${issuer}/docs`,
+      ...(config.docsEnabled ? { service_documentation: `${issuer}/docs` } : {}),
     };
   }
 
@@ -30,6 +31,7 @@ export class DiscoveryController {
   @Get('oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'Authorization server metadata (RFC 8414)' })
+  @ApiOkResponse({ type: AuthorizationServerMetadataDto })
   metadataDocument() {
     return this.metadata;
   }

@@ -1,11 +1,13 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-responses';
 import { Clock } from '../common/clock';
-import { InvalidUserCode } from '../common/oauth-errors';
+import { InvalidRequest, InvalidUserCode, TooManyRequests } from '../common/oauth-errors';
 import { OAuthParams } from '../common/http';
 import { NoStore } from '../common/no-store';
 import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
 import { DeviceFlowService } from './device-flow.service';
+import { LookupQueryDto, LookupResponseDto } from './dto/lookup.dto';
 
 @ApiTags('RFC 8628 device flow')
 @Controller('oauth/device')
@@ -20,6 +22,9 @@ export class LookupController {
   @NoStore()
   @RateLimited(RATE_LIMITS.lookupPerIp)
   @ApiOperation({ summary: 'Check a user code before signing in' })
+  @ApiQuery({ type: LookupQueryDto })
+  @ApiOkResponse({ type: LookupResponseDto })
+  @ApiErrors(InvalidRequest, TooManyRequests)
   async lookup(@Query() query: unknown) {
     const userCode = new OAuthParams(query).required('user_code');
     try {

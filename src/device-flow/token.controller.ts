@@ -1,12 +1,26 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ClientRegistry } from '../clients/client-registry.service';
+import { ApiClientAuthentication, ApiErrors } from '../common/api-responses';
 import { ClientIp, OAuthParams } from '../common/http';
 import { NoStore } from '../common/no-store';
-import { UnauthorizedClient, UnsupportedGrantType } from '../common/oauth-errors';
+import {
+  AccessDenied,
+  AuthorizationPending,
+  ExpiredToken,
+  InvalidClient,
+  InvalidGrant,
+  InvalidRequest,
+  InvalidScope,
+  SlowDown,
+  TemporarilyUnavailable,
+  UnauthorizedClient,
+  UnsupportedGrantType,
+} from '../common/oauth-errors';
 import { DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT } from '../config/app-config';
 import { TokensService } from '../tokens/tokens.service';
 import { DeviceFlowService } from './device-flow.service';
+import { TokenRequestDto, TokenResponseDto } from './dto/token.dto';
 
 @ApiTags('RFC 8628 device flow')
 @Controller('oauth')
@@ -22,6 +36,22 @@ export class TokenController {
   @NoStore()
   @ApiOperation({ summary: 'Token request: device access token (RFC 8628 §3.4–3.5) or refresh with rotation (RFC 6749 §6)' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ type: TokenRequestDto })
+  @ApiClientAuthentication()
+  @ApiOkResponse({ type: TokenResponseDto, description: 'RFC 6749 §5.1 (Cache-Control: no-store)' })
+  @ApiErrors(
+    InvalidRequest,
+    AuthorizationPending,
+    SlowDown,
+    AccessDenied,
+    ExpiredToken,
+    InvalidGrant,
+    InvalidScope,
+    UnsupportedGrantType,
+    UnauthorizedClient,
+    InvalidClient,
+    TemporarilyUnavailable,
+  )
   async token(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @ClientIp() ip: string) {
     const params = new OAuthParams(body);
     const grantType = params.required('grant_type');

@@ -1,6 +1,5 @@
 import { Controller, Get, Header, HttpCode } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Metrics } from '../common/metrics';
 import { DatabaseHealthRepository } from '../database/database-health.repository';
 import { RedisHealthStore } from '../redis/redis-health.store';
 import { TemporarilyUnavailable } from '../common/oauth-errors';
@@ -11,7 +10,6 @@ export class HealthController {
   constructor(
     private readonly database: DatabaseHealthRepository,
     private readonly redis: RedisHealthStore,
-    private readonly metrics: Metrics,
   ) {}
 
   /** Liveness: the process answers. */
@@ -32,12 +30,5 @@ export class HealthController {
       throw new TemporarilyUnavailable(`Not ready: ${down} unreachable`);
     }
     return { status: 'ready', postgres: 'up', redis: 'up' };
-  }
-
-  @Get('metrics')
-  @Header('Cache-Control', 'no-store')
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  metricsText() {
-    return this.metrics.registry.metrics();
   }
 }

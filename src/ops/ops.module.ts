@@ -1,5 +1,17 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
 import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { MetricsServerService } from './metrics-server.service';
 
-@Module({ controllers: [HealthController] })
-export class OpsModule {}
+@Module({})
+export class OpsModule {
+  /** /metrics is a route of the public port only when no METRICS_PORT gives it a listener of its own. */
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: OpsModule,
+      controllers: config.metricsPort === undefined ? [HealthController, MetricsController] : [HealthController],
+      providers: [MetricsServerService],
+    };
+  }
+}

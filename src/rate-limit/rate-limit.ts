@@ -12,7 +12,8 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { AuditService } from '../audit/audit.service';
-import { TooManyRequests } from '../common/oauth-errors';
+import { ApiErrors } from '../common/api-responses';
+import { TemporarilyUnavailable, TooManyRequests } from '../common/oauth-errors';
 import type { RateLimits } from '../config/app-config';
 
 /** The named limits of @nestjs/throttler; each route opts into the ones it needs with @RateLimited(). */
@@ -132,5 +133,5 @@ export function RateLimited(...names: LimitName[]) {
       .filter((name) => !names.includes(name))
       .map((name) => [name, true]),
   );
-  return applyDecorators(SkipThrottle(skipped), UseGuards(RateLimitGuard));
+  return applyDecorators(SkipThrottle(skipped), UseGuards(RateLimitGuard), ApiErrors(TooManyRequests, TemporarilyUnavailable));
 }

@@ -1,10 +1,23 @@
-import { Body, Controller, Get, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Post } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiCookieAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-responses';
 import { ClientIp, OAuthParams, RequestCookie, ResponseHeaders } from '../common/http';
 import { NoStore } from '../common/no-store';
+import { InvalidCsrfToken, InvalidRequest, InvalidUserCode, LoginRequired, OrganizationMismatch } from '../common/oauth-errors';
 import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
 import { APPROVAL_GRANT_COOKIE } from './approval-grant.service';
 import { ApprovalService } from './approval.service';
+import { ApprovalContextDto, DecisionRequestDto, DecisionResponseDto } from './dto/approval.dto';
+
+const ApiDecision = () =>
+  applyDecorators(
+    ApiCookieAuth('approval_grant'),
+    ApiHeader({ name: 'X-CSRF-Token', required: true, description: 'csrf_token of the approval context' }),
+    ApiConsumes('application/json', 'application/x-www-form-urlencoded'),
+    ApiBody({ type: DecisionRequestDto }),
+    ApiOkResponse({ type: DecisionResponseDto }),
+    ApiErrors(InvalidRequest, InvalidUserCode, LoginRequired, InvalidCsrfToken, OrganizationMismatch),
+  );
 
 @ApiTags('approval')
 @Controller('oauth/device')
@@ -15,6 +28,9 @@ export class ApprovalController {
   @NoStore()
   @RateLimited(RATE_LIMITS.approvalPerIp)
   @ApiOperation({ summary: 'What the signed-in person is asked to approve' })
+  @ApiCookieAuth('approval_grant')
+  @ApiOkResponse({ type: ApprovalContextDto })
+  @ApiErrors(LoginRequired, InvalidUserCode)
   approvalContext(@RequestCookie(APPROVAL_GRANT_COOKIE) cookie: string | undefined, @ClientIp() ip: string) {
     return this.approvals.context(cookie, ip);
   }
@@ -24,6 +40,7 @@ export class ApprovalController {
   @NoStore()
   @RateLimited(RATE_LIMITS.approvalPerIp)
   @ApiOperation({ summary: 'Approve the device (cookie + X-CSRF-Token + user_code)' })
+  @ApiDecision()
   approve(
     @RequestCookie(APPROVAL_GRANT_COOKIE) cookie: string | undefined,
     @Headers('x-csrf-token') csrfToken: string | undefined,
@@ -38,6 +55,7 @@ export class ApprovalController {
   @NoStore()
   @RateLimited(RATE_LIMITS.approvalPerIp)
   @ApiOperation({ summary: 'Deny the device (cookie + X-CSRF-Token + user_code)' })
+  @ApiDecision()
   deny(
     @RequestCookie(APPROVAL_GRANT_COOKIE) cookie: string | undefined,
     @Headers('x-csrf-token') csrfToken: string | undefined,

@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-responses';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { Clock } from '../common/clock';
 import { NoStore } from '../common/no-store';
@@ -10,6 +11,7 @@ import { SubjectsRepository } from './subjects.repository';
 import { type AuthenticatedToken, tokenActor } from './token-validation.service';
 import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
+import { AuthorizationListDto, RevokedCountDto } from './dto/authorizations.dto';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFound('No such authorization') });
 
@@ -30,6 +32,7 @@ export class AuthorizationsController {
   @RequireScopes()
   @NoStore()
   @ApiOperation({ summary: "The caller's live device authorizations" })
+  @ApiOkResponse({ type: AuthorizationListDto })
   async list(@CurrentToken() token: AuthenticatedToken) {
     const rows = await this.repository.listLive(token.subjectId, new Date(this.clock.now()));
     const authorizations = await Promise.all(
@@ -59,6 +62,7 @@ export class AuthorizationsController {
   @HttpCode(204)
   @RequireScopes()
   @ApiOperation({ summary: 'Revoke the presenting token (log out this device)' })
+  @ApiNoContentResponse({ description: 'Revoked' })
   async revokeSelf(@CurrentToken() token: AuthenticatedToken): Promise<void> {
     await this.tokens.revoke({ kind: 'authorization', id: token.id, subjectId: token.subjectId }, 'self');
   }
@@ -67,6 +71,9 @@ export class AuthorizationsController {
   @HttpCode(204)
   @RequireScopes()
   @ApiOperation({ summary: "Revoke one of the caller's own authorizations" })
+  @ApiParam({ name: 'id', type: String, format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiErrors(NotFound)
   async revokeOne(@CurrentToken() token: AuthenticatedToken, @Param('id', uuid) id: string): Promise<void> {
     const revoked = await this.tokens.revoke({ kind: 'authorization', id, subjectId: token.subjectId }, 'user');
     if (revoked.length === 0) throw new NotFound('No such authorization');
@@ -75,6 +82,9 @@ export class AuthorizationsController {
   @Delete('admin/subjects/:subject/authorizations')
   @RequireScopes('admin')
   @ApiOperation({ summary: 'Off-boarding: revoke every authorization of a subject (id or email); admins of no organization' })
+  @ApiParam({ name: 'subject', type: String, description: 'A subject id or an email address' })
+  @ApiOkResponse({ type: RevokedCountDto })
+  @ApiErrors(ForeignOrganization)
   async revokeSubject(@CurrentToken() token: AuthenticatedToken, @Param('subject') subject: string) {
     if (token.organizationId) {
       throw new ForeignOrganization(
@@ -88,6 +98,9 @@ export class AuthorizationsController {
   @RequireScopes('admin')
   @RequireOrganization('org')
   @ApiOperation({ summary: "Off-boarding within an organization: revoke a member's authorizations of that organization" })
+  @ApiParam({ name: 'org', type: String, description: 'The organization id; only a token of it gets in' })
+  @ApiParam({ name: 'subject', type: String, description: 'A subject id or an email address' })
+  @ApiOkResponse({ type: RevokedCountDto })
   async revokeMember(@CurrentToken() token: AuthenticatedToken, @Param('org') organization: string, @Param('subject') subject: string) {
     return this.revokeAll(subject, organization, token);
   }

@@ -9,7 +9,14 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth } from '@nestjs/swagger';
-import { ForeignOrganization, InsufficientScope } from '../common/oauth-errors';
+import { ApiErrors } from '../common/api-responses';
+import {
+  ForeignOrganization,
+  InsufficientScope,
+  InvalidToken,
+  MalformedAuthorization,
+  TemporarilyUnavailable,
+} from '../common/oauth-errors';
 import { normalizeIp } from '../common/request-context';
 import { type AuthenticatedToken, TokenValidationService } from './token-validation.service';
 
@@ -55,12 +62,17 @@ export class BearerAuthGuard implements CanActivate {
 
 /** Protects a route with a bearer token; every listed scope is required. */
 export function RequireScopes(...scopes: string[]) {
-  return applyDecorators(SetMetadata(REQUIRED_SCOPES, scopes), UseGuards(BearerAuthGuard), ApiBearerAuth());
+  return applyDecorators(
+    SetMetadata(REQUIRED_SCOPES, scopes),
+    UseGuards(BearerAuthGuard),
+    ApiBearerAuth('bearer'),
+    ApiErrors(MalformedAuthorization, InvalidToken, TemporarilyUnavailable, ...(scopes.length > 0 ? [InsufficientScope] : [])),
+  );
 }
 
 /** The route parameter `param` names an organization: only a token of that organization gets in. Use with @RequireScopes. */
 export function RequireOrganization(param: string) {
-  return SetMetadata(ORGANIZATION_PARAM, param);
+  return applyDecorators(SetMetadata(ORGANIZATION_PARAM, param), ApiErrors(ForeignOrganization));
 }
 
 /** The token that BearerAuthGuard accepted. */

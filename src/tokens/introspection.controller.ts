@@ -1,11 +1,13 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiClientAuthentication, ApiErrors } from '../common/api-responses';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { OAuthParams } from '../common/http';
 import { NoStore } from '../common/no-store';
-import { InvalidClient, NotAResourceServer } from '../common/oauth-errors';
+import { InvalidClient, InvalidRequest, NotAResourceServer, TemporarilyUnavailable } from '../common/oauth-errors';
 import { AppConfig } from '../config/app-config';
 import { TokenValidationService } from './token-validation.service';
+import { IntrospectionRequestDto, IntrospectionResponseDto } from './dto/introspection.dto';
 
 /** RFC 7662 token introspection, for resource servers authenticated with their secret. */
 @ApiTags('tokens')
@@ -22,6 +24,10 @@ export class IntrospectionController {
   @NoStore()
   @ApiOperation({ summary: 'Token introspection (RFC 7662); unknown, expired or revoked tokens are {"active": false}' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ type: IntrospectionRequestDto })
+  @ApiClientAuthentication()
+  @ApiOkResponse({ type: IntrospectionResponseDto, description: 'RFC 7662 §2.2' })
+  @ApiErrors(InvalidRequest, InvalidClient, NotAResourceServer, TemporarilyUnavailable)
   async introspect(@Body() body: unknown, @Headers('authorization') authorization: string | undefined) {
     const params = new OAuthParams(body);
     const client = await this.clients.authenticate({

@@ -1,7 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentToken, RequireScopes } from './bearer-auth.guard';
 import type { AuthenticatedToken } from './token-validation.service';
+import { MeResponseDto } from './dto/me.dto';
 
 @ApiTags('tokens')
 @Controller('v1')
@@ -9,7 +10,8 @@ export class MeController {
   @Get('me')
   @RequireScopes()
   @Header('Cache-Control', 'no-store')
-  @ApiOkResponse({ description: "The token's subject, client, device, scopes and expiry" })
+  @ApiOperation({ summary: "The presenting token's subject, client, device, scopes and expiry" })
+  @ApiOkResponse({ type: MeResponseDto })
   me(@CurrentToken() token: AuthenticatedToken) {
     return {
       sub: token.subjectId,

@@ -1,12 +1,15 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiClientAuthentication, ApiErrors } from '../common/api-responses';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { sha256Hex } from '../common/crypto';
 import { OAuthParams } from '../common/http';
+import { InvalidClient, InvalidRequest, TemporarilyUnavailable } from '../common/oauth-errors';
 import { NoStore } from '../common/no-store';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { parseToken } from './token-format';
 import { TokensService } from './tokens.service';
+import { RevocationRequestDto } from './dto/revocation.dto';
 
 /**
  * RFC 7009 token revocation. The answer is 200 whether or not the token
@@ -28,6 +31,10 @@ export class RevocationController {
   @NoStore()
   @ApiOperation({ summary: 'Token revocation (RFC 7009): an access token, or a refresh token and its authorization' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ type: RevocationRequestDto })
+  @ApiClientAuthentication()
+  @ApiOkResponse({ description: 'RFC 7009 §2.2: an empty 200 whether or not the token existed' })
+  @ApiErrors(InvalidRequest, InvalidClient, TemporarilyUnavailable)
   async revoke(@Body() body: unknown, @Headers('authorization') authorization: string | undefined): Promise<void> {
     const params = new OAuthParams(body);
     const client = await this.clients.authenticate({

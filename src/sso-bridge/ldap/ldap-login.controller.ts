@@ -1,7 +1,17 @@
 import { Body, Controller, Param, Post, Redirect } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiSeeOther } from '../../common/api-responses';
 import { OAuthParams, ResponseHeaders } from '../../common/http';
-import { NotFound } from '../../common/oauth-errors';
+import {
+  DirectoryUnavailable,
+  InvalidCredentials,
+  InvalidRequest,
+  InvalidUserCode,
+  NotFound,
+  OrganizationMismatch,
+  SignInRejected,
+} from '../../common/oauth-errors';
+import { LocalLoginRequestDto } from '../dto/sso.dto';
 import { DeviceFlowService } from '../../device-flow/device-flow.service';
 import { OrganizationDirectory } from '../../organizations/organization-directory.service';
 import { RATE_LIMITS, RateLimited } from '../../rate-limit/rate-limit';
@@ -24,11 +34,15 @@ export class LdapLoginController {
   @RateLimited(RATE_LIMITS.loginPerIp)
   @ApiOperation({ summary: "Sign in with the company directory's name and password (LDAP) for one user code" })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiParam({ name: 'connector', description: 'The id of an LDAP connector' })
+  @ApiBody({ type: LocalLoginRequestDto })
+  @ApiSeeOther('/device?sso_verified=1', true)
+  @ApiErrors(InvalidRequest, InvalidUserCode, InvalidCredentials, SignInRejected, OrganizationMismatch, NotFound, DirectoryUnavailable)
   async login(@Param('connector') id: string, @Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
     const connector = this.directory.connector(id);
     if (connector?.type !== 'ldap') throw new NotFound(`There is no LDAP connector "${id.slice(0, 64)}"`);
     const params = new OAuthParams(body);
-    const pending = await this.deviceFlow.findPending(params.required('user_code'), 'sign_in');
+    const pending = await this.deviceFlow.findPendingChargingBudget(params.required('user_code'), 'sign_in');
     const credentials = { username: params.required('username'), password: params.required('password') };
     await this.signIn.assertMayApprove(connector.id, connector.organizationId, pending);
     const identity = await this.ldap.authenticate(connector, credentials, pending);

@@ -1,13 +1,15 @@
 import { Body, Controller, Post, Redirect } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiSeeOther } from '../../common/api-responses';
 import { OAuthParams, ResponseHeaders } from '../../common/http';
-import { InvalidCredentials, NotFound } from '../../common/oauth-errors';
+import { InvalidCredentials, InvalidRequest, InvalidUserCode, NotFound, OrganizationMismatch } from '../../common/oauth-errors';
 import { DeviceFlowService } from '../../device-flow/device-flow.service';
 import { RATE_LIMITS, RateLimited } from '../../rate-limit/rate-limit';
 import { SignInService } from '../sign-in.service';
 import type { LocalUser } from '../../config/app-config';
 import { authenticateWith } from '../passport-sign-in';
 import { LocalUsersService } from './local-users.service';
+import { LocalLoginRequestDto } from '../dto/sso.dto';
 import { LOCAL_STRATEGY } from './local.strategy';
 
 /** Subjects of the local connector carry this issuer. */
@@ -28,6 +30,9 @@ export class LocalLoginController {
   @RateLimited(RATE_LIMITS.loginPerIp)
   @ApiOperation({ summary: 'Sign in as a local user for one user code (sets the approval-grant cookie)' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ type: LocalLoginRequestDto })
+  @ApiSeeOther('/device?sso_verified=1', true)
+  @ApiErrors(InvalidRequest, InvalidUserCode, InvalidCredentials, OrganizationMismatch, NotFound)
   async login(@Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
     const connector = this.users.connector;
     if (!connector) throw new NotFound('The local connector is not enabled');
