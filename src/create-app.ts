@@ -33,6 +33,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock ?? new Clock(), logger), adapter, {
     logger: new NestPinoLogger(logger),
+    abortOnError: false,
   });
 
   const metrics = app.get(Metrics);
@@ -71,7 +72,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       .build(),
   );
   SwaggerModule.setup('docs', app, document);
-  app.enableShutdownHooks();
   await app.init();
   return app;
 }
