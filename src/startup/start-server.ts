@@ -7,6 +7,7 @@ import { prettyLogDestination } from '../common/pretty-log';
 import { createApp } from '../create-app';
 import { checkDependencies } from './dependency-preflight';
 import { devModeBanner } from './dev-mode-banner';
+import { signInProblems } from './sign-in-readiness';
 import { StartupError } from './startup-error';
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -34,6 +35,8 @@ export async function startServer(environment: NodeJS.ProcessEnv = process.env):
   let config: AppConfig;
   try {
     config = loadConfig(environment);
+    const unusable = config.env === 'production' ? signInProblems(config) : [];
+    if (unusable.length > 0) throw new ConfigError(unusable);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
