@@ -4,7 +4,6 @@ import type { AppConfig } from '../config/app-config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { createLogger } from '../common/logger';
 import { prettyLogDestination } from '../common/pretty-log';
-import { createApp } from '../create-app';
 import { checkDependencies } from './dependency-preflight';
 import { devModeBanner } from './dev-mode-banner';
 import { signInProblems } from './sign-in-readiness';
@@ -56,6 +55,8 @@ export async function startServer(environment: NodeJS.ProcessEnv = process.env):
   const logger = createLogger(config.logLevel, logDestination);
   let app: INestApplication;
   try {
+    // Loaded only now, so a refused configuration or dependency is reported before the whole application is loaded.
+    const { createApp } = await import('../create-app');
     app = await createApp(config, { logDestination });
     await app.listen(config.port, config.host);
   } catch (error) {
