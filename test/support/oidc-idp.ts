@@ -22,6 +22,8 @@ export interface OidcIdpAccount {
 export interface OidcIdpConfig {
   clients: OidcIdpClient[];
   accounts: Record<string, OidcIdpAccount>;
+  /** PEM key and certificate: the IdP serves https, as production requires of an issuer. */
+  tls?: { key: string; cert: string };
 }
 
 export interface OidcIdp {
