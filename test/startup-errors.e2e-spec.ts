@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPasswordSync } from '../src/common/crypto';
 import { ADMIN_DATABASE_URL, createMigratedDatabase, type TestDatabase } from './support/database';
-import { type FakePostgres, startPasswordRefusingPostgres } from './support/fake-postgres';
+import { type FakePostgres, startPasswordRefusingPostgres, startTlsPostgres } from './support/fake-postgres';
 import { SOURCE_MAIN, spawnServer } from './support/server-process';
 import { freePort, REDIS_URL } from './support/test-app';
 import { Client } from 'pg';
+import { generate } from 'selfsigned';
 
 /** A fresh Node process loads the configuration and checks Postgres and Redis; on a busy machine that takes a while. */
 const EXIT_TIMEOUT_MS = 60_000;
@@ -123,6 +124,25 @@ describe('startup errors (node src/main.ts in production)', () => {
       result,
       'devicegate cannot start: Postgres at 127.0.0.1:5432 does not accept TLS but DATABASE_URL asks for it (sslmode): turn TLS on at the server, or drop sslmode from DATABASE_URL on a trusted network.',
     );
+  });
+
+  describe('with a server whose TLS certificate is not trusted', () => {
+    let fake: FakePostgres;
+    beforeAll(async () => {
+      const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keySize: 2048, algorithm: 'sha256' });
+      fake = await startTlsPostgres({ key: pems.private, cert: pems.cert });
+    });
+    afterAll(() => fake?.close());
+
+    it('names the certificate problem and where to give the CA', async () => {
+      const url = fake.url('devicegate', 'devicegate');
+      const result = await refusal({ ...base, DATABASE_URL: url });
+      expectOneLine(
+        result,
+        `devicegate cannot start: The TLS certificate of Postgres at 127.0.0.1:${new URL(url).port} is not trusted (self-signed certificate): ` +
+          'give its CA with sslrootcert=<file> in DATABASE_URL, or fix the server\'s certificate.',
+      );
+    });
   });
 
   it('tells how to migrate a database without the schema', async () => {

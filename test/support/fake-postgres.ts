@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { TLSSocket } from 'node:tls';
 
 export interface FakePostgres {
   url(user: string, database: string): string;
@@ -36,6 +37,29 @@ export async function startPasswordRefusingPostgres(): Promise<FakePostgres> {
   const { port } = server.address() as { port: number };
   return {
     url: (user, database) => `postgres://${user}:wrong-password@127.0.0.1:${port}/${database}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A TCP server that accepts Postgres's SSLRequest and then presents `cert`
+ * in the TLS handshake: enough to see how a client treats a certificate it
+ * does not trust (the machine's Postgres runs without TLS).
+ */
+export async function startTlsPostgres(tls: { key: string; cert: string }): Promise<FakePostgres> {
+  const server: Server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', (chunk) => {
+      if (chunk.length < 8 || chunk.readInt32BE(4) !== 80877103) return void socket.destroy();
+      socket.write('S');
+      const secure = new TLSSocket(socket, { isServer: true, key: tls.key, cert: tls.cert });
+      secure.on('error', () => socket.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: (user, database) => `postgres://${user}@127.0.0.1:${port}/${database}?sslmode=verify-full`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
