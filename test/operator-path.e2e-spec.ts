@@ -18,8 +18,10 @@ import { deleteKeys, freePort, REDIS_URL } from './support/test-app';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
-/** npm ci (from the npm cache), nest build and npm prune: about two minutes on a busy two-core machine. */
-const INSTALL_TIMEOUT_MS = 6 * 60_000;
+/** npm ci (from the npm cache), nest build and npm prune: two minutes alone on two cores, up to six beside the rest of the suite. */
+const INSTALL_TIMEOUT_MS = 10 * 60_000;
+/** Starting Node processes (the IdP, the server, a sign-in) on a machine that runs the rest of the suite. */
+const STEP_TIMEOUT_MS = 120_000;
 const IDP_CLIENT = { id: 'devicegate-acme', secret: 'acme-idp-client-secret-0123456789abcdef' };
 const CAROL = { sub: 'idp-user-carol-0001', email: 'carol@acme.test', name: 'Carol Acme' };
 const ADMIN = { username: 'admin', password: 'operator-admin-password-1' };
@@ -93,7 +95,7 @@ describe('the production path, as an operator runs it', () => {
     expect(applied[0]).toBe('applied InitialSchema1763900000000');
     const second = await run(process.execPath, ['dist/src/cli/migrate.js'], { cwd: checkout, env: migrateEnv });
     expect(second.stdout.trim()).toMatch(/^nothing to apply: the schema is up to date \(\d+ migrations\)$/);
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('starts with NODE_ENV=production, an https OIDC connector and a local admin, logging JSON', async () => {
     const port = await freePort();
@@ -152,13 +154,13 @@ describe('the production path, as an operator runs it', () => {
       NODE_EXTRA_CA_CERTS: caFile,
     };
     server = spawnServer(['dist/src/main.js'], env, checkout);
-    const listening = await server.waitForLine(/listening on/, 60_000);
+    const listening = await server.waitForLine(/listening on/, STEP_TIMEOUT_MS - 20_000);
     expect(JSON.parse(listening)).toMatchObject({ level: 'info', msg: `listening on http://0.0.0.0:${port} (public URL ${baseUrl})` });
     expect(server.stdout.filter(Boolean).every((line) => line.startsWith('{') && JSON.parse(line))).toBe(true);
     expect(server.stderr.filter(Boolean)).toEqual([]);
     http = new DeviceGateHttp(baseUrl);
     expect((await http.request('/readyz')).body).toEqual({ status: 'ready', postgres: 'up', redis: 'up' });
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('logs a device in through the OIDC IdP', async () => {
     const flow = await startFlow(http, 'ops-cli');
@@ -183,7 +185,7 @@ describe('the production path, as an operator runs it', () => {
     const token = await http.poll('ops-cli', flow.device_code);
     expect(token.status).toBe(200);
     expect((await http.me(token.body.access_token)).body).toMatchObject({ email: CAROL.email, organization: 'acme' });
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('lets the local admin from the environment approve a device, and answers /favicon.ico', async () => {
     const flow = await startFlow(http, 'ops-cli');
@@ -232,5 +234,5 @@ describe('the production path, as an operator runs it', () => {
     const last = server.stdout.filter(Boolean).slice(-2).map((line) => JSON.parse(line).msg);
     expect(last).toEqual(['request', 'stopped']);
     expect(server.stdout.some((line) => line.includes('SIGTERM received: draining in-flight requests, then closing Postgres and Redis'))).toBe(true);
-  });
+  }, STEP_TIMEOUT_MS);
 });
