@@ -33,6 +33,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock ?? new Clock(), logger), adapter, {
     logger: new NestPinoLogger(logger),
+    abortOnError: false,
   });
 
   const metrics = app.get(Metrics);
@@ -63,7 +64,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
 
   setupOpenApiDocs(app, config);
-  app.enableShutdownHooks();
   await app.init();
   return app;
 }

@@ -32,12 +32,15 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   );
 }
 
+/** Nest's one line per module and per route at boot: noise at info, still there at debug. */
+const BOOT_DETAIL = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
 /** Nest's logger calls, written as pino JSON lines. */
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string) {
-    this.write('info', message, context);
+    this.write(context && BOOT_DETAIL.has(context) ? 'debug' : 'info', message, context);
   }
 
   error(message: unknown, ...rest: unknown[]) {

@@ -829,10 +829,13 @@ ${clients}`,
       expect(filter).toEqual(['config file connectors[0].ldap.search_filter: search_filter must be an LDAP filter in parentheses holding {{username}}']);
     });
 
-    it('loads the example config file of the repository', () => {
-      const config = loadConfig({ ...EXTERNAL, DEVICEGATE_CONFIG: join(__dirname, '../../devicegate.example.yaml') });
+    it('loads the example config file of the repository, whose local admin takes its hash from the environment', () => {
+      const example = join(__dirname, '../../devicegate.example.yaml');
+      const config = loadConfig({ ...PRODUCTION, DEVICEGATE_CONFIG: example, DEVICEGATE_ADMIN_PASSWORD_HASH: PASSWORD_HASH });
       expect(config.clients.map((client) => client.clientId)).toEqual(['acme-cli']);
-      expect(config.connectors).toEqual([]);
+      expect(config.connectors).toEqual([{ id: 'local', type: 'local', displayName: 'Local accounts' }]);
+      expect(config.localUsers).toEqual([{ username: 'admin', email: 'admin@example.com', name: 'Administrator', passwordHash: PASSWORD_HASH }]);
+      expect(problems({ ...PRODUCTION, DEVICEGATE_CONFIG: example })).toContain('config file refers to ${DEVICEGATE_ADMIN_PASSWORD_HASH}, which is not set');
     });
 
     it('adds the local connector, of no organization, when there are local users', () => {

@@ -12,8 +12,8 @@ import { dataSourceOptions } from './data-source-options';
       useFactory: (config: AppConfig) => ({
         ...dataSourceOptions({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, dataDir: config.dataDir }),
         migrationsRun: config.migrateOnBoot,
-        retryAttempts: config.mode === 'external' ? 10 : 0,
-        retryDelay: 3000,
+        // startServer() has already connected once and said why it could not; retries would only bury that.
+        retryAttempts: 0,
       }),
     }),
   ],

@@ -3,7 +3,8 @@
 // oidc-provider. Configuration comes as JSON in OIDC_IDP_CONFIG:
 //   { clients: [{ client_id, client_secret, redirect_uris, ...metadata }],
 //     accounts: { [login]: { sub, email, name, groups?, ...claims } },
-//     idTokenSigningAlgValues?: [...] }   (what the discovery document announces)
+//     idTokenSigningAlgValues?: [...]            (what the discovery document announces)
+//     tls?: { key, cert } }                     PEM: serve https (the issuer is then https://127.0.0.1:<port>)
 // It listens on 127.0.0.1 with an ephemeral port, prints exactly one line
 // `OIDC_IDP_READY <issuer>` to stdout, and exits on SIGTERM / SIGINT.
 //
@@ -26,6 +27,7 @@
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 
 const debug = Boolean(process.env.OIDC_IDP_DEBUG);
 silenceProviderNotices();
@@ -263,22 +265,23 @@ function createHandler(provider, config, issuer, signingKey) {
   };
 }
 
-/** Listens on 127.0.0.1 with an ephemeral port; the handler is set once the issuer is known. */
-async function listen() {
+/** Listens on 127.0.0.1 with an ephemeral port, over https with `tls`; the handler is set once the issuer is known. */
+async function listen(tls) {
   let handler = (_req, res) => res.writeHead(503).end();
-  const server = createServer((req, res) => handler(req, res));
+  const handle = (req, res) => handler(req, res);
+  const server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }, handle) : createServer(handle);
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
   const { port } = server.address();
-  return { server, issuer: `http://127.0.0.1:${port}`, setHandler: (next) => (handler = next) };
+  return { server, issuer: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, setHandler: (next) => (handler = next) };
 }
 
 async function main() {
   const config = readConfig();
   const accountsBySub = new Map(Object.values(config.accounts).map((account) => [account.sub, account]));
-  const { server, issuer, setHandler } = await listen();
+  const { server, issuer, setHandler } = await listen(config.tls);
   const signingKey = generateSigningKey();
   const provider = new Provider(issuer, providerConfiguration(config, accountsBySub, signingKey));
   provider.on('server_error', (_ctx, error) => process.stderr.write(`server_error: ${error?.stack ?? error}\n`));

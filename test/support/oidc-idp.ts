@@ -29,6 +29,8 @@ export interface OidcIdpConfig {
   accounts: Record<string, OidcIdpAccount>;
   /** `id_token_signing_alg_values_supported` of the discovery document; oidc-provider's default when left out. */
   idTokenSigningAlgValues?: string[];
+  /** PEM key and certificate: the IdP serves https, as production requires of an issuer. */
+  tls?: { key: string; cert: string };
 }
 
 export interface OidcIdp {

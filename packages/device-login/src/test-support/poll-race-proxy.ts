@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export interface ProxiedPoll {
-  /** performance.now() when the device's request arrived and when its answer was sent. */
+  /**
+   * performance.now() when the device's request was read (no earlier than it was sent) and just before its answer
+   * was written (no later than the device received it), so a wait measured between them is never longer than the
+   * device's own.
+   */
   receivedAt: number;
   answeredAt: number;
   status: number;
@@ -22,7 +26,7 @@ export interface ProxiedPoll {
  */
 export class PollRaceProxy {
   readonly polls: ProxiedPoll[] = [];
-  /** When the device authorization answer was sent to the device. */
+  /** performance.now() just before the device authorization answer was written to the device. */
   codesAnsweredAt?: number;
   private injected = false;
   private slowDownSeen?: () => void;
@@ -83,9 +87,11 @@ export class PollRaceProxy {
     upstream.headers.forEach((value, name) => {
       if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding', 'keep-alive'].includes(name)) headers[name] = value;
     });
+    // Read before the answer is written, never after: the device may hold the answer before this process runs again
+    // (a GC pause, a busy machine), so only a time taken before the write bounds when the device got it.
+    const answeredAt = performance.now();
     response.writeHead(upstream.status, headers);
     response.end(text);
-    const answeredAt = performance.now();
     if (request.url === '/oauth/device/code') this.codesAnsweredAt = answeredAt;
     if (isPoll) {
       const answer = upstream.status === 200 ? {} : (JSON.parse(text) as { error?: string; interval?: number });

@@ -1,0 +1,23 @@
+import type { AppConfig } from '../config/app-config';
+
+/** What dev mode prints last: how to try it. */
+export function devModeBanner(config: AppConfig): string {
+  const url = config.publicUrl;
+  const demo = config.demo;
+  return [
+    '',
+    '  devicegate is running in DEV MODE: embedded Postgres and in-process stores, for trying it out only.',
+    `  Data folder: ${config.dataDir}`,
+    '',
+    '  Try a device login:',
+    `    curl -s ${url}/oauth/device/code -d client_id=${demo?.clientId} -d device_label=my-laptop`,
+    `    open the verification_uri_complete it prints, sign in as ${demo?.username} / ${demo?.password}, approve`,
+    `    curl -s ${url}/oauth/token -d grant_type=urn:ietf:params:oauth:grant-type:device_code \\`,
+    `         -d client_id=${demo?.clientId} -d device_code=<device_code>`,
+    `    curl -s ${url}/v1/me -H "Authorization: Bearer <access_token>"`,
+    `  Or with the CLI:  npm run --silent devicegate -- login --issuer ${url}`,
+    '',
+    `  API docs: ${url}/docs    Production: set DATABASE_URL, REDIS_URL, PUBLIC_URL and SECRET_KEYS (see README).`,
+    '',
+  ].join('\n');
+}
