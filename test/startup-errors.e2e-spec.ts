@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPasswordSync } from '../src/common/crypto';
+import { MIGRATIONS } from '../migrations';
 import { ADMIN_DATABASE_URL, createMigratedDatabase, type TestDatabase } from './support/database';
 import { type FakePostgres, startPasswordRefusingPostgres, startTlsPostgres } from './support/fake-postgres';
 import { SOURCE_MAIN, spawnServer } from './support/server-process';
@@ -156,7 +157,7 @@ describe('startup errors (node src/main.ts in production)', () => {
       const result = await refusal({ ...base, DATABASE_URL: url.toString() });
       expectOneLine(
         result,
-        `devicegate cannot start: The database "${name}" lacks 6 of 6 migrations (first missing: InitialSchema1763900000000): ` +
+        `devicegate cannot start: The database "${name}" lacks ${MIGRATIONS.length} of ${MIGRATIONS.length} migrations (first missing: InitialSchema1763900000000): ` +
           'run "npm run migrate" (in the container image: node dist/src/cli/migrate.js) with the same DATABASE_URL, or set MIGRATE_ON_BOOT=true.',
       );
     } finally {
