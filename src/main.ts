@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createApp(config);
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen(config.port, config.host);
   if (config.mode === 'embedded') process.stdout.write(`${banner(config)}\n`);
 }
 

@@ -110,6 +110,8 @@ export abstract class AppConfig {
   abstract host: string;
   abstract port: number;
   abstract publicUrl: string;
+  /** The HTTP framework under Nest: Express by default, Fastify on request. */
+  abstract httpAdapter: 'express' | 'fastify';
   abstract trustProxy: boolean | number | string[];
   abstract databaseUrl?: string;
   abstract databasePoolSize: number;

@@ -158,6 +158,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     host: env.HOST ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0'),
     port,
     publicUrl,
+    httpAdapter: env.HTTP_ADAPTER === 'fastify' ? 'fastify' : 'express',
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: Number(env.DATABASE_POOL_SIZE ?? 10),
