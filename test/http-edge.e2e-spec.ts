@@ -143,14 +143,16 @@ describe.each(ADAPTERS)('the HTTP edge on %s', (adapter) => {
       expect(challenge).toContain('?ev?il??');
     });
 
-    it('answers a NUL in a path parameter or an audit filter with 400, before Postgres sees it', async () => {
-      const subject = await http.request('/v1/admin/subjects/%00/authorizations', { method: 'DELETE', headers: bearer(admin) });
-      expectRfcError(subject, 400);
-      expect(subject.body).toEqual({ error: 'invalid_request', error_description: 'The path must not contain NUL characters' });
-      for (const path of ['/v1/audit/events?subject=%00', '/v1/audit/events/export?subject=a%00b', '/v1/audit/events?type=x&client=%00']) {
+    it('answers a NUL that reaches Postgres (a path parameter, an audit filter) with 400', async () => {
+      const unstorable = { error: 'invalid_request', error_description: 'The request contains characters that cannot be stored' };
+      for (const path of ['/v1/admin/subjects/%00/authorizations', '/v1/admin/subjects/a%00b@example.com/authorizations']) {
+        const reply = await http.request(path, { method: 'DELETE', headers: bearer(admin) });
+        expectRfcError(reply, 400);
+        expect(reply.body).toEqual(unstorable);
+      }
+      for (const path of ['/v1/audit/events?subject=%00', '/v1/audit/events?subject=a%00b%40example.com', '/v1/audit/events/export?subject=%00']) {
         const reply = await http.request(path, { headers: bearer(auditor) });
         expectRfcError(reply, 400);
-        expect(reply.body.error_description).toBe('The query string must not contain NUL characters');
       }
       const body = await http.json('/v1/admin/clients', { client_id: 'nul\u0000client', name: 'x', type: 'public', scopes: ['profile'] }, bearer(admin));
       expectRfcError(body, 400);

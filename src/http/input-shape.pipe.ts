@@ -1,39 +1,30 @@
 import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
 import { InvalidRequest } from '../common/oauth-errors';
 
-/** Deeper than any request devicegate reads; a body nested deeper is refused before anything walks it. */
+/** Deeper than any request devicegate reads. */
 export const MAX_INPUT_DEPTH = 32;
 
 /**
- * Refuses, before any validation, input no endpoint can mean: JSON nested
- * deeper than MAX_INPUT_DEPTH, and NUL characters in a body, the query or a
- * path parameter (Postgres cannot store them in text).
+ * Refuses a body nested deeper than MAX_INPUT_DEPTH before any validation
+ * walks it (recursively, to a stack overflow).
  */
 @Injectable()
 export class InputShapePipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') check(value, metadata.type);
+    if (metadata.type === 'body' && depthExceeds(value, MAX_INPUT_DEPTH)) {
+      throw new InvalidRequest(`The request body is nested deeper than ${MAX_INPUT_DEPTH} levels`);
+    }
     return value;
   }
 }
 
-function check(root: unknown, where: 'body' | 'query' | 'param'): void {
+function depthExceeds(root: unknown, limit: number): boolean {
   const stack: [unknown, number][] = [[root, 1]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop() as [unknown, number];
-    if (typeof value === 'string') {
-      if (value.includes('\u0000')) throw new InvalidRequest(`The ${describe(where)} must not contain NUL characters`);
-      continue;
-    }
     if (value === null || typeof value !== 'object') continue;
-    if (depth > MAX_INPUT_DEPTH) throw new InvalidRequest(`The ${describe(where)} is nested deeper than ${MAX_INPUT_DEPTH} levels`);
-    for (const [key, child] of Object.entries(value)) {
-      if (key.includes('\u0000')) throw new InvalidRequest(`The ${describe(where)} must not contain NUL characters`);
-      stack.push([child, depth + 1]);
-    }
+    if (depth > limit) return true;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
   }
-}
-
-function describe(where: 'body' | 'query' | 'param'): string {
-  return where === 'body' ? 'request body' : where === 'query' ? 'query string' : 'path';
+  return false;
 }
