@@ -182,6 +182,12 @@ describe.each(ADAPTERS)('the HTTP edge on %s', (adapter) => {
       expect(exchange.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
     });
 
+    it('answers a path parameter with a bad %-escape with 400 invalid_request', async () => {
+      const reply = await http.request('/oauth/device/sso/oidc/%zz/callback?code=x&state=y');
+      expectRfcError(reply, 400);
+      expect(reply.body.error).toBe('invalid_request');
+    });
+
     it.each([
       ['a bad %-escape in a path parameter', 'GET /oauth/device/sso/oidc/%zz/callback HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
       ['a bad %-escape in the path', 'GET /%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],

@@ -44,7 +44,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     if (exception instanceof OAuthError) return exception;
     if (exception instanceof HttpException) return fromHttpException(exception);
     const status = adapterErrorStatus(exception);
-    // Body-parser, content-type and routing errors of the HTTP adapter.
+    // Body-parser and content-type errors of the HTTP adapter.
     if (status !== undefined) return unreadableRequest(status);
     if (isUnstorableText(exception)) return new InvalidRequest('The request contains characters that cannot be stored');
     if (isDependencyFailure(exception)) {
@@ -74,12 +74,10 @@ class PayloadTooLarge extends OAuthError {
   }
 }
 
-/** Express and Fastify mark their own refusals (body parsing, media type, a bad URL escape) with a 4xx status or statusCode. */
+/** Express's body parsers and Fastify mark their own refusals (body too large, unreadable, media type) with a 4xx statusCode. */
 function adapterErrorStatus(exception: unknown): number | undefined {
-  if (!exception || typeof exception !== 'object') return undefined;
-  const { statusCode, status } = exception as { statusCode?: unknown; status?: unknown };
-  const value = typeof statusCode === 'number' ? statusCode : status;
-  return typeof value === 'number' && value >= 400 && value < 500 ? value : undefined;
+  const status = (exception as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
 /** Postgres refuses text it cannot store (a NUL character, an invalid byte sequence): bad input, not an outage. */
@@ -96,7 +94,7 @@ function headerSafe(value: string): string {
 function unreadableRequest(status: number): OAuthError {
   if (status === HttpStatus.PAYLOAD_TOO_LARGE) return new PayloadTooLarge();
   if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return new InvalidRequest('Send application/x-www-form-urlencoded or application/json');
-  return new InvalidRequest('The request cannot be read');
+  return new InvalidRequest('The request body cannot be read');
 }
 
 function fromHttpException(exception: HttpException): OAuthError {
