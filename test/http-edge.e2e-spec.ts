@@ -186,6 +186,10 @@ describe.each(ADAPTERS)('the HTTP edge on %s', (adapter) => {
       const reply = await http.request('/oauth/device/sso/oidc/%zz/callback?code=x&state=y');
       expectRfcError(reply, 400);
       expect(reply.body.error).toBe('invalid_request');
+      const page = await http.request<string>('/oauth/device/sso/oidc/%zz/callback?code=x&state=y', { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(400);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(page.body).toContain('<!doctype html>');
     });
 
     it.each([

@@ -113,7 +113,7 @@ function fromHttpException(exception: HttpException): OAuthError {
  * A browser on its way through an identity provider (initiate, SAML ACS, OIDC
  * callback) gets an error page it can act on; API callers keep the JSON.
  */
-function wantsPage(request: { url?: string; headers?: Record<string, string | string[] | undefined> }): boolean {
+export function wantsPage(request: { url?: string; headers?: Record<string, string | string[] | undefined> }): boolean {
   const accept = String(request.headers?.accept ?? '');
   return /^\/oauth\/device\/sso\/(initiate|saml\/[^/]+\/acs|oidc\/[^/]+\/callback)(\?|$)/.test(request.url ?? '') && accept.includes('text/html');
 }

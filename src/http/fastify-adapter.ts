@@ -3,6 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { normalizeIp } from '../common/request-context';
+import { PAGE_SECURITY_HEADERS, signInErrorPage } from '../common/html';
+import { wantsPage } from '../common/oauth-exception.filter';
 import { answerClientError, BODY_LIMIT_BYTES, createEdgeServer, type EdgeOptions, errorBody, type HttpEdge, jsonHeaders, requestIdFrom } from './http-edge';
 
 /** Fastify's part of the edge: the same server, body limits and request hooks as on Express. */
@@ -14,10 +16,16 @@ export function fastifyEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => requestIdFrom(request.headers['x-request-id']),
     serverFactory: (handler: RequestListener) => createEdgeServer(handler),
     clientErrorHandler: answerClientError,
-    // A request target Fastify cannot route (a bad %-escape): the same answer as any bad request.
+    // A request target Fastify cannot route (a bad %-escape): the answer the exception filter gives any bad request.
     frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
-      const body = errorBody('invalid_request', 'The request target is not a valid URL');
-      reply.headers({ ...jsonHeaders(body), 'X-Request-Id': request.id }).code(400).send(body);
+      const description = 'The request target is not a valid URL';
+      reply.header('X-Request-Id', request.id).code(400);
+      if (wantsPage(request)) {
+        reply.headers({ ...PAGE_SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', Pragma: 'no-cache' }).send(signInErrorPage(description));
+        return;
+      }
+      const body = errorBody('invalid_request', description);
+      reply.headers(jsonHeaders(body)).send(body);
     },
   });
   return {
