@@ -1,6 +1,7 @@
 // Load test of devicegate against the machine's Postgres and Redis, printing a markdown table.
 //
 //   npm run bench                 # build, then 3 runs of 10 s per scenario, 50 connections (median reported)
+//   HTTP_ADAPTER=fastify npm run bench   # the same on Fastify (Express by default)
 //   npm run bench -- --quick      # 1 run of 5 s per scenario
 //   npm run bench -- -c 50 -d 10 -n 3 --only devauth,pending,me,me-uncached,introspect,introspect-uncached
 //
@@ -15,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
-  root, hashPasswordSync, adminUrl, redisUrl, DEVICE_GRANT, FORM, createDatabase, writeConfig, startApp, deviceCode, accessToken,
+  root, hashPasswordSync, adminUrl, redisUrl, httpAdapter, DEVICE_GRANT, FORM, createDatabase, writeConfig, startApp, deviceCode, accessToken,
 } from './support.mjs';
 
 const args = process.argv.slice(2);
@@ -168,11 +169,11 @@ try {
   await app.stop();
 }
 
-const header = `devicegate ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, node ${process.version}, ` +
+const header = `devicegate ${new Date().toISOString().slice(0, 10)} on ${httpAdapter}, ${cpus().length} cores, node ${process.version}, ` +
   `${connections} connections, ${runs} × ${duration} s (median), log level ${logLevel}`;
 console.log(`\n${header}\n`);
 console.log('| scenario | req/s | p50 ms | p99 ms | answers |');
 console.log('| --- | ---: | ---: | ---: | --- |');
 for (const row of rows) console.log(`| ${row.label} | ${row.rps} | ${row.p50} | ${row.p99} | ${row.mix}${row.errors ? `, ${row.errors} socket errors` : ''} |`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ header, rows }, null, 2));
+writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ adapter: httpAdapter, header, rows }, null, 2));

@@ -21,6 +21,8 @@ export const { hashPasswordSync } = require(join(root, 'dist/src/common/crypto.j
 /** A Postgres database the bench may create databases from, and the Redis the app uses. */
 export const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The HTTP adapter under test: HTTP_ADAPTER=express (default) or fastify, as for the app itself. */
+export const httpAdapter = process.env.HTTP_ADAPTER === 'fastify' ? 'fastify' : 'express';
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -118,6 +120,7 @@ export async function startApp({ databaseUrl, redisUrl, configPath, env = {}, no
       MIGRATE_ON_BOOT: 'true',
       METRICS_PORT: String(metricsPort),
       METRICS_HOST: '127.0.0.1',
+      HTTP_ADAPTER: httpAdapter,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { Clock } from './common/clock';
 import { createLogger, NestPinoLogger } from './common/logger';
 import { Metrics } from './common/metrics';
-import { normalizeIp, requestContext } from './common/request-context';
+import { requestContext } from './common/request-context';
 import type { AppConfig } from './config/app-config';
+import { createHttpEdge } from './http/http-adapter';
+import { InputShapePipe } from './http/input-shape.pipe';
 import { setupOpenApiDocs } from './ops/openapi';
 
 export interface CreateAppOptions {
@@ -17,51 +18,28 @@ export interface CreateAppOptions {
   clock?: Clock;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
-
-/** Builds the whole application on Fastify, ready to listen; main.ts and the specs share it. */
-export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+/** Builds the whole application on the configured HTTP adapter, ready to listen; main.ts and the specs share it. */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const logger = createLogger(config.logLevel, options.logDestination);
-  const adapter = new FastifyAdapter({
+  let metrics: Metrics | undefined;
+  const edge = createHttpEdge(config.httpAdapter, {
     trustProxy: config.trustProxy,
-    bodyLimit: 64 * 1024,
-    logger: false,
-    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
-      const incoming = request.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    hooks: {
+      enter: (context, next) => requestContext.run(context, next),
+      finished: ({ requestId, method, route, path, status, ms, ip }) => {
+        metrics?.httpRequests.observe({ route, method, status: String(status) }, ms / 1000);
+        logger.info({ msg: 'request', reqId: requestId, method, route, path, status, ms, ip });
+      },
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock ?? new Clock(), logger), adapter, {
+  const app = await NestFactory.create(AppModule.forRoot(config, options.clock ?? new Clock(), logger), edge.adapter, {
     logger: new NestPinoLogger(logger),
     abortOnError: false,
+    ...edge.nestOptions,
   });
-
-  const metrics = app.get(Metrics);
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header('X-Request-Id', request.id);
-    const userAgent = request.headers['user-agent'];
-    requestContext.run(
-      { requestId: request.id, ip: normalizeIp(request.ip), userAgent: (userAgent ?? '').slice(0, 512) },
-      done,
-    );
-  });
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.httpRequests.observe({ route, method: request.method, status: String(reply.statusCode) }, seconds);
-    logger.info({
-      msg: 'request',
-      reqId: request.id,
-      method: request.method,
-      route,
-      path: request.url.split('?')[0],
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-      ip: request.ip,
-    });
-    done();
-  });
+  metrics = app.get(Metrics);
+  edge.install(app);
+  app.useGlobalPipes(new InputShapePipe());
 
   setupOpenApiDocs(app, config);
   await app.init();

@@ -1,6 +1,7 @@
 import { Controller, Get, Logger, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   DevicegateAuthModule,
   type DevicegateAuthOptions,
@@ -56,7 +57,7 @@ interface ResourceApp {
   close(): Promise<void>;
 }
 
-/** A separate small NestJS service on Fastify, importing DevicegateAuthModule like any internal service would. */
+/** A separate small NestJS service (on the adapter the run uses), importing DevicegateAuthModule like any internal service would. */
 async function startResourceApp(options: DevicegateAuthOptions): Promise<ResourceApp> {
   const introspections: string[] = [];
   const countingFetch: typeof fetch = (input, init) => {
@@ -67,8 +68,9 @@ async function startResourceApp(options: DevicegateAuthOptions): Promise<Resourc
   @Module({ imports: [DevicegateAuthModule.forRoot({ ...options, fetch: countingFetch })], controllers: [ProjectsController] })
   class ProjectsApiModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(ProjectsApiModule as Type, new FastifyAdapter(), { logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  const adapter = process.env.HTTP_ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  const app = await NestFactory.create(ProjectsApiModule as Type, adapter, { logger: false });
+  await app.listen(0, '127.0.0.1');
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     baseUrl,

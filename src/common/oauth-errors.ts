@@ -88,6 +88,15 @@ export class ExpiredToken extends OAuthError {
   readonly status = HttpStatus.BAD_REQUEST;
 }
 
+/**
+ * RFC 6750 §3: error_description (and scope) in a challenge hold only
+ * %x20-21 / %x23-5B / %x5D-7E; text echoed from a request (a path segment)
+ * may carry anything, so every other character becomes '?'.
+ */
+export function challengeText(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?');
+}
+
 // RFC 6750 §3.1
 export class InvalidToken extends OAuthError {
   readonly code = 'invalid_token';
@@ -96,7 +105,7 @@ export class InvalidToken extends OAuthError {
   constructor(description: string, withErrorInChallenge = true) {
     super(description);
     this.headers['WWW-Authenticate'] = withErrorInChallenge
-      ? `Bearer realm="devicegate", error="invalid_token", error_description="${description}"`
+      ? `Bearer realm="devicegate", error="invalid_token", error_description="${challengeText(description)}"`
       : 'Bearer realm="devicegate"';
   }
 }
@@ -126,7 +135,7 @@ export class ForeignOrganization extends OAuthError {
 
   constructor(description: string) {
     super(description);
-    this.headers['WWW-Authenticate'] = `Bearer realm="devicegate", error="insufficient_scope", error_description="${this.description}"`;
+    this.headers['WWW-Authenticate'] = `Bearer realm="devicegate", error="insufficient_scope", error_description="${challengeText(this.description)}"`;
   }
 }
 

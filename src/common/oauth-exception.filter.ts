@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import { HttpAdapterHost } from '@nestjs/core';
 import { isDependencyFailure } from './dependency-errors';
 import { PAGE_SECURITY_HEADERS, signInErrorPage } from './html';
+import { BODY_LIMIT_BYTES } from '../http/http-edge';
 import { InvalidRequest, NotFound, OAuthError, TemporarilyUnavailable } from './oauth-errors';
 
 /**
@@ -21,7 +22,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     const error = this.toOAuthError(exception);
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of Object.entries({ ...error.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' })) {
-      adapter.setHeader(response, name, value);
+      adapter.setHeader(response, name, headerSafe(value));
     }
     if (wantsPage(http.getRequest())) {
       for (const [name, value] of Object.entries({ ...PAGE_SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' })) {
@@ -42,11 +43,10 @@ export class OAuthExceptionFilter implements ExceptionFilter {
   private toOAuthError(exception: unknown): OAuthError {
     if (exception instanceof OAuthError) return exception;
     if (exception instanceof HttpException) return fromHttpException(exception);
-    const status = (exception as { statusCode?: unknown })?.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      // Body-parser and content-type errors of the HTTP adapter.
-      return new InvalidRequest(status === 415 ? 'Send application/x-www-form-urlencoded or application/json' : 'The request body cannot be read');
-    }
+    const status = adapterErrorStatus(exception);
+    // Body-parser and content-type errors of the HTTP adapter.
+    if (status !== undefined) return unreadableRequest(status);
+    if (isUnstorableText(exception)) return new InvalidRequest('The request contains characters that cannot be stored');
     if (isDependencyFailure(exception)) {
       this.logger.warn({ msg: 'dependency unavailable', error: describe(exception) });
       return new TemporarilyUnavailable();
@@ -65,9 +65,42 @@ class ServerError extends OAuthError {
   }
 }
 
+class PayloadTooLarge extends OAuthError {
+  readonly code = 'invalid_request';
+  readonly status = HttpStatus.PAYLOAD_TOO_LARGE;
+
+  constructor() {
+    super(`The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`);
+  }
+}
+
+/** Express's body parsers and Fastify mark their own refusals (body too large, unreadable, media type) with a 4xx statusCode. */
+function adapterErrorStatus(exception: unknown): number | undefined {
+  const status = (exception as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** Postgres refuses text it cannot store (a NUL character, an invalid byte sequence): bad input, not an outage. */
+function isUnstorableText(exception: unknown): boolean {
+  const code = (exception as { driverError?: { code?: unknown }; code?: unknown } | undefined)?.driverError?.code ?? (exception as { code?: unknown })?.code;
+  return code === '22021' || code === '22P05';
+}
+
+/** A header value Node accepts: visible ASCII, space and tab; anything else (control or non-Latin-1 characters) becomes '?'. */
+function headerSafe(value: string): string {
+  return value.replace(/[^\t\x20-\x7e]/g, '?');
+}
+
+function unreadableRequest(status: number): OAuthError {
+  if (status === HttpStatus.PAYLOAD_TOO_LARGE) return new PayloadTooLarge();
+  if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return new InvalidRequest('Send application/x-www-form-urlencoded or application/json');
+  return new InvalidRequest('The request body cannot be read');
+}
+
 function fromHttpException(exception: HttpException): OAuthError {
   const status = exception.getStatus();
   if (status === HttpStatus.NOT_FOUND) return new NotFound('No such endpoint');
+  if (status === HttpStatus.PAYLOAD_TOO_LARGE || status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return unreadableRequest(status);
   if (status >= 500) return new ServerError();
   const error = new (class extends OAuthError {
     readonly code = status === HttpStatus.METHOD_NOT_ALLOWED ? 'method_not_allowed' : 'invalid_request';
@@ -80,7 +113,7 @@ function fromHttpException(exception: HttpException): OAuthError {
  * A browser on its way through an identity provider (initiate, SAML ACS, OIDC
  * callback) gets an error page it can act on; API callers keep the JSON.
  */
-function wantsPage(request: { url?: string; headers?: Record<string, string | string[] | undefined> }): boolean {
+export function wantsPage(request: { url?: string; headers?: Record<string, string | string[] | undefined> }): boolean {
   const accept = String(request.headers?.accept ?? '');
   return /^\/oauth\/device\/sso\/(initiate|saml\/[^/]+\/acs|oidc\/[^/]+\/callback)(\?|$)/.test(request.url ?? '') && accept.includes('text/html');
 }

@@ -146,6 +146,8 @@ export abstract class AppConfig {
   abstract metricsHost: string;
   /** Serve the OpenAPI document and its UI at /docs on the public port. */
   abstract docsEnabled: boolean;
+  /** The HTTP framework under Nest: Express by default, Fastify on request. */
+  abstract httpAdapter: 'express' | 'fastify';
   abstract trustProxy: boolean | number | string[];
   abstract databaseUrl?: string;
   abstract databasePoolSize: number;

@@ -32,6 +32,10 @@ export class EnvironmentVariables {
   PUBLIC_URL?: string;
 
   @IsOptional()
+  @IsIn(['express', 'fastify'], { message: 'HTTP_ADAPTER must be express or fastify' })
+  HTTP_ADAPTER?: string;
+
+  @IsOptional()
   @Matches(/^\s*(true|false|\d+|[0-9a-f.:/, ]+)\s*$/i, {
     message: 'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs',
   })

@@ -67,6 +67,7 @@ describe('loadConfig', () => {
         host: '127.0.0.1',
         port: 3000,
         publicUrl: 'http://localhost:3000',
+        httpAdapter: 'express',
         trustProxy: false,
         databaseUrl: undefined,
         redisUrl: undefined,
@@ -994,6 +995,20 @@ organizations:
       expect(problems({ ...EXTERNAL, RATE_LIMIT_LOGIN_PER_IP: value })).toEqual([
         `RATE_LIMIT_LOGIN_PER_IP: RATE_LIMIT_LOGIN_PER_IP must be a rate such as 20/1m (requests per window) (got "${value}")`,
       ]);
+    });
+  });
+
+  describe('HTTP_ADAPTER', () => {
+    it.each([
+      [undefined, 'express'],
+      ['express', 'express'],
+      ['fastify', 'fastify'],
+    ] as const)('reads %j as %j', (value, expected) => {
+      expect(loadConfig({ ...EXTERNAL, HTTP_ADAPTER: value }).httpAdapter).toBe(expected);
+    });
+
+    it.each(['koa', 'Fastify', 'express,fastify'])('refuses %j', (value) => {
+      expect(problems({ ...EXTERNAL, HTTP_ADAPTER: value })).toEqual(['HTTP_ADAPTER: HTTP_ADAPTER must be express or fastify']);
     });
   });
 

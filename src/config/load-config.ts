@@ -176,6 +176,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     metricsHost: env.METRICS_HOST ?? host,
     docsEnabled: env.DOCS_ENABLED === undefined ? !production : /^(true|1)$/i.test(env.DOCS_ENABLED),
     publicUrl,
+    httpAdapter: env.HTTP_ADAPTER === 'fastify' ? 'fastify' : 'express',
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: Number(env.DATABASE_POOL_SIZE ?? 10),

@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { createRedisConnection } from './redis-connection';
+import { createRedisConnection, duplicateForSubscriber } from './redis-connection';
 
 describe('createRedisConnection', () => {
   const lazy = { lazyConnect: true };
@@ -13,10 +13,25 @@ describe('createRedisConnection', () => {
       db: 2,
       password: 'pw',
       keyPrefix: 'dg:',
-      maxRetriesPerRequest: 1,
-      commandTimeout: 3000,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 1000,
     });
     redis.disconnect();
+  });
+
+  it('queues commands until the first connection is ready, and fails them at once afterwards', async () => {
+    const redis = createRedisConnection(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', 'dg-spec:', lazy);
+    try {
+      const early = redis.ping();
+      await redis.connect().catch(() => undefined);
+      await expect(early).resolves.toBe('PONG');
+      expect(redis.options.enableOfflineQueue).toBe(false);
+      const subscriber = duplicateForSubscriber(redis);
+      expect(subscriber.options.enableOfflineQueue).toBe(true);
+      subscriber.disconnect();
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('reads a Sentinel URL: sentinels, master name, db, passwords', () => {

@@ -2,15 +2,41 @@ import Redis, { Cluster, type RedisOptions } from 'ioredis';
 
 export type RedisConnection = Redis | Cluster;
 
+/** A request waits at most this long for one Redis answer before it gets its 503. */
+export const REDIS_COMMAND_TIMEOUT_MS = 1000;
+
 const COMMON: RedisOptions = {
-  // Fail fast when Redis is unreachable, so requests get a 503 instead of hanging.
-  maxRetriesPerRequest: 1,
+  // Fail fast when Redis is unreachable, so requests get a 503 instead of hanging: a
+  // command in flight when the connection drops fails at once instead of waiting for a reconnect.
+  maxRetriesPerRequest: 0,
   // Commands issued in the same tick share one write.
   enableAutoPipelining: true,
   connectTimeout: 5000,
-  commandTimeout: 3000,
+  commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
   enableReadyCheck: true,
 };
+
+/**
+ * Commands wait for the first connection (the app may boot before Redis is
+ * up); once it was ready, a command while Redis is away fails at once rather
+ * than queueing until it comes back.
+ */
+function failFastOnceReady<T extends RedisConnection>(connection: T): T {
+  connection.once('ready', () => {
+    connection.options.enableOfflineQueue = false;
+  });
+  return connection;
+}
+
+/**
+ * A connection for SUBSCRIBE, off the request path: it queues while Redis is
+ * away and subscribes again after every reconnect.
+ */
+export function duplicateForSubscriber(connection: RedisConnection): RedisConnection {
+  return connection instanceof Cluster
+    ? connection.duplicate(undefined, { enableOfflineQueue: true })
+    : connection.duplicate({ enableOfflineQueue: true });
+}
 
 function hosts(list: string, defaultPort: number): { host: string; port: number }[] {
   return list.split(',').map((entry) => {
@@ -27,7 +53,7 @@ function hosts(list: string, defaultPort: number): { host: string; port: number 
  */
 export function createRedisConnection(url: string, keyPrefix: string, extra: RedisOptions = {}): RedisConnection {
   const match = /^(redis-sentinel|redis-cluster):\/\/(?:([^:@/]*):?([^@/]*)@)?([^/?]+)(?:\/([^?]*))?(?:\?(.*))?$/.exec(url);
-  if (!match) return new Redis(url, { ...COMMON, keyPrefix, ...extra });
+  if (!match) return failFastOnceReady(new Redis(url, { ...COMMON, keyPrefix, ...extra }));
 
   const [, scheme, username, password, hostList, path, query] = match;
   const params = new URLSearchParams(query ?? '');
@@ -37,22 +63,26 @@ export function createRedisConnection(url: string, keyPrefix: string, extra: Red
     password: password ? decodeURIComponent(password) : undefined,
   };
   if (scheme === 'redis-sentinel') {
-    return new Redis({
-      ...COMMON,
-      ...auth,
-      keyPrefix,
-      sentinels: hosts(hostList, 26379),
-      name: decodeURIComponent(path || 'mymaster'),
-      db: Number(params.get('db') ?? 0),
-      sentinelPassword: params.get('sentinelPassword') ?? undefined,
-      tls,
-      enableTLSForSentinelMode: Boolean(tls),
-      ...extra,
-    });
+    return failFastOnceReady(
+      new Redis({
+        ...COMMON,
+        ...auth,
+        keyPrefix,
+        sentinels: hosts(hostList, 26379),
+        name: decodeURIComponent(path || 'mymaster'),
+        db: Number(params.get('db') ?? 0),
+        sentinelPassword: params.get('sentinelPassword') ?? undefined,
+        tls,
+        enableTLSForSentinelMode: Boolean(tls),
+        ...extra,
+      }),
+    );
   }
-  return new Cluster(hosts(hostList, 6379), {
-    keyPrefix,
-    redisOptions: { ...COMMON, ...auth, tls, ...extra },
-    clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
-  });
+  return failFastOnceReady(
+    new Cluster(hosts(hostList, 6379), {
+      keyPrefix,
+      redisOptions: { ...COMMON, ...auth, tls, ...extra },
+      clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+    }),
+  );
 }

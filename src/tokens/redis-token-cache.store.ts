@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { RedisConnection } from '../redis/redis-connection';
+import { duplicateForSubscriber, type RedisConnection } from '../redis/redis-connection';
 import { INVALIDATED, TokenCacheStore } from './token-cache.store';
 
 /**
@@ -34,7 +34,7 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
   }
 
   async subscribe(onInvalidated: (tokenHashes: string[]) => void, onGap: () => void): Promise<void> {
-    const subscriber = this.redis.duplicate();
+    const subscriber = duplicateForSubscriber(this.redis);
     this.subscriber = subscriber;
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) onInvalidated(message.split(','));

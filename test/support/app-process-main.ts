@@ -19,7 +19,7 @@ export interface AppProcessReady {
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const app = await createApp(config);
-  await app.listen({ port: config.port, host: '127.0.0.1' });
+  await app.listen(config.port, '127.0.0.1');
   const dataSource = app.get(DataSource);
   const [{ version }] = await dataSource.query('SELECT version() AS version');
   const migrations: { name: string }[] = await dataSource.query('SELECT name FROM schema_migrations ORDER BY id');

@@ -19,7 +19,7 @@ export interface AppProcess {
 export async function startAppProcess(env: Record<string, string>, timeoutMs = 25_000): Promise<AppProcess> {
   const child = fork(join(__dirname, 'app-process-main.ts'), [], {
     execArgv: ['-r', 'ts-node/register/transpile-only'],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HTTP_ADAPTER: process.env.HTTP_ADAPTER ?? 'express', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const output: string[] = [];

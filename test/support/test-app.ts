@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { INestApplication } from '@nestjs/common';
 import Redis from 'ioredis';
 import { stringify } from 'yaml';
 import { Clock } from '../../src/common/clock';
@@ -156,7 +156,7 @@ export async function freePort(): Promise<number> {
 }
 
 export interface TestApp {
-  app: NestFastifyApplication;
+  app: INestApplication;
   baseUrl: string;
   config: AppConfig;
   clock: TestClock;
@@ -182,6 +182,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const redisKeyPrefix = `devicegate-test:${randomUUID()}:`;
   const config = loadConfig({
     NODE_ENV: 'test',
+    HTTP_ADAPTER: process.env.HTTP_ADAPTER,
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: process.env.TEST_DATABASE_URL,
@@ -210,7 +211,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const app = await createApp(config, { clock, logDestination });
-  await app.listen({ port, host: '127.0.0.1' });
+  await app.listen(port, '127.0.0.1');
   return {
     app,
     baseUrl: `http://127.0.0.1:${port}`,

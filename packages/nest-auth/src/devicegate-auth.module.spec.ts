@@ -1,6 +1,7 @@
 import { Controller, Get, Injectable, Logger, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DevicegateAuthModule, type DevicegateAuthOptions, type DevicegateTokenInfo, DevicegateToken, Public, RequireOrganization, RequireScopes } from './index';
 import { closedPort, FAKE_CLIENT, FakeDevicegate } from './test-support/fake-devicegate';
 
@@ -81,11 +82,18 @@ class ProfileController {
   }
 }
 
-async function serve(root: Type, logger = false): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), { logger: logger ? undefined : false });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
-  return app;
+type Host = 'express' | 'fastify';
+
+/** A host application listening on a free port. */
+interface Served {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function serveOn(host: Host, root: Type, logger = false): Promise<Served> {
+  const app = await NestFactory.create(root, host === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: logger ? undefined : false });
+  await app.listen(0, '127.0.0.1');
+  return { url: await app.getUrl(), close: () => app.close() };
 }
 
 function appModule(options: DevicegateAuthOptions): Type {
@@ -94,9 +102,10 @@ function appModule(options: DevicegateAuthOptions): Type {
   return AppModule;
 }
 
-describe('DevicegateAuthModule in a Fastify application', () => {
+describe.each(['express', 'fastify'] as const)('DevicegateAuthModule in an application on %s', (host) => {
   let devicegate: FakeDevicegate;
-  let app: NestFastifyApplication;
+  let app: Served;
+  const serve = (root: Type, logger = false) => serveOn(host, root, logger);
   const options = (extra: Partial<DevicegateAuthOptions> = {}): DevicegateAuthOptions => ({
     issuer: devicegate.issuer,
     clientId: FAKE_CLIENT.id,
@@ -105,11 +114,12 @@ describe('DevicegateAuthModule in a Fastify application', () => {
   });
 
   const get = async (url: string, authorization?: string, target = app) => {
-    const reply = await target.inject({ method: 'GET', url, headers: authorization === undefined ? {} : { authorization } });
+    const reply = await fetch(`${target.url}${url}`, { headers: authorization === undefined ? {} : { authorization } });
+    const text = await reply.text();
     return {
-      status: reply.statusCode,
-      challenge: reply.headers['www-authenticate'],
-      body: reply.body ? (JSON.parse(reply.body) as Record<string, unknown>) : undefined,
+      status: reply.status,
+      challenge: reply.headers.get('www-authenticate') ?? undefined,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
     };
   };
 
@@ -305,7 +315,7 @@ describe('DevicegateAuthModule in a Fastify application', () => {
   });
 
   describe('global: true', () => {
-    let globalApp: NestFastifyApplication;
+    let globalApp: Served;
 
     beforeAll(async () => {
       globalApp = await serve(appModule(options({ global: true })));
