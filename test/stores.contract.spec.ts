@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type { Decision, DeviceFlow, DeviceFlowStore } from '../src/device-flow/device-flow.store';
+import type { AuditOutboxStore } from '../src/audit/audit-outbox.store';
+import { MemoryAuditOutboxStore } from '../src/audit/memory-audit-outbox.store';
+import { RedisAuditOutboxStore } from '../src/audit/redis-audit-outbox.store';
 import { MemoryDeviceFlowStore } from '../src/device-flow/memory-device-flow.store';
 import { RedisDeviceFlowStore } from '../src/device-flow/redis-device-flow.store';
 import { MemoryCounterStore, MemoryOnceStore, MemoryValueStore } from '../src/redis/memory-once.store';
@@ -59,6 +62,112 @@ function memorySubject<T extends { onApplicationShutdown(): void }>(build: (cloc
     close: async () => store.onApplicationShutdown(),
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// AuditOutboxStore: entries enter with a flow (DeviceFlowStore.create) and leave through a drainer
+
+interface FlowsWithOutbox {
+  flows: DeviceFlowStore;
+  outbox: AuditOutboxStore;
+}
+
+const outboxStores: Implementation<FlowsWithOutbox>[] = [
+  {
+    name: 'RedisAuditOutboxStore',
+    open: async () => redisSubject((redis) => ({ flows: new RedisDeviceFlowStore(redis), outbox: new RedisAuditOutboxStore(redis) })),
+  },
+  {
+    name: 'MemoryAuditOutboxStore',
+    open: async () => {
+      const clock = new TestClock();
+      const outbox = new MemoryAuditOutboxStore(clock);
+      const flows = new MemoryDeviceFlowStore(clock, outbox);
+      return {
+        store: { flows, outbox },
+        elapse: async (ms) => clock.advance(ms),
+        close: async () => {
+          flows.onApplicationShutdown();
+          outbox.onApplicationShutdown();
+        },
+      };
+    },
+  },
+];
+
+describe.each(outboxStores)('AuditOutboxStore contract: $name', (implementation) => {
+  let subject: Subject<FlowsWithOutbox>;
+  let flows: DeviceFlowStore;
+  let outbox: AuditOutboxStore;
+
+  beforeAll(async () => {
+    subject = await implementation.open();
+    ({ flows, outbox } = subject.store);
+  });
+
+  afterAll(() => subject.close());
+
+  /** Takes everything there is and acknowledges it, so each test starts from an empty outbox. */
+  async function emptied(): Promise<void> {
+    for (;;) {
+      const entries = await outbox.take('cleaner', 100, 0);
+      await outbox.acknowledge(entries.map((entry) => entry.id));
+      if (entries.length === 0) return;
+    }
+  }
+
+  beforeEach(emptied);
+
+  it('carries audit events', () => {
+    expect(flows.carriesAuditEvents).toBe(true);
+  });
+
+  it('takes the event a flow was created with, in order, and forgets it once acknowledged', async () => {
+    await flows.create(newFlow(), RETAIN_MS, '{"n":1}');
+    await flows.create(newFlow(), RETAIN_MS, '{"n":2}');
+    const taken = await outbox.take('drainer-a', 10, 60_000);
+    expect(taken.map((entry) => entry.payload)).toEqual(['{"n":1}', '{"n":2}']);
+    expect((await outbox.lag(Date.now())).length).toBe(2);
+    await outbox.acknowledge(taken.map((entry) => entry.id));
+    expect(await outbox.take('drainer-a', 10, 0)).toEqual([]);
+    expect(await outbox.lag(Date.now())).toEqual({ length: 0, oldestAgeMs: 0 });
+  });
+
+  it('writes no event for a flow it refused (user-code collision) and none for a flow created without one', async () => {
+    const first = newFlow();
+    await flows.create(first, RETAIN_MS, '{"n":"first"}');
+    expect(await flows.create(newFlow({ userCodeHash: first.userCodeHash }), RETAIN_MS, '{"n":"collided"}')).toBe(false);
+    await flows.create(newFlow(), RETAIN_MS);
+    expect((await outbox.take('drainer-a', 10, 60_000)).map((entry) => entry.payload)).toEqual(['{"n":"first"}']);
+  });
+
+  it('gives each entry to one drainer, and an unacknowledged one to another only after it was idle long enough', async () => {
+    await flows.create(newFlow(), RETAIN_MS, '{"n":"held"}');
+    const [held] = await outbox.take('drainer-a', 10, 200);
+    expect(held.payload).toBe('{"n":"held"}');
+    expect(await outbox.take('drainer-b', 10, 200)).toEqual([]);
+    await subject.elapse(300);
+    expect(await outbox.take('drainer-b', 10, 200)).toEqual([held]);
+    await outbox.acknowledge([held.id]);
+    await subject.elapse(300);
+    expect(await outbox.take('drainer-a', 10, 200)).toEqual([]);
+  });
+
+  it('gives a drainer back what it took and did not acknowledge, before anything new', async () => {
+    await flows.create(newFlow(), RETAIN_MS, '{"n":"failed"}');
+    const [failed] = await outbox.take('drainer-a', 10, 60_000);
+    await flows.create(newFlow(), RETAIN_MS, '{"n":"next"}');
+    expect((await outbox.take('drainer-a', 10, 60_000)).map((entry) => entry.payload)).toEqual(['{"n":"failed"}', '{"n":"next"}']);
+    expect((await outbox.take('drainer-a', 1, 60_000))[0]).toEqual(failed);
+  });
+
+  it('takes at most the count asked for', async () => {
+    for (let n = 0; n < 5; n++) await flows.create(newFlow(), RETAIN_MS, `{"n":${n}}`);
+    const first = await outbox.take('drainer-a', 3, 60_000);
+    expect(first).toHaveLength(3);
+    await outbox.acknowledge(first.map((entry) => entry.id));
+    expect(await outbox.take('drainer-a', 3, 60_000)).toHaveLength(2);
+  });
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // DeviceFlowStore
@@ -786,9 +895,12 @@ describe('Redis stores write only under their key prefix', () => {
       once: new RedisOnceStore(redis),
       counters: new RedisCounterStore(redis),
       throttler: new RedisThrottlerStorage(redis),
+      outbox: new RedisAuditOutboxStore(redis),
     }));
     const flow = newFlow();
-    await subject.store.flows.create(flow, RETAIN_MS);
+    await subject.store.flows.create(flow, RETAIN_MS, '{}');
+    await subject.store.outbox.take('drainer', 10, 60_000);
+    await subject.store.outbox.lag(Date.now());
     await subject.store.flows.poll(flow.deviceCodeHash, flow.clientId, at(0), LEASE_MS);
     await subject.store.once.consume('nonce', 60_000);
     await subject.store.counters.increment('failed', 60_000);
@@ -802,6 +914,7 @@ describe('Redis stores write only under their key prefix', () => {
         [
           `flow:${flow.deviceCodeHash}`,
           `user-code:${flow.userCodeHash}`,
+          'audit-outbox',
           'once:nonce',
           'count:failed',
           'throttle:{203.0.113.9:lookup-ip}:hits',

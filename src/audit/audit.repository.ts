@@ -68,24 +68,7 @@ export class AuditRepository {
    */
   async insert(records: NewAuditRecord[], manager?: EntityManager): Promise<AuditRecord[]> {
     if (records.length === 0) return [];
-    const rows = records.map((record) => ({
-      occurred_at: record.occurredAt,
-      type: record.type,
-      outcome: record.outcome,
-      actor_type: record.actorType,
-      actor_issuer: record.actorIssuer,
-      actor_email: record.actorEmail,
-      actor_subject_id: record.actorSubjectId,
-      actor_external_id: record.actorExternalId,
-      organization_id: record.organizationId,
-      client_id: record.clientId,
-      device_label: record.deviceLabel,
-      token_id: record.tokenId,
-      ip: record.ip,
-      user_agent: record.userAgent,
-      request_id: record.requestId,
-      details: record.details,
-    }));
+    const rows = records.map(toRow);
     // Rows come back in the order of the array they were inserted from.
     const ids: { id: string; eventId: string }[] = await (manager ?? this.dataSource.manager).query(
       `INSERT INTO audit_events (${COLUMNS.join(', ')})
@@ -94,6 +77,26 @@ export class AuditRepository {
       [JSON.stringify(rows)],
     );
     return records.map((record, index) => ({ ...record, ...ids[index] }));
+  }
+
+  /**
+   * Appends events that carry their own event id (drained from the outbox),
+   * skipping any whose id audit_events already holds: a drainer that died
+   * after its INSERT and before its acknowledgement leaves the batch to
+   * another, which writes only what is missing. Returns the rows written.
+   */
+  async insertOnce(records: (NewAuditRecord & { eventId: string })[]): Promise<AuditRecord[]> {
+    if (records.length === 0) return [];
+    const rows = records.map((record) => ({ event_id: record.eventId, ...toRow(record) }));
+    const written: { id: string; eventId: string }[] = await this.dataSource.query(
+      `INSERT INTO audit_events (event_id, ${COLUMNS.join(', ')})
+       SELECT event_id, ${COLUMNS.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS event(event_id uuid, ${COLUMN_TYPES})
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING id::text AS id, event_id AS "eventId"`,
+      [JSON.stringify(rows)],
+    );
+    const byEventId = new Map(records.map((record) => [record.eventId, record]));
+    return written.map((row) => ({ ...(byEventId.get(row.eventId) as NewAuditRecord), ...row }));
   }
 
   /**
@@ -151,4 +154,25 @@ export class AuditRepository {
     const [row]: { id: string | null }[] = await this.dataSource.query('SELECT max(id)::text AS id FROM audit_events');
     return row?.id ?? null;
   }
+}
+
+function toRow(record: NewAuditRecord) {
+  return {
+    occurred_at: record.occurredAt,
+    type: record.type,
+    outcome: record.outcome,
+    actor_type: record.actorType,
+    actor_issuer: record.actorIssuer,
+    actor_email: record.actorEmail,
+    actor_subject_id: record.actorSubjectId,
+    actor_external_id: record.actorExternalId,
+    organization_id: record.organizationId,
+    client_id: record.clientId,
+    device_label: record.deviceLabel,
+    token_id: record.tokenId,
+    ip: record.ip,
+    user_agent: record.userAgent,
+    request_id: record.requestId,
+    details: record.details,
+  };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Logger as PinoLogger } from 'pino';
 import type { EntityManager } from 'typeorm';
@@ -38,6 +39,9 @@ export interface AuditedTransaction {
  *   once its event is committed.
  * - `recordOrUndo(event, undo)`: for changes that live in Redis; the change is
  *   made first and undone if its event cannot be written.
+ * - `toOutbox(event)`: for changes that live in Redis and carry their event
+ *   in the same atomic step (the audit outbox); AuditOutboxDrainer writes it
+ *   to audit_events later, under the event id chosen here.
  */
 @Injectable()
 export class AuditService {
@@ -45,6 +49,7 @@ export class AuditService {
   private queue: Pending[] = [];
   private flushScheduled = false;
   private flushesInFlight = 0;
+  private outboxListener: () => void = () => undefined;
 
   constructor(
     private readonly audit: AuditRepository,
@@ -87,6 +92,31 @@ export class AuditService {
       );
       throw error;
     }
+  }
+
+  /** The event, with its own id and the request's context, as an outbox entry. */
+  toOutbox(event: AuditEvent): string {
+    return JSON.stringify({ ...this.toRecord(event), eventId: randomUUID() });
+  }
+
+  /** Entries made by `toOutbox` were stored with their change: the drainer takes them soon. */
+  outboxWritten(): void {
+    this.outboxListener();
+  }
+
+  onOutboxWritten(listener: () => void): void {
+    this.outboxListener = listener;
+  }
+
+  /** Writes drained outbox entries that audit_events does not hold yet, and mirrors those. */
+  async writeDrained(payloads: string[]): Promise<number> {
+    const records = payloads.map((payload) => {
+      const record = JSON.parse(payload) as NewAuditRecord & { eventId: string; occurredAt: string };
+      return { ...record, occurredAt: new Date(record.occurredAt) };
+    });
+    const written = await this.audit.insertOnce(records);
+    for (const record of written) this.mirror(record);
+    return written.length;
   }
 
   private scheduleFlush(): void {

@@ -81,6 +81,30 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly auditOutboxLength = new Gauge({
+    name: 'devicegate_audit_outbox_length',
+    help: 'Audit events in the outbox, not yet drained into audit_events (as this instance last saw)',
+    registers: [this.registry],
+  });
+
+  readonly auditOutboxOldestAge = new Gauge({
+    name: 'devicegate_audit_outbox_oldest_age_seconds',
+    help: 'Age of the oldest audit event not yet drained into audit_events (as this instance last saw)',
+    registers: [this.registry],
+  });
+
+  readonly auditOutboxDrained = new Counter({
+    name: 'devicegate_audit_outbox_drained_total',
+    help: 'Audit events this instance drained from the outbox into audit_events',
+    registers: [this.registry],
+  });
+
+  readonly auditOutboxDrainFailures = new Counter({
+    name: 'devicegate_audit_outbox_drain_failures_total',
+    help: 'Outbox drains that failed (the events stay in the outbox for the next drain)',
+    registers: [this.registry],
+  });
+
   readonly auditSealFailures = new Counter({
     name: 'devicegate_audit_seal_failures_total',
     help: 'Scheduled sealer runs that failed',

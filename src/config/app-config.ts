@@ -177,6 +177,10 @@ export abstract class AppConfig {
   abstract auditSealIntervalSeconds: number;
   /** Events younger than this are left for the next seal, so no transaction still in flight can land behind the chain. */
   abstract auditSealLagSeconds: number;
+  /** How often the audit outbox is drained into audit_events besides the drain each write starts; 0 turns draining off. */
+  abstract auditOutboxDrainIntervalSeconds: number;
+  /** /readyz reports not ready while the oldest undrained audit event is older than this. */
+  abstract auditOutboxMaxLagSeconds: number;
   /** undefined: keep audit events forever. */
   abstract auditRetentionSeconds?: number;
   /** Revoked and expired token rows are deleted this long after they stopped working. */

@@ -128,6 +128,14 @@ export class EnvironmentVariables {
   AUDIT_SEAL_LAG?: string;
 
   @IsOptional()
+  @IsDuration()
+  AUDIT_OUTBOX_DRAIN_INTERVAL?: string;
+
+  @IsOptional()
+  @Matches(/^\s*0*[1-9]\d*\s*[smhd]?\s*$/i, { message: 'AUDIT_OUTBOX_MAX_LAG must be a duration of at least 1s, such as 30s' })
+  AUDIT_OUTBOX_MAX_LAG?: string;
+
+  @IsOptional()
   @Matches(/^(keep|\d+[smhd]?)$/i, { message: 'AUDIT_RETENTION must be keep or a duration such as 400d' })
   AUDIT_RETENTION?: string;
 

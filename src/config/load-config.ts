@@ -197,6 +197,8 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     },
     auditSealIntervalSeconds: seconds(env.AUDIT_SEAL_INTERVAL, 10),
     auditSealLagSeconds: seconds(env.AUDIT_SEAL_LAG, 30),
+    auditOutboxDrainIntervalSeconds: seconds(env.AUDIT_OUTBOX_DRAIN_INTERVAL, 1),
+    auditOutboxMaxLagSeconds: seconds(env.AUDIT_OUTBOX_MAX_LAG, 30),
     auditRetentionSeconds: !env.AUDIT_RETENTION || /^keep$/i.test(env.AUDIT_RETENTION) ? undefined : parseDuration(env.AUDIT_RETENTION),
     tokenRetentionSeconds: seconds(env.TOKEN_RETENTION, 90 * 86400),
     retentionSchedule,

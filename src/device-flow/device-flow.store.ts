@@ -53,8 +53,19 @@ export const HELD = { approved: 'approving', denied: 'denying' } as const satisf
 export type DecisionOutcome = 'decided' | 'not_pending' | 'expired' | 'unknown';
 
 export abstract class DeviceFlowStore {
-  /** Stores a new flow; false when the user code collides with a live one (draw another). */
-  abstract create(flow: DeviceFlow, retainMs: number): Promise<boolean>;
+  /**
+   * Whether `create` can append an audit event to the audit outbox in the
+   * same atomic step as the flow (not across Redis Cluster slots).
+   */
+  abstract readonly carriesAuditEvents: boolean;
+
+  /**
+   * Stores a new flow; false when the user code collides with a live one
+   * (draw another), and then nothing is written. `auditEvent` (an outbox
+   * entry, only where `carriesAuditEvents`) enters the audit outbox with the
+   * flow, atomically: no flow without its event, no event without its flow.
+   */
+  abstract create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean>;
 
   abstract findByUserCode(userCodeHash: string): Promise<DeviceFlow | undefined>;
 

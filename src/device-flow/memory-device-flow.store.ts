@@ -1,4 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { MemoryAuditOutboxStore } from '../audit/memory-audit-outbox.store';
 import { Clock } from '../common/clock';
 import { ExpiringMap } from '../redis/expiring-map';
 import {
@@ -25,18 +26,23 @@ interface Entry {
 export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicationShutdown {
   private readonly flows: ExpiringMap<Entry>;
   private readonly userCodes: ExpiringMap<string>;
+  readonly carriesAuditEvents = true;
 
-  constructor(clock: Clock) {
+  constructor(
+    clock: Clock,
+    private readonly outbox = new MemoryAuditOutboxStore(clock),
+  ) {
     super();
     this.flows = new ExpiringMap(clock);
     this.userCodes = new ExpiringMap(clock);
   }
 
-  async create(flow: DeviceFlow, retainMs: number): Promise<boolean> {
+  async create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean> {
     if (!this.userCodes.setIfAbsent(flow.userCodeHash, flow.deviceCodeHash, Math.max(1, flow.expiresAt - flow.createdAt))) {
       return false;
     }
     this.flows.set(flow.deviceCodeHash, { flow: structuredClone(flow), leaseUntil: 0, attempt: 0 }, retainMs);
+    if (auditEvent !== undefined) this.outbox.append(auditEvent);
     return true;
   }
 

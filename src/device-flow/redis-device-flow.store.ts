@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { Cluster } from 'ioredis';
+import { AUDIT_OUTBOX_KEY } from '../audit/audit-outbox.store';
 import type { RedisConnection } from '../redis/redis-connection';
 import {
   type Decision,
@@ -17,6 +19,14 @@ import { DECISION_FIELDS, flowFromFields, flowToFields } from './flow-fields';
 const CREATE = `
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])`;
+
+// KEYS[1] user code, KEYS[2] flow, KEYS[3] audit outbox; ARGV device code hash, code ttl ms, retain ms, event, field, value, ...
+const CREATE_AUDITED = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('XADD', KEYS[3], '*', 'event', ARGV[4]) end
+return 1`;
 
 // KEYS[1] flow; ARGV client_id, now, lease_ms, tolerance_ms, step_s, max_interval_s
 const POLL = `
@@ -72,6 +82,7 @@ return 'decided'`;
 
 type ScriptedRedis = RedisConnection & {
   deviceFlowCreate(key: string, retainMs: number, ...fields: string[]): Promise<null>;
+  deviceFlowCreateAudited(userCodeKey: string, flowKey: string, outboxKey: string, ...args: (string | number)[]): Promise<number>;
   deviceFlowPoll(key: string, ...args: (string | number)[]): Promise<[string, number?, string[]?]>;
   deviceFlowEndDelivery(key: string, attempt: number, next: string): Promise<number>;
   deviceFlowDecide(key: string, ...args: (string | number)[]): Promise<DecisionOutcome>;
@@ -82,10 +93,14 @@ type ScriptedRedis = RedisConnection & {
 @Injectable()
 export class RedisDeviceFlowStore extends DeviceFlowStore {
   private readonly redis: ScriptedRedis;
+  /** In a Cluster the flow, its user code and the outbox live in different slots, which no script spans. */
+  readonly carriesAuditEvents: boolean;
 
   constructor(redis: RedisConnection) {
     super();
+    this.carriesAuditEvents = !(redis instanceof Cluster);
     redis.defineCommand('deviceFlowCreate', { numberOfKeys: 1, lua: CREATE });
+    redis.defineCommand('deviceFlowCreateAudited', { numberOfKeys: 3, lua: CREATE_AUDITED });
     redis.defineCommand('deviceFlowPoll', { numberOfKeys: 1, lua: POLL });
     redis.defineCommand('deviceFlowEndDelivery', { numberOfKeys: 1, lua: END_DELIVERY });
     redis.defineCommand('deviceFlowDecide', { numberOfKeys: 1, lua: DECIDE });
@@ -95,12 +110,27 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
   }
 
   /**
-   * Both writes go out together (one round trip; the two keys may live in
-   * different Cluster slots, so no script spans them); on the rare
-   * user-code collision the flow just written is taken back.
+   * One script claims the user code, writes the flow and appends its audit
+   * event. In a Cluster both writes go out together instead (one round trip,
+   * no event); on the rare user-code collision the flow just written is
+   * taken back.
    */
-  async create(flow: DeviceFlow, retainMs: number): Promise<boolean> {
+  async create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean> {
     const codeTtlMs = Math.max(1, flow.expiresAt - flow.createdAt);
+    if (this.carriesAuditEvents) {
+      const created = await this.redis.deviceFlowCreateAudited(
+        userCodeKey(flow.userCodeHash),
+        flowKey(flow.deviceCodeHash),
+        AUDIT_OUTBOX_KEY,
+        flow.deviceCodeHash,
+        codeTtlMs,
+        retainMs,
+        auditEvent ?? '',
+        ...Object.entries(flowToFields(flow)).flat(),
+      );
+      return created === 1;
+    }
+    if (auditEvent !== undefined) throw new Error('This store cannot carry audit events');
     const [claimed] = await Promise.all([
       this.redis.set(userCodeKey(flow.userCodeHash), flow.deviceCodeHash, 'PX', codeTtlMs, 'NX'),
       this.redis.deviceFlowCreate(flowKey(flow.deviceCodeHash), retainMs, ...Object.entries(flowToFields(flow)).flat()),

@@ -1,5 +1,7 @@
 import { Controller, Get, Header, HttpCode } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { AuditOutboxDrainer } from '../audit/audit-outbox-drainer.service';
+import { AppConfig } from '../config/app-config';
 import { DatabaseHealthRepository } from '../database/database-health.repository';
 import { RedisHealthStore } from '../redis/redis-health.store';
 import { TemporarilyUnavailable } from '../common/oauth-errors';
@@ -10,6 +12,8 @@ export class HealthController {
   constructor(
     private readonly database: DatabaseHealthRepository,
     private readonly redis: RedisHealthStore,
+    private readonly outbox: AuditOutboxDrainer,
+    private readonly config: AppConfig,
   ) {}
 
   /** Liveness: the process answers. */
@@ -19,7 +23,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: Postgres and Redis both answer. */
+  /** Readiness: Postgres and Redis both answer, and the audit outbox is drained within AUDIT_OUTBOX_MAX_LAG. */
   @Get('readyz')
   @Header('Cache-Control', 'no-store')
   @HttpCode(200)
@@ -28,6 +32,13 @@ export class HealthController {
     if (!postgres || !redis) {
       const down = [!postgres && 'postgres', !redis && 'redis'].filter(Boolean).join(' and ');
       throw new TemporarilyUnavailable(`Not ready: ${down} unreachable`);
+    }
+    const lag = await this.outbox.lag().catch(() => undefined);
+    if (!lag) throw new TemporarilyUnavailable('Not ready: redis unreachable');
+    if (lag.oldestAgeMs > this.config.auditOutboxMaxLagSeconds * 1000) {
+      throw new TemporarilyUnavailable(
+        `Not ready: the audit outbox is behind (${lag.length} events waiting, the oldest for ${Math.floor(lag.oldestAgeMs / 1000)} s)`,
+      );
     }
     return { status: 'ready', postgres: 'up', redis: 'up' };
   }

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import type { AppConfig } from '../config/app-config';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
@@ -10,6 +11,7 @@ export class OpsModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: OpsModule,
+      imports: [AuditModule],
       controllers: config.metricsPort === undefined ? [HealthController, MetricsController] : [HealthController],
       providers: [MetricsServerService],
     };
