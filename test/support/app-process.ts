@@ -7,6 +7,8 @@ export interface AppProcess {
   /** stdout and stderr of the process, line by line. */
   output: string[];
   stop(): Promise<void>;
+  /** Ends the process with SIGKILL: no shutdown hook runs. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -44,7 +46,14 @@ export async function startAppProcess(env: Record<string, string>, timeoutMs = 2
       }
     });
   });
-  return { ready, output, stop: () => stop(child) };
+  return { ready, output, stop: () => stop(child), kill: () => kill(child) };
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
 }
 
 async function stop(child: ChildProcess): Promise<void> {

@@ -62,7 +62,7 @@ let passwordHashes: Record<string, string> | undefined;
 /** The config file of a test app, as a plain object a spec may add organizations, connectors and clients to. */
 export type TestConfigFile = Record<string, unknown> & { clients: Record<string, unknown>[] };
 
-function configFile(configure?: (file: TestConfigFile) => void): string {
+export function configFile(configure?: (file: TestConfigFile) => void): string {
   passwordHashes ??= Object.fromEntries(
     Object.values(USERS).map((user) => [user.username, hashPasswordSync(user.password)]),
   );
