@@ -974,6 +974,20 @@ organizations:
       expect(loadConfig({ ...EXTERNAL, [name]: value })[field]).toBe(seconds);
     });
 
+    it('drains the audit outbox every second and calls it behind after 30 s, unless told otherwise', () => {
+      expect(loadConfig(EXTERNAL)).toMatchObject({ auditOutboxDrainIntervalSeconds: 1, auditOutboxMaxLagSeconds: 30 });
+      expect(loadConfig({ ...EXTERNAL, AUDIT_OUTBOX_DRAIN_INTERVAL: '0', AUDIT_OUTBOX_MAX_LAG: '2m' })).toMatchObject({
+        auditOutboxDrainIntervalSeconds: 0,
+        auditOutboxMaxLagSeconds: 120,
+      });
+    });
+
+    it.each(['0', '0s', 'soon', '-1s'])('refuses AUDIT_OUTBOX_MAX_LAG=%j: a lag of 0 would never be ready', (value) => {
+      expect(problems({ ...EXTERNAL, AUDIT_OUTBOX_MAX_LAG: value })).toEqual([
+        `AUDIT_OUTBOX_MAX_LAG: AUDIT_OUTBOX_MAX_LAG must be a duration of at least 1s, such as 30s`,
+      ]);
+    });
+
     it.each(['15 minutes', '-5m', '1.5h', '5w', 'm', '15m30s'])('refuses the duration %j', (value) => {
       expect(problems({ ...EXTERNAL, ACCESS_TOKEN_TTL: value })).toEqual([
         `ACCESS_TOKEN_TTL: ACCESS_TOKEN_TTL must be a duration such as 90, 90s, 15m, 12h or 30d (got "${value}")`,
