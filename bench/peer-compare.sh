@@ -4,12 +4,22 @@
 # introspection; prints the driver's table and the ratios devicegate / oidc-provider.
 #   npm run build && bash bench/peer-compare.sh [-c 50 -d 10 -n 3]
 #   ADAPTERS=fastify bash bench/peer-compare.sh          # one adapter only (both by default)
+#   PEER_BENCH=/path/to/peer-bench                       # where the driver is (../shared/peer-bench by default)
 set -euo pipefail
 ARGS="${*:--c 50 -d 10 -n 3}"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ADAPTERS="${ADAPTERS:-express fastify}"
+PEER_BENCH="${PEER_BENCH:-$ROOT/../shared/peer-bench}"
+[ -d "$PEER_BENCH" ] || PEER_BENCH="$ROOT/../../shared/peer-bench"
 PEER=$(mktemp -d)
-cp -r "$ROOT/../shared/peer-bench/." "$PEER"
+P=""; DB=""
+cleanup() {
+  [ -n "$P" ] && kill "$P" 2>/dev/null || true
+  [ -n "$DB" ] && psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres || true
+  rm -rf "$PEER"
+}
+trap cleanup EXIT
+cp -r "$PEER_BENCH/." "$PEER"
 cd "$PEER"
 # The driver and the peer need autocannon and oidc-provider; the project's install has both.
 if [ -d "$ROOT/node_modules/oidc-provider" ] && [ -d "$ROOT/node_modules/autocannon" ]; then
@@ -25,14 +35,15 @@ wait_port 4000 && wait_port 4001
 node bench.mjs devauth --pids "$P,$REDIS_PID" --label oidc-provider_device_authorization $ARGS
 node bench.mjs pending --pids "$P,$REDIS_PID" --label oidc-provider_pending_poll --pool 20000 $ARGS
 node bench.mjs introspect --pids "$P,$REDIS_PID" --label oidc-provider_introspection $ARGS
-kill $P; wait $P 2>/dev/null || true
+kill $P; wait $P 2>/dev/null || true; P=""
 
 DG_PASSWORD="bench-$(head -c 12 /dev/urandom | base64 | tr -d '\n/+=')"
+RS_SECRET_DG="$(head -c 32 /dev/urandom | base64 | tr -d '\n/+=')"
 HASH=$(cd "$ROOT" && node -e "console.log(require('./dist/src/common/crypto').hashPasswordSync(process.argv[1]))" "$DG_PASSWORD")
 cat > "$PEER/devicegate.json" <<JSON
 {"scopes": [{"name": "openid", "description": "Sign in"}],
  "clients": [{"client_id": "cli", "name": "CLI", "type": "public", "scopes": ["openid"], "poll_interval": 1},
-             {"client_id": "rs", "name": "Resource server", "type": "confidential", "client_secret": "rs-secret-0123456789abcdef0123456789",
+             {"client_id": "rs", "name": "Resource server", "type": "confidential", "client_secret": "$RS_SECRET_DG",
               "grant_types": [], "scopes": [], "resource_server": true}],
  "users": [{"username": "bench", "email": "bench@example.com", "name": "Bench", "password_hash": "$HASH"}]}
 JSON
@@ -49,13 +60,12 @@ for ADAPTER in $ADAPTERS; do
   wait_port 4500; sleep 1
   node bench.mjs devauth --base http://127.0.0.1:4500 --pids "$P,$REDIS_PID" --label "devicegate_${ADAPTER}_device_authorization" $ARGS
   node bench.mjs pending --base http://127.0.0.1:4500 --pids "$P,$REDIS_PID" --label "devicegate_${ADAPTER}_pending_poll" --pool 20000 $ARGS
-  DG_USER=bench DG_PASSWORD="$DG_PASSWORD" node bench.mjs introspect --base http://127.0.0.1:4500 --pids "$P,$REDIS_PID" \
+  DG_USER=bench DG_PASSWORD="$DG_PASSWORD" RS_SECRET="$RS_SECRET_DG" node bench.mjs introspect --base http://127.0.0.1:4500 --pids "$P,$REDIS_PID" \
     --label "devicegate_${ADAPTER}_introspection" $ARGS
-  kill $P; wait $P 2>/dev/null || true
+  kill $P; wait $P 2>/dev/null || true; P=""
   redis-cli --scan --pattern "devicegate-peer-$$-$ADAPTER:*" | xargs -r -n 500 redis-cli del >/dev/null
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres; DB=""
 done
 
 node summarize.mjs results
 node "$ROOT/bench/peer-ratios.mjs" results
-rm -rf "$PEER"

@@ -8,7 +8,7 @@ import type { TokensService } from '../tokens/tokens.service';
 import { DeviceFlowService } from './device-flow.service';
 import type { DeviceFlowStore } from './device-flow.store';
 
-/** The issued event and the stored flow are written side by side; whichever fails takes the other back. */
+/** Where the store cannot carry the event (Redis Cluster), the issued event and the stored flow are written side by side; whichever fails takes the other back. */
 describe('DeviceFlowService.authorize when one of its two writes fails', () => {
   const client: ClientDefinition = {
     clientId: 'cli',
@@ -68,6 +68,61 @@ describe('DeviceFlowService.authorize when one of its two writes fails', () => {
     expect(store.create).toHaveBeenCalledTimes(3);
     expect(record).toHaveBeenCalledTimes(1);
     expect(response.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+  });
+});
+
+/** Where the store carries audit events, the issued event enters the outbox with the flow: no Postgres write on the request path. */
+describe('DeviceFlowService.authorize with a store that carries audit events', () => {
+  const client = {
+    clientId: 'cli',
+    grantTypes: [DEVICE_CODE_GRANT],
+    allowedScopes: ['read'],
+    defaultScopes: ['read'],
+    enabled: true,
+  } as unknown as ClientDefinition;
+  const config = {
+    secretKeys: [{ id: 'k1', secret: Buffer.from('a-secret-key-for-unit-specs-0123456789') }],
+    deviceCodeTtlSeconds: 600,
+    pollIntervalSeconds: 5,
+    publicUrl: 'https://login.example.com',
+  } as unknown as AppConfig;
+
+  it('hands the event to the store with the flow, the same entry on every draw, and starts a drain', async () => {
+    const store = { carriesAuditEvents: true, create: jest.fn().mockResolvedValueOnce(false).mockResolvedValue(true) };
+    const audit = { record: jest.fn(), toOutbox: jest.fn().mockReturnValue('{"type":"device_code.issued"}'), outboxWritten: jest.fn() };
+    const service = new DeviceFlowService(
+      config,
+      store as unknown as DeviceFlowStore,
+      {} as ClientRegistry,
+      {} as TokensService,
+      {} as CounterStore,
+      new Clock(),
+      new Metrics(),
+      audit as unknown as AuditService,
+    );
+    await service.authorize({ client, ip: '203.0.113.5', userAgent: 'cli/1.0' });
+    expect(audit.record).not.toHaveBeenCalled();
+    expect(audit.toOutbox).toHaveBeenCalledWith(expect.objectContaining({ type: 'device_code.issued', outcome: 'success', clientId: 'cli' }));
+    expect(store.create.mock.calls.map((call) => call[2])).toEqual(['{"type":"device_code.issued"}', '{"type":"device_code.issued"}']);
+    expect(audit.outboxWritten).toHaveBeenCalledTimes(1);
+  });
+
+  it('starts no drain and hands out nothing when the store fails', async () => {
+    const store = { carriesAuditEvents: true, create: jest.fn().mockRejectedValue(new Error('redis down')) };
+    const audit = { record: jest.fn(), toOutbox: jest.fn().mockReturnValue('{}'), outboxWritten: jest.fn() };
+    const service = new DeviceFlowService(
+      config,
+      store as unknown as DeviceFlowStore,
+      {} as ClientRegistry,
+      {} as TokensService,
+      {} as CounterStore,
+      new Clock(),
+      new Metrics(),
+      audit as unknown as AuditService,
+    );
+    await expect(service.authorize({ client, ip: '203.0.113.5', userAgent: 'cli/1.0' })).rejects.toThrow('redis down');
+    expect(audit.outboxWritten).not.toHaveBeenCalled();
+    expect(audit.record).not.toHaveBeenCalled();
   });
 });
 
