@@ -52,7 +52,7 @@ describe('audit outbox: an app killed between the Redis write and the drain', ()
       AUDIT_SEAL_INTERVAL: '0',
       RETENTION_SCHEDULE: 'off',
       ...env,
-    });
+    }, 60_000);
     processes.push(child);
     return { child, http: new DeviceGateHttp(child.ready.baseUrl) };
   }
@@ -73,7 +73,7 @@ describe('audit outbox: an app killed between the Redis write and the drain', ()
 
     const second = await start({});
     let landed: { event_id: string }[] = [];
-    for (let tries = 0; tries < 100 && landed.length === 0; tries++) {
+    for (let tries = 0; tries < 300 && landed.length === 0; tries++) {
       await sleep(100);
       landed = await issuedEvents(label);
     }
@@ -81,7 +81,7 @@ describe('audit outbox: an app killed between the Redis write and the drain', ()
 
     // A drainer that died after its INSERT and before its acknowledgement leaves the entry to another: it lands no twice.
     await redis.xadd(`${prefix}${AUDIT_OUTBOX_KEY}`, '*', 'event', payload);
-    for (let tries = 0; tries < 100 && (await redis.xlen(`${prefix}${AUDIT_OUTBOX_KEY}`)) > 0; tries++) await sleep(100);
+    for (let tries = 0; tries < 300 && (await redis.xlen(`${prefix}${AUDIT_OUTBOX_KEY}`)) > 0; tries++) await sleep(100);
     expect(await redis.xlen(`${prefix}${AUDIT_OUTBOX_KEY}`)).toBe(0);
     expect(await issuedEvents(label)).toHaveLength(1);
     expect((await second.http.request('/readyz')).status).toBe(200);
@@ -100,7 +100,7 @@ describe('audit outbox: an app killed between the Redis write and the drain', ()
     } finally {
       await verifierApp.close();
     }
-  });
+  }, 180_000);
 
   it('/readyz says when the outbox is behind AUDIT_OUTBOX_MAX_LAG, and is ready again once drained', async () => {
     const testApp = await startTestApp({ env: { DATABASE_URL: database.url, AUDIT_OUTBOX_DRAIN_INTERVAL: '0', AUDIT_OUTBOX_MAX_LAG: '1s' } });
