@@ -1,0 +1,261 @@
+import { queryDatabase } from './support/database';
+import { expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
+import { DeviceGateHttp, type Reply } from './support/http';
+import { CLIENTS, startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
+
+/** The console over HTTP: sign-in, its session cookie and every way to misuse it, "my devices" and revoking. */
+
+const SESSION = 'devicegate_console';
+const LOGIN = 'devicegate_console_login';
+
+/** A browser's cookie jar of one console visitor, kept by hand. */
+class ConsoleVisitor {
+  readonly cookies = new Map<string, string>();
+
+  constructor(readonly http: DeviceGateHttp) {}
+
+  get cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  async get(path: string): Promise<Reply<string>> {
+    return this.keep(await this.http.request<string>(path, { headers: { cookie: this.cookieHeader, accept: 'text/html' } }));
+  }
+
+  async post(path: string, fields: Record<string, string | undefined>): Promise<Reply<string>> {
+    return this.keep(await this.http.form<string>(path, fields, { cookie: this.cookieHeader, accept: 'text/html' }));
+  }
+
+  /** The sign-in page, then the local connector's form with the login CSRF field the page carried. */
+  async signIn(user: TestUser): Promise<Reply<string>> {
+    const page = await this.get('/console');
+    return this.post('/console/sign-in/local', { login_csrf: field(page.body, 'login_csrf'), username: user.username, password: user.password });
+  }
+
+  keep<T>(reply: Reply<T>): Reply<T> {
+    for (const header of reply.headers.getSetCookie()) {
+      const cookie = parseSetCookie(header);
+      if (cookie.attributes['max-age'] === '0') this.cookies.delete(cookie.name);
+      else this.cookies.set(cookie.name, cookie.value);
+    }
+    return reply;
+  }
+}
+
+/** The value of a hidden form field of a page (the first one of that name). */
+function field(html: string, name: string): string {
+  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
+  if (!match) throw new Error(`no ${name} field on the page`);
+  return match[1];
+}
+
+function expectPageHeaders(reply: Reply<unknown>): void {
+  expect(reply.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  expect(reply.headers.get('content-security-policy')).toContain("script-src 'self'");
+  expect(reply.headers.get('x-frame-options')).toBe('DENY');
+  expect(reply.headers.get('cache-control')).toBe('no-store');
+}
+
+async function consoleEvents(type: string, email: string) {
+  return queryDatabase('SELECT * FROM audit_events WHERE type = $1 AND actor_email = $2 ORDER BY id', [type, email]);
+}
+
+describe('the console (HTTP)', () => {
+  let testApp: TestApp;
+  let http: DeviceGateHttp;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    http = new DeviceGateHttp(testApp.baseUrl);
+  });
+
+  afterAll(() => testApp.close());
+
+  describe('sign-in and session', () => {
+    it('shows the sign-in page without a session, with the page security headers', async () => {
+      const visitor = new ConsoleVisitor(http);
+      const page = await visitor.get('/console');
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expectPageHeaders(page);
+      expect(page.body).toContain('action="/console/sign-in/local"');
+      expect(visitor.cookies.get(LOGIN)).toBe(field(page.body, 'login_csrf'));
+    });
+
+    it('signs in through the local connector into a path-scoped, HttpOnly, SameSite=Lax session cookie, audited', async () => {
+      const visitor = new ConsoleVisitor(http);
+      const reply = await visitor.signIn(USERS.alice);
+      expect(reply.status).toBe(303);
+      expect(reply.headers.get('location')).toBe('/console');
+      const cookie = parseSetCookie(reply.headers.getSetCookie().find((header) => header.startsWith(`${SESSION}=`)) as string);
+      expect(cookie.attributes).toMatchObject({ path: '/console', httponly: true, samesite: 'Lax', 'max-age': String(8 * 3600) });
+      expect(cookie.attributes.secure).toBeUndefined();
+      expect(reply.headers.getSetCookie().some((header) => header.startsWith('devicegate_approval='))).toBe(false);
+
+      const home = await visitor.get('/console');
+      expect(home.status).toBe(200);
+      expectPageHeaders(home);
+      expect(home.body).toContain('Signed in as Alice Example (alice@example.com)');
+      const [event] = (await consoleEvents('console.signed_in', USERS.alice.email)).slice(-1);
+      expect(event).toMatchObject({ outcome: 'success', actor_type: 'user', actor_issuer: 'urn:devicegate:local', details: { connector: 'local' } });
+      expect(JSON.stringify(event)).not.toContain(visitor.cookies.get(SESSION));
+    });
+
+    it('refuses a wrong password with a page, audited as a rejected console sign-in', async () => {
+      const visitor = new ConsoleVisitor(http);
+      const page = await visitor.get('/console');
+      const reply = await visitor.post('/console/sign-in/local', { login_csrf: field(page.body, 'login_csrf'), username: 'alice', password: 'wrong' });
+      expect(reply.status).toBe(401);
+      expectPageHeaders(reply);
+      expect(reply.body).toContain('Unknown user or wrong password');
+      expect(visitor.cookies.has(SESSION)).toBe(false);
+      const rejected = await queryDatabase(
+        `SELECT details FROM audit_events WHERE type = 'sso.assertion_rejected' AND details->>'purpose' = 'console' ORDER BY id DESC LIMIT 1`,
+      );
+      expect(rejected[0].details).toEqual({ connector: 'local', reason: 'invalid_credentials', username: 'alice', purpose: 'console' });
+    });
+
+    it('refuses a sign-in form without the login CSRF token of its cookie', async () => {
+      const visitor = new ConsoleVisitor(http);
+      const page = await visitor.get('/console');
+      const token = field(page.body, 'login_csrf');
+      const credentials = { username: USERS.alice.username, password: USERS.alice.password };
+      expect((await visitor.post('/console/sign-in/local', credentials)).status).toBe(403);
+      expect((await visitor.post('/console/sign-in/local', { ...credentials, login_csrf: `${token.slice(0, -1)}A` === token ? `${token.slice(0, -1)}B` : `${token.slice(0, -1)}A` })).status).toBe(403);
+      const stranger = new ConsoleVisitor(http);
+      expect((await stranger.post('/console/sign-in/local', { ...credentials, login_csrf: token })).status).toBe(403);
+      expect(visitor.cookies.has(SESSION) || stranger.cookies.has(SESSION)).toBe(false);
+    });
+
+    it('refuses a forged session cookie: the sign-in page again, the cookie cleared, forms refused', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const [id, mac] = (visitor.cookies.get(SESSION) as string).split('.');
+      for (const forged of [`${id}.${mac.slice(0, -2)}AA`, `${'A'.repeat(43)}.${mac}`, 'not-a-session', `${id}.`]) {
+        const forger = new ConsoleVisitor(http);
+        forger.cookies.set(SESSION, forged);
+        const page = await forger.get('/console');
+        expect(page.status).toBe(200);
+        expect(page.body).toContain('Your console session has ended');
+        expect(page.body).not.toContain('Signed in as');
+        expect(forger.cookies.has(SESSION)).toBe(false);
+        forger.cookies.set(SESSION, forged);
+        expect((await forger.post('/console/sign-out', { csrf_token: 'x' })).status).toBe(401);
+      }
+    });
+
+    it('ends a session idle for 15 minutes, and any session 8 hours after its sign-in', async () => {
+      const idle = new ConsoleVisitor(http);
+      await idle.signIn(USERS.alice);
+      testApp.clock.advance(14 * 60_000);
+      expect((await idle.get('/console')).body).toContain('Signed in as');
+      testApp.clock.advance(15 * 60_000);
+      const ended = await idle.get('/console');
+      expect(ended.body).toContain('Your console session has ended');
+      expect(idle.cookies.has(SESSION)).toBe(false);
+
+      const busy = new ConsoleVisitor(http);
+      await busy.signIn(USERS.alice);
+      const cookie = busy.cookies.get(SESSION) as string;
+      for (let minutes = 0; minutes < 8 * 60 - 14; minutes += 14) {
+        testApp.clock.advance(14 * 60_000);
+        expect((await busy.get('/console')).body).toContain('Signed in as');
+      }
+      testApp.clock.advance(14 * 60_000);
+      busy.cookies.set(SESSION, cookie);
+      expect((await busy.get('/console')).body).toContain('Your console session has ended');
+    });
+
+    it('signs out with a CSRF-checked POST; the session is gone server-side, so a replayed cookie is refused', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.bob);
+      const cookie = visitor.cookies.get(SESSION) as string;
+      const home = await visitor.get('/console');
+      expect((await visitor.post('/console/sign-out', {})).status).toBe(403);
+      expect((await visitor.post('/console/sign-out', { csrf_token: 'forged-csrf-token-of-nobody-0000' })).status).toBe(403);
+      expect((await visitor.get('/console')).body).toContain('Signed in as Bob');
+
+      const out = await visitor.post('/console/sign-out', { csrf_token: field(home.body, 'csrf_token') });
+      expect(out.status).toBe(303);
+      expect(out.headers.get('location')).toBe('/console?notice=signed_out');
+      expect(visitor.cookies.has(SESSION)).toBe(false);
+      const [event] = (await consoleEvents('console.signed_out', USERS.bob.email)).slice(-1);
+      expect(event).toMatchObject({ outcome: 'success', actor_type: 'user', details: { connector: 'local' } });
+
+      const replay = new ConsoleVisitor(http);
+      replay.cookies.set(SESSION, cookie);
+      expect((await replay.get('/console')).body).toContain('Your console session has ended');
+      replay.cookies.set(SESSION, cookie);
+      expect((await replay.post('/console/sign-out', { csrf_token: field(home.body, 'csrf_token') })).status).toBe(401);
+    });
+
+    it('keeps the console session and the approval grant apart: neither opens the other, and the session is no bearer token', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const session = visitor.cookies.get(SESSION) as string;
+      const context = await http.approvalContext(`devicegate_approval=${session}`);
+      expect(context.status).toBe(401);
+      expectInvalidToken(await http.me(session), 'The access token is malformed');
+
+      const started = await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('grant') });
+      const grant = (await http.signIn(started.user_code, USERS.alice)).split('=').slice(1).join('=');
+      const withGrant = new ConsoleVisitor(http);
+      withGrant.cookies.set(SESSION, grant);
+      expect((await withGrant.get('/console')).body).not.toContain('Signed in as');
+    });
+  });
+
+  describe('my devices', () => {
+    it("lists the person's live authorizations, revokes one with a CSRF-checked form, and the revoked token stops working", async () => {
+      const kept = await obtainToken(http, { user: USERS.bob, deviceLabel: uniqueLabel('kept') });
+      const doomedLabel = uniqueLabel('doomed');
+      const doomed = await obtainToken(http, { user: USERS.bob, deviceLabel: doomedLabel, scope: 'profile read' });
+      expect((await http.me(doomed.access_token)).status).toBe(200);
+      const others = await obtainToken(http, { user: USERS.alice, deviceLabel: uniqueLabel('alices') });
+
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.bob);
+      const home = await visitor.get('/console');
+      const rows = home.body.split('<tr>').slice(2);
+      expect(rows).toHaveLength(2);
+      const row = rows.find((text) => text.includes(doomedLabel)) as string;
+      expect(row).toContain('<code>profile</code> <code>read</code>');
+      expect(row).toContain(' UTC</time>');
+      expect(row).toContain('127.0.0.1');
+      const action = /action="(\/console\/devices\/[0-9a-f-]{36}\/revoke)"/.exec(row)?.[1] as string;
+
+      expect((await visitor.post(action, {})).status).toBe(403);
+      expect((await visitor.post(action, { csrf_token: 'forged-csrf-token-of-nobody-0000' })).status).toBe(403);
+      expect((await http.me(doomed.access_token)).status).toBe(200);
+      const strangerAlice = new ConsoleVisitor(http);
+      await strangerAlice.signIn(USERS.alice);
+      const aliceHome = await strangerAlice.get('/console');
+      const notHers = await strangerAlice.post(action, { csrf_token: field(aliceHome.body, 'csrf_token') });
+      expect(notHers.headers.get('location')).toBe('/console?notice=already_gone');
+      expect((await http.me(doomed.access_token)).status).toBe(200);
+
+      const revoked = await visitor.post(action, { csrf_token: field(home.body, 'csrf_token') });
+      expect(revoked.status).toBe(303);
+      expect(revoked.headers.get('location')).toBe('/console?notice=revoked');
+      expectInvalidToken(await http.me(doomed.access_token));
+      expect((await http.me(kept.access_token)).status).toBe(200);
+      expect((await http.me(others.access_token)).status).toBe(200);
+      const after = await visitor.get('/console?notice=revoked');
+      expect(after.body).toContain('The authorization was revoked');
+      expect(after.body).not.toContain(doomedLabel);
+
+      const [event] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'token.revoked' AND device_label = $1`, [doomedLabel]);
+      expect(event).toMatchObject({ actor_type: 'user', actor_email: USERS.bob.email, details: { reason: 'user' } });
+    });
+
+    it('shows script in a displayed field as text', async () => {
+      const label = `<script>alert("x")</script>${uniqueLabel('')}`.slice(0, 64);
+      await obtainToken(http, { user: USERS.alice, deviceLabel: label });
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const home = await visitor.get('/console');
+      expect(home.body).not.toContain('<script>alert');
+      expect(home.body).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+    });
+  });
+});
