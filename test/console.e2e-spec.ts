@@ -1,7 +1,8 @@
-import { queryDatabase } from './support/database';
+import { createMigratedDatabase, queryDatabase, type TestDatabase } from './support/database';
+import { type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
 import { expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
-import { CLIENTS, startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
+import { CLIENTS, freePort, startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
 
 /** The console over HTTP: sign-in, its session cookie and every way to misuse it, "my devices" and revoking. */
 
@@ -257,5 +258,82 @@ describe('the console (HTTP)', () => {
       expect(home.body).not.toContain('<script>alert');
       expect(home.body).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
     });
+  });
+});
+
+describe('the console signing in through OpenID Connect (HTTP)', () => {
+  const IDP_CLIENT = { id: 'devicegate-console', secret: 'console-idp-client-secret-0123456789abcdef' };
+  const CAROL = { sub: 'idp-user-carol-0001', email: 'carol@acme.test', name: 'Carol Acme' };
+  let database: TestDatabase;
+  let idp: OidcIdp;
+  let testApp: TestApp;
+  let http: DeviceGateHttp;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    [database, idp] = await Promise.all([
+      createMigratedDatabase(),
+      startOidcIdp({
+        clients: [{ client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, redirect_uris: [`http://127.0.0.1:${port}/oauth/device/sso/oidc/acme-oidc/callback`] }],
+        accounts: { carol: CAROL },
+      }),
+    ]);
+    testApp = await startTestApp({
+      port,
+      env: { DATABASE_URL: database.url },
+      configure: (file) => {
+        file.organizations = [{ id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] }];
+        file.connectors = [
+          {
+            id: 'acme-oidc',
+            type: 'oidc',
+            organization: 'acme',
+            display_name: 'Acme SSO',
+            oidc: { issuer: idp.issuer, client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, allow_insecure_http: true },
+          },
+        ];
+      },
+    });
+    http = new DeviceGateHttp(testApp.baseUrl);
+  });
+
+  afterAll(async () => {
+    await testApp?.close();
+    await idp?.stop();
+    await database?.drop();
+  });
+
+  it('goes to the IdP from the sign-in page and comes back into a console session, never an approval grant; the answer is single use', async () => {
+    const visitor = new ConsoleVisitor(http);
+    const page = await visitor.get('/console');
+    expect(page.body).toContain('href="/console/sign-in/sso/acme-oidc">Sign in with Acme SSO</a>');
+    const initiated = await visitor.get('/console/sign-in/sso/acme-oidc');
+    expect(initiated.status).toBe(303);
+    const callback = new URL(await signInAtIdp(initiated.headers.get('location') as string, 'carol'));
+    expect(callback.pathname).toBe('/oauth/device/sso/oidc/acme-oidc/callback');
+
+    const returned = visitor.keep(await http.request(`${callback.pathname}${callback.search}`, { headers: { accept: 'text/html' } }));
+    expect(returned.status).toBe(303);
+    expect(returned.headers.get('location')).toBe('/console');
+    const cookies = returned.headers.getSetCookie().map(parseSetCookie);
+    expect(cookies.map((cookie) => [cookie.name, cookie.attributes.path])).toEqual([['devicegate_console', '/console']]);
+
+    const home = await visitor.get('/console');
+    expect(home.body).toContain('Signed in as Carol Acme (carol@acme.test) · Organization: acme');
+    const [event] = await database.query(`SELECT * FROM audit_events WHERE type = 'console.signed_in' AND actor_email = $1`, [CAROL.email]);
+    expect(event).toMatchObject({ organization_id: 'acme', actor_issuer: idp.issuer, actor_external_id: CAROL.sub, details: { connector: 'acme-oidc' } });
+    const [initiatedEvent] = await database.query(`SELECT * FROM audit_events WHERE type = 'sso.initiated' ORDER BY id DESC LIMIT 1`);
+    expect(initiatedEvent.details).toEqual({ connector: 'acme-oidc', connector_type: 'oidc', routed_by: 'connector', purpose: 'console' });
+
+    const replayed = await http.request(`${callback.pathname}${callback.search}`, { headers: { accept: 'text/html' } });
+    expect(replayed.status).toBe(400);
+    expect(replayed.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('answers an unknown connector with a console page', async () => {
+    const reply = await new ConsoleVisitor(http).get('/console/sign-in/sso/nobody');
+    expect(reply.status).toBe(404);
+    expectPageHeaders(reply);
+    expect(reply.body).toContain('There is no single sign-on connector');
   });
 });
