@@ -2,7 +2,7 @@ import { createMigratedDatabase, queryDatabase, type TestDatabase } from './supp
 import { type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
 import { expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
-import { CLIENTS, freePort, startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
+import { CLIENTS, freePort, startTestApp, type TestApp, type TestConfigFile, type TestUser, USERS } from './support/test-app';
 
 /** The console over HTTP: sign-in, its session cookie and every way to misuse it, "my devices" and revoking. */
 
@@ -57,6 +57,14 @@ function expectPageHeaders(reply: Reply<unknown>): void {
   expect(reply.headers.get('cache-control')).toBe('no-store');
 }
 
+/** The config's audit:read scope, granted by name (`granted_to`) to these people. */
+function grantAuditRead(...grantees: string[]) {
+  return (file: TestConfigFile) => {
+    const scopes = file.scopes as { name: string; granted_to?: string[] }[];
+    (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = grantees;
+  };
+}
+
 async function consoleEvents(type: string, email: string) {
   return queryDatabase('SELECT * FROM audit_events WHERE type = $1 AND actor_email = $2 ORDER BY id', [type, email]);
 }
@@ -66,7 +74,7 @@ describe('the console (HTTP)', () => {
   let http: DeviceGateHttp;
 
   beforeAll(async () => {
-    testApp = await startTestApp();
+    testApp = await startTestApp({ configure: grantAuditRead(USERS.alice.email) });
     http = new DeviceGateHttp(testApp.baseUrl);
   });
 
@@ -259,6 +267,64 @@ describe('the console (HTTP)', () => {
       expect(home.body).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
     });
   });
+
+  describe('audit', () => {
+    it('is refused (403) to a person without audit:read, on every audit page', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.bob);
+      expect((await visitor.get('/console')).body).not.toContain('href="/console/audit"');
+      for (const path of ['/console/audit', '/console/audit/events/1', '/console/audit/export']) {
+        const reply = await visitor.get(path);
+        expect(reply.status).toBe(403);
+        expectPageHeaders(reply);
+        expect(reply.body).toContain('Your account may not open this part of the console.');
+      }
+      expect((await new ConsoleVisitor(http).get('/console/audit')).status).toBe(401);
+    });
+
+    it('filters with the API filters, shows the chain status, opens an event, pages and exports the filter as NDJSON', async () => {
+      const label = `<img src=x onerror=alert(1)>${uniqueLabel('')}`.slice(0, 64);
+      await obtainToken(http, { user: USERS.bob, deviceLabel: label });
+      await obtainToken(http, { user: USERS.bob, deviceLabel: uniqueLabel('second') });
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      expect((await visitor.get('/console')).body).toContain('href="/console/audit"');
+
+      const filtered = await visitor.get(`/console/audit?type=token.minted&subject=${encodeURIComponent(USERS.bob.email)}&client=&organization=`);
+      expect(filtered.status).toBe(200);
+      expectPageHeaders(filtered);
+      expect(filtered.body).toMatch(/id="chain-status">The digest chain verifies/);
+      expect(filtered.body).not.toContain('<img src=x');
+      expect(filtered.body).toContain('&#60;img src=x onerror=alert(1)&#62;');
+      const rows = filtered.body.split('<tbody>')[1].split('</tbody>')[0].split('<tr>').slice(1);
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+      for (const row of rows) expect(row).toContain('<code>token.minted</code>');
+      expect(filtered.body).toContain('value="token.minted"');
+
+      const link = /href="(\/console\/audit\/events\/\d+)"/.exec(rows[0])?.[1] as string;
+      const detail = await visitor.get(link);
+      expect(detail.status).toBe(200);
+      expect(detail.body).toContain('<code>token.minted</code>');
+      expect(detail.body).toContain('&#34;email&#34;: &#34;bob@example.com&#34;');
+      expect((await visitor.get('/console/audit/events/999999999999')).status).toBe(404);
+
+      const firstPage = await visitor.get('/console/audit');
+      const next = /href="(\/console\/audit\?cursor=[^"]+)"/.exec(firstPage.body)?.[1];
+      if (next) expect((await visitor.get(next.replace(/&#38;/g, '&'))).status).toBe(200);
+
+      const exported = await visitor.get(`/console/audit/export?type=token.minted&subject=${encodeURIComponent(USERS.bob.email)}`);
+      expect(exported.status).toBe(200);
+      expect(exported.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+      expect(exported.headers.get('content-disposition')).toBe('attachment; filename="audit-events.ndjson"');
+      const lines = String(exported.body).trim().split('\n').map((line) => JSON.parse(line));
+      for (const line of lines) expect(line).toMatchObject({ type: 'token.minted', actor: { email: USERS.bob.email } });
+      expect(lines.map((line) => line.device_label)).toContain(label);
+
+      const bad = await visitor.get('/console/audit?type=no.such.event');
+      expect(bad.status).toBe(400);
+      expect(bad.body).toContain('Unknown event type');
+    });
+  });
 });
 
 describe('the console signing in through OpenID Connect (HTTP)', () => {
@@ -282,6 +348,7 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
       port,
       env: { DATABASE_URL: database.url },
       configure: (file) => {
+        grantAuditRead(`acme:${CAROL.email}`)(file);
         file.organizations = [{ id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] }];
         file.connectors = [
           {
@@ -328,6 +395,25 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
     const replayed = await http.request(`${callback.pathname}${callback.search}`, { headers: { accept: 'text/html' } });
     expect(replayed.status).toBe(400);
     expect(replayed.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("shows an organization's auditor only that organization's events", async () => {
+    await obtainToken(http, { user: USERS.alice, deviceLabel: uniqueLabel('no-organization') });
+    const visitor = new ConsoleVisitor(http);
+    const initiated = await visitor.get('/console/sign-in/sso/acme-oidc');
+    const callback = new URL(await signInAtIdp(initiated.headers.get('location') as string, 'carol'));
+    visitor.keep(await http.request(`${callback.pathname}${callback.search}`));
+    const audit = await visitor.get('/console/audit');
+    expect(audit.status).toBe(200);
+    expect(audit.body).toContain('You see the events of organization acme only.');
+    const organizations = [...audit.body.matchAll(/<code>[^<]+<\/code><\/td>\n  <td>[^<]*<\/td>\n  <td>[^<]*<\/td>\n  <td>([^<]*)<\/td>/g)].map((match) => match[1]);
+    expect(organizations.length).toBeGreaterThan(0);
+    expect(new Set(organizations)).toEqual(new Set(['acme']));
+    expect(audit.body).not.toContain('alice@example.com');
+    const other = await visitor.get('/console/audit?organization=globex');
+    expect(other.status).toBe(403);
+    const exported = await visitor.get('/console/audit/export');
+    for (const line of String(exported.body).trim().split('\n')) expect(JSON.parse(line).organization).toBe('acme');
   });
 
   it('answers an unknown connector with a console page', async () => {

@@ -18,6 +18,7 @@ import { ConsolePageFilter } from './console-page.filter';
 import { ConsolePages } from './console-pages.service';
 import { CONSOLE_STRINGS } from './console-strings';
 import { CONSOLE_PATH, CONSOLE_SESSION_COOKIE, ConsoleSessionRefused, ConsoleSessionService } from './session/console-session.service';
+import { ConsoleAccessService } from './console-access.service';
 import { ConsoleDevicesService } from './console-devices.service';
 
 /** The double-submit token of the sign-in forms (login CSRF): a cookie and a hidden field that must match. */
@@ -38,6 +39,7 @@ export class ConsoleSignInController {
     private readonly pages: ConsolePages,
     private readonly sessions: ConsoleSessionService,
     private readonly devices: ConsoleDevicesService,
+    private readonly access: ConsoleAccessService,
     private readonly signIn: SignInService,
     private readonly sso: SsoService,
     private readonly users: LocalUsersService,
@@ -61,7 +63,7 @@ export class ConsoleSignInController {
     try {
       const session = await this.sessions.read(cookie);
       const shown = typeof notice === 'string' ? NOTICES[notice] : undefined;
-      return this.pages.view.home({ session, notice: shown, ...(await this.devices.list(session)) });
+      return this.pages.view.home({ session, access: this.access.of(session), notice: shown, ...(await this.devices.list(session)) });
     } catch (error) {
       if (!(error instanceof ConsoleSessionRefused)) throw error;
       if (error.reason !== 'missing') this.sessions.clear(headers);

@@ -25,5 +25,10 @@ button.danger { background: #fff; color: var(--red); border-color: var(--red); m
 table { border-collapse: collapse; width: 100%; margin-top: 1rem; font-size: .95rem; }
 th, td { text-align: left; vertical-align: top; padding: .45rem .5rem; border-bottom: 1px solid #d1d5db; overflow-wrap: anywhere; }
 th { background: #f8fafc; }
+.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 0 1rem; align-items: end; }
+dl.event { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
+dl.event dt { font-weight: 600; }
+dl.event dd { margin: 0; overflow-wrap: anywhere; }
+pre { margin: 0; white-space: pre-wrap; font-size: .9rem; }
 code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .9rem; }
 `;

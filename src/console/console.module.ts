@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AuditApiModule } from '../audit/audit-api.module';
 import { AuditModule } from '../audit/audit.module';
+import { ConsoleAccessService } from './console-access.service';
+import { ConsoleAuditController } from './console-audit.controller';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { SsoBridgeModule } from '../sso-bridge/sso-bridge.module';
 import { TokensModule } from '../tokens/tokens.module';
@@ -11,8 +14,8 @@ import { ConsoleSessionModule } from './session/console-session.module';
 
 /** The people's console at /console: its own session, "my devices", audit and admin views. */
 @Module({
-  imports: [AuditModule, SsoBridgeModule, ConsoleSessionModule, TokensModule, OrganizationsModule],
-  controllers: [ConsoleSignInController],
-  providers: [ConsolePages, ConsolePageFilter, ConsoleDevicesService],
+  imports: [AuditModule, AuditApiModule, SsoBridgeModule, ConsoleSessionModule, TokensModule, OrganizationsModule],
+  controllers: [ConsoleSignInController, ConsoleAuditController],
+  providers: [ConsolePages, ConsolePageFilter, ConsoleDevicesService, ConsoleAccessService],
 })
 export class ConsoleModule {}

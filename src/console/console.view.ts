@@ -10,8 +10,14 @@ export interface SignInPageModel {
   notice?: string;
 }
 
+/** Which views of the console the person may open, for the navigation. */
+export interface ConsoleAccess {
+  audit: boolean;
+}
+
 export interface HomePageModel {
   session: ConsoleSession;
+  access: ConsoleAccess;
   devices: AuthorizationEntry[];
   notice?: string;
 }
@@ -77,7 +83,7 @@ ${sections.length ? sections.join('\n') : `<p>${t('noConnectors')}</p>`}
   home(model: HomePageModel): string {
     return this.page(
       this.raw('devicesTitle'),
-      `${this.header(model.session)}
+      `${this.header(model.session, model.access)}
 <main>
 <h1>${this.t('devicesTitle')}</h1>
 ${this.alerts(model)}
@@ -113,6 +119,18 @@ ${rows.join('\n')}
 </table>`;
   }
 
+  /** A signed-in page of the console around a section rendered elsewhere (`body` is HTML, already escaped). */
+  signedIn(session: ConsoleSession, access: ConsoleAccess, title: string, body: string): string {
+    return this.page(
+      title,
+      `${this.header(session, access)}
+<main>
+<h1>${escapeHtml(title)}</h1>
+${body}
+</main>`,
+    );
+  }
+
   /** A page for an error on the way: what happened, and the way back. */
   error(description: string): string {
     return this.page(
@@ -125,10 +143,11 @@ ${rows.join('\n')}
     );
   }
 
-  private header(session: ConsoleSession): string {
+  private header(session: ConsoleSession, access: ConsoleAccess): string {
     const person = session.person;
     return `<header>
 <span class="site">${this.t('siteName')}</span>
+<nav><a href="/console">${this.t('navDevices')}</a>${access.audit ? ` · <a href="/console/audit">${this.t('navAudit')}</a>` : ''}</nav>
 <span>${this.t('signedInAs', { name: person.name, email: person.email })}${person.organizationId ? ` · ${this.t('organization', { organization: person.organizationId })}` : ''}</span>
 <form method="post" action="/console/sign-out">
   <input type="hidden" name="csrf_token" value="${escapeHtml(session.csrfToken)}">
