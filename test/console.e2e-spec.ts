@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { hashPasswordSync } from '../src/common/crypto';
 import { createMigratedDatabase, queryDatabase, type TestDatabase } from './support/database';
 import { type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
 import { expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
 import { CLIENTS, freePort, startTestApp, type TestApp, type TestConfigFile, type TestUser, USERS } from './support/test-app';
+
+/** A person of this spec alone, so off-boarding her touches no other spec's tokens. */
+const DORA = { username: 'dora', password: 'dora-password-3', email: `dora-${randomUUID().slice(0, 8)}@example.com`, name: 'Dora Leaving' } as unknown as TestUser;
 
 /** The console over HTTP: sign-in, its session cookie and every way to misuse it, "my devices" and revoking. */
 
@@ -74,7 +79,12 @@ describe('the console (HTTP)', () => {
   let http: DeviceGateHttp;
 
   beforeAll(async () => {
-    testApp = await startTestApp({ configure: grantAuditRead(USERS.alice.email) });
+    testApp = await startTestApp({
+      configure: (file) => {
+        grantAuditRead(USERS.alice.email)(file);
+        (file.users as Record<string, unknown>[]).push({ username: DORA.username, email: DORA.email, name: DORA.name, password_hash: hashPasswordSync(DORA.password) });
+      },
+    });
     http = new DeviceGateHttp(testApp.baseUrl);
   });
 
@@ -323,6 +333,76 @@ describe('the console (HTTP)', () => {
       const bad = await visitor.get('/console/audit?type=no.such.event');
       expect(bad.status).toBe(400);
       expect(bad.body).toContain('Unknown event type');
+    });
+  });
+
+  describe('admin', () => {
+    it('is refused (403) to a person without admin, on every admin page and form', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.bob);
+      const csrf = field((await visitor.get('/console')).body, 'csrf_token');
+      expect((await visitor.get('/console')).body).not.toContain('href="/console/admin"');
+      expect((await visitor.get('/console/admin')).status).toBe(403);
+      expect((await visitor.post('/console/admin/clients', { csrf_token: csrf, name: 'x', type: 'public', scopes: 'profile' })).status).toBe(403);
+      expect((await visitor.post(`/console/admin/clients/${CLIENTS.cli}/enabled`, { csrf_token: csrf, enabled: 'false' })).status).toBe(403);
+      expect((await visitor.post('/console/admin/offboard', { csrf_token: csrf, subject: USERS.alice.email, reason: 'no' })).status).toBe(403);
+    });
+
+    it('registers a client with its secret shown once, disables and enables it, every form CSRF-checked', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const page = await visitor.get('/console/admin');
+      expect(page.status).toBe(200);
+      expectPageHeaders(page);
+      expect(page.body).toContain(`<code>${CLIENTS.cli}</code>`);
+      const csrf = field(page.body, 'csrf_token');
+      const clientId = `console-${randomUUID().slice(0, 8)}`;
+      const fields = { name: '<b onmouseover=alert(1)>Build bot</b>', type: 'confidential', scopes: 'profile read', client_id: clientId };
+      expect((await visitor.post('/console/admin/clients', fields)).status).toBe(403);
+      const registered = await visitor.post('/console/admin/clients', { ...fields, csrf_token: csrf });
+      expect(registered.status).toBe(200);
+      expectPageHeaders(registered);
+      const secret = /<code id="client-secret">([^<]+)<\/code>/.exec(registered.body)?.[1] as string;
+      expect(secret).toMatch(/^[\w-]{43}$/);
+      expect(registered.body).toContain('&#60;b onmouseover=alert(1)&#62;Build bot&#60;/b&#62;');
+      const listed = await visitor.get('/console/admin');
+      expect(listed.body).toContain(`<code>${clientId}</code>`);
+      expect(listed.body).not.toContain(secret);
+      expect(listed.body).not.toContain('<b onmouseover');
+      const [created] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'client.created' AND client_id = $1`, [clientId]);
+      expect(created).toMatchObject({ actor_type: 'user', actor_email: USERS.alice.email });
+      expect(JSON.stringify(created)).not.toContain(secret);
+
+      const toggle = `/console/admin/clients/${clientId}/enabled`;
+      expect((await visitor.post(toggle, { enabled: 'false' })).status).toBe(403);
+      const disabled = await visitor.post(toggle, { csrf_token: csrf, enabled: 'false' });
+      expect(disabled.headers.get('location')).toBe('/console/admin?notice=client_changed');
+      expect((await http.deviceCode(clientId)).status).not.toBe(200);
+      await visitor.post(toggle, { csrf_token: csrf, enabled: 'true' });
+      expect((await http.deviceCode(clientId, {}, { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` })).status).toBe(200);
+      expect((await visitor.post(`/console/admin/clients/${CLIENTS.cli}/enabled`, { csrf_token: csrf, enabled: 'false' })).status).toBe(400);
+    });
+
+    it('off-boards a person with a reason: every authorization revoked and audited', async () => {
+      const first = await obtainToken(http, { user: DORA, deviceLabel: uniqueLabel('dora') });
+      const second = await obtainToken(http, { user: DORA, deviceLabel: uniqueLabel('dora') });
+      const kept = await obtainToken(http, { user: USERS.bob, deviceLabel: uniqueLabel('bob') });
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const csrf = field((await visitor.get('/console/admin')).body, 'csrf_token');
+      const reason = 'Left the company on 2026-12-05 <script>';
+      expect((await visitor.post('/console/admin/offboard', { subject: DORA.email, reason })).status).toBe(403);
+      expect((await http.me(first.access_token)).status).toBe(200);
+      const done = await visitor.post('/console/admin/offboard', { csrf_token: csrf, subject: DORA.email, reason });
+      expect(done.headers.get('location')).toBe('/console/admin?notice=offboarded&count=2');
+      expect((await visitor.get(done.headers.get('location') as string)).body).toContain('The person was off-boarded: 2 authorizations revoked.');
+      expectInvalidToken(await http.me(first.access_token));
+      expectInvalidToken(await http.me(second.access_token));
+      expect((await http.me(kept.access_token)).status).toBe(200);
+      const [event] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'subject.offboarded' AND details->>'subject' = $1`, [DORA.email]);
+      expect(event).toMatchObject({ actor_email: USERS.alice.email, details: { reason, revoked: 2 } });
+      const revoked = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'token.revoked' AND details->>'reason' = 'admin' AND actor_email = $1 AND details->>'subject_id' = $2`, [USERS.alice.email, event.details.subjects[0]]);
+      expect(revoked).toHaveLength(2);
     });
   });
 });

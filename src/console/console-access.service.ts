@@ -18,7 +18,8 @@ export class ConsoleForbidden extends OAuthError {
 /**
  * What a person may open beyond "my devices", from the scope catalog's
  * `granted_to` lists, the same rules that let a token hold the scope: the
- * audit view needs `audit:read` granted to the person by name.
+ * audit view needs `audit:read` granted to the person by name, the admin
+ * view `admin` granted to a person of no organization.
  */
 @Injectable()
 export class ConsoleAccessService {
@@ -30,7 +31,10 @@ export class ConsoleAccessService {
 
   of(session: ConsoleSession): ConsoleAccess {
     const holder = { subjectId: session.person.subjectId, organizationId: session.person.organizationId ?? null, email: session.person.email };
-    return { audit: this.policy.grantedExplicitly('audit:read', holder) };
+    return {
+      audit: this.policy.grantedExplicitly('audit:read', holder),
+      admin: !session.person.organizationId && this.policy.grantedExplicitly('admin', holder),
+    };
   }
 
   assert(session: ConsoleSession, view: keyof ConsoleAccess): ConsoleAccess {

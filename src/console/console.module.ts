@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AdminModule } from '../admin/admin.module';
+import { ClientsModule } from '../clients/clients.module';
+import { ConsoleAdminController } from './console-admin.controller';
+import { ConsoleAdminService } from './console-admin.service';
 import { AuditApiModule } from '../audit/audit-api.module';
 import { AuditModule } from '../audit/audit.module';
 import { ConsoleAccessService } from './console-access.service';
@@ -14,8 +18,8 @@ import { ConsoleSessionModule } from './session/console-session.module';
 
 /** The people's console at /console: its own session, "my devices", audit and admin views. */
 @Module({
-  imports: [AuditModule, AuditApiModule, SsoBridgeModule, ConsoleSessionModule, TokensModule, OrganizationsModule],
-  controllers: [ConsoleSignInController, ConsoleAuditController],
-  providers: [ConsolePages, ConsolePageFilter, ConsoleDevicesService, ConsoleAccessService],
+  imports: [AuditModule, AuditApiModule, AdminModule, ClientsModule, SsoBridgeModule, ConsoleSessionModule, TokensModule, OrganizationsModule],
+  controllers: [ConsoleSignInController, ConsoleAuditController, ConsoleAdminController],
+  providers: [ConsolePages, ConsolePageFilter, ConsoleDevicesService, ConsoleAccessService, ConsoleAdminService],
 })
 export class ConsoleModule {}

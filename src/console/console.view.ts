@@ -13,6 +13,7 @@ export interface SignInPageModel {
 /** Which views of the console the person may open, for the navigation. */
 export interface ConsoleAccess {
   audit: boolean;
+  admin: boolean;
 }
 
 export interface HomePageModel {
@@ -147,7 +148,7 @@ ${body}
     const person = session.person;
     return `<header>
 <span class="site">${this.t('siteName')}</span>
-<nav><a href="/console">${this.t('navDevices')}</a>${access.audit ? ` · <a href="/console/audit">${this.t('navAudit')}</a>` : ''}</nav>
+<nav><a href="/console">${this.t('navDevices')}</a>${access.audit ? ` · <a href="/console/audit">${this.t('navAudit')}</a>` : ''}${access.admin ? ` · <a href="/console/admin">${this.t('navAdmin')}</a>` : ''}</nav>
 <span>${this.t('signedInAs', { name: person.name, email: person.email })}${person.organizationId ? ` · ${this.t('organization', { organization: person.organizationId })}` : ''}</span>
 <form method="post" action="/console/sign-out">
   <input type="hidden" name="csrf_token" value="${escapeHtml(session.csrfToken)}">
