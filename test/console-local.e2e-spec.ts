@@ -11,7 +11,12 @@ describe('the console with the local connector (browser)', () => {
   let http: DeviceGateHttp;
 
   beforeAll(async () => {
-    testApp = await startTestApp();
+    testApp = await startTestApp({
+      configure: (file) => {
+        const scopes = file.scopes as { name: string; granted_to?: string[] }[];
+        (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = [USERS.alice.email];
+      },
+    });
     http = new DeviceGateHttp(testApp.baseUrl);
   });
 
@@ -54,5 +59,49 @@ describe('the console with the local connector (browser)', () => {
     await page.getByRole('status').filter({ hasText: T.signedOut }).waitFor();
     await expect(page.getByRole('heading', { level: 1, name: T.signInTitle, exact: true }).isVisible()).resolves.toBe(true);
     expect((await session.context.cookies()).map((cookie) => cookie.name)).not.toContain('devicegate_console');
+  });
+
+  it('an auditor filters the trail, opens an event, sees the chain status; an admin registers a client and sees its secret once', async () => {
+    const { page } = session;
+    const label = uniqueLabel('audited');
+    await obtainToken(http, { user: USERS.bob, deviceLabel: label });
+
+    await page.goto(`${testApp.baseUrl}/console`);
+    await page.getByLabel(T.usernameLabel, { exact: true }).fill(USERS.alice.username);
+    await page.getByLabel(T.passwordLabel, { exact: true }).fill(USERS.alice.password);
+    await page.getByRole('button', { name: T.signInButton, exact: true }).click();
+    await page.getByRole('link', { name: T.navAudit, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: T.auditTitle, exact: true }).waitFor();
+    await expect(page.locator('#chain-status').innerText()).resolves.toMatch(/^The digest chain verifies/);
+    await page.getByLabel(T.filterType, { exact: true }).fill('token.minted');
+    await page.getByLabel(T.filterSubject, { exact: true }).fill(USERS.bob.email);
+    await page.getByRole('button', { name: T.filterButton, exact: true }).click();
+    await page.waitForURL(/type=token.minted/);
+    const row = page.locator('tbody tr').filter({ hasText: label });
+    await expect(row.count()).resolves.toBe(1);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await screenshot(page, 'console-04-audit');
+    await row.getByRole('link').click();
+    await page.getByText('"email": "bob@example.com"').first().waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await screenshot(page, 'console-05-audit-event');
+
+    await page.getByRole('link', { name: T.navAdmin, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: T.adminTitle, exact: true }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await screenshot(page, 'console-06-admin');
+    await page.getByLabel(T.fieldName, { exact: true }).fill('Nightly build bot');
+    await page.getByLabel(T.fieldType, { exact: true }).fill('confidential');
+    await page.getByLabel(T.fieldScopes, { exact: true }).fill('profile read');
+    await page.getByRole('button', { name: T.registerButton, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: T.registeredTitle, exact: true }).waitFor();
+    const secret = await page.locator('#client-secret').innerText();
+    const clientId = await page.locator('#client-id').innerText();
+    expect(secret).toMatch(/^[\w-]{43}$/);
+    await screenshot(page, 'console-07-client-registered');
+    await page.getByRole('link', { name: T.adminTitle, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: T.adminTitle, exact: true }).waitFor();
+    await expect(page.getByText(clientId, { exact: true }).count()).resolves.toBe(1);
+    await expect(page.content()).resolves.not.toContain(secret);
   });
 });

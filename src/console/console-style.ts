@@ -23,7 +23,7 @@ button.danger { background: #fff; color: var(--red); border-color: var(--red); m
 .error { background: #fef2f2; border-left: 4px solid var(--red); padding: .6rem .8rem; color: #7f1d1d; }
 .connector { border-top: 1px solid #d1d5db; margin-top: 1.25rem; padding-top: .25rem; }
 table { border-collapse: collapse; width: 100%; margin-top: 1rem; font-size: .95rem; }
-th, td { text-align: left; vertical-align: top; padding: .45rem .5rem; border-bottom: 1px solid #d1d5db; overflow-wrap: anywhere; }
+th, td { text-align: left; vertical-align: top; padding: .45rem .5rem; border-bottom: 1px solid #d1d5db; overflow-wrap: break-word; }
 th { background: #f8fafc; }
 .filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 0 1rem; align-items: end; }
 dl.event { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
