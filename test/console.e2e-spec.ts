@@ -161,6 +161,9 @@ describe('the console (HTTP)', () => {
         forger.cookies.set(SESSION, forged);
         expect((await forger.post('/console/sign-out', { csrf_token: 'x' })).status).toBe(401);
       }
+      const refused = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'console.refused' ORDER BY id DESC LIMIT 8`);
+      expect(refused.map((event) => event.details.reason)).toEqual(Array(8).fill('invalid'));
+      expect(refused[0]).toMatchObject({ outcome: 'failure', actor_type: null });
     });
 
     it('ends a session idle for 15 minutes, and any session 8 hours after its sign-in', async () => {
@@ -193,6 +196,8 @@ describe('the console (HTTP)', () => {
       expect((await visitor.post('/console/sign-out', {})).status).toBe(403);
       expect((await visitor.post('/console/sign-out', { csrf_token: 'forged-csrf-token-of-nobody-0000' })).status).toBe(403);
       expect((await visitor.get('/console')).body).toContain('Signed in as Bob');
+      const mismatches = await consoleEvents('console.refused', USERS.bob.email);
+      expect(mismatches.slice(-2).map((event) => event.details)).toEqual([{ reason: 'csrf_mismatch' }, { reason: 'csrf_mismatch' }]);
 
       const out = await visitor.post('/console/sign-out', { csrf_token: field(home.body, 'csrf_token') });
       expect(out.status).toBe(303);
@@ -206,6 +211,8 @@ describe('the console (HTTP)', () => {
       expect((await replay.get('/console')).body).toContain('Your console session has ended');
       replay.cookies.set(SESSION, cookie);
       expect((await replay.post('/console/sign-out', { csrf_token: field(home.body, 'csrf_token') })).status).toBe(401);
+      const [replayed] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'console.refused' ORDER BY id DESC LIMIT 1`);
+      expect(replayed.details).toEqual({ reason: 'unknown' });
     });
 
     it('keeps the console session and the approval grant apart: neither opens the other, and the session is no bearer token', async () => {

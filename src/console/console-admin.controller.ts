@@ -88,7 +88,7 @@ export class ConsoleAdminController {
     const session = await this.sessions.read(cookie);
     const access = this.access.assert(session, 'admin');
     const params = new OAuthParams(body);
-    if (!this.sessions.matchesCsrf(session, params.optional('csrf_token'))) throw consoleCsrfRefused();
+    if (!(await this.sessions.matchesCsrf(session, params.optional('csrf_token')))) throw consoleCsrfRefused();
     return { session, access, params };
   }
 }

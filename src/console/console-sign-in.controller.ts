@@ -99,7 +99,7 @@ export class ConsoleSignInController {
   @PageSecurityHeaders()
   async signInLocal(@Body() body: unknown, @RequestCookie(LOGIN_CSRF_COOKIE) loginCsrf: string | undefined, @ResponseHeaders() headers: ResponseHeaders) {
     const params = new OAuthParams(body);
-    assertLoginCsrf(loginCsrf, params.optional('login_csrf'));
+    await this.assertLoginCsrf(loginCsrf, params.optional('login_csrf'));
     const connector = this.users.connector;
     if (!connector) throw new NotFound('The local connector is not enabled');
     const username = params.required('username');
@@ -128,12 +128,18 @@ export class ConsoleSignInController {
     @ResponseHeaders() headers: ResponseHeaders,
   ) {
     const params = new OAuthParams(body);
-    assertLoginCsrf(loginCsrf, params.optional('login_csrf'));
+    await this.assertLoginCsrf(loginCsrf, params.optional('login_csrf'));
     const connector = this.directory.connector(id);
     if (connector?.type !== 'ldap') throw new NotFound(`There is no LDAP connector "${id.slice(0, 64)}"`);
     const identity = await this.ldap.authenticate(connector, { username: params.required('username'), password: params.required('password') });
     await this.signIn.completeConsole(connector.id, { ...identity, organizationId: connector.organizationId }, headers);
     return TO_CONSOLE;
+  }
+
+  private async assertLoginCsrf(cookie: string | undefined, field: string | undefined): Promise<void> {
+    if (cookie && field && LOGIN_CSRF.test(cookie) && constantTimeEqual(cookie, field)) return;
+    await this.sessions.refused('login_csrf_mismatch');
+    throw consoleCsrfRefused();
   }
 
   /** Revokes one of the person's own authorizations: a CSRF-checked form, audited with the person as actor. */
@@ -142,7 +148,7 @@ export class ConsoleSignInController {
   @PageSecurityHeaders()
   async revokeDevice(@Param('id') id: string, @Body() body: unknown, @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined) {
     const session = await this.sessions.read(cookie);
-    if (!this.sessions.matchesCsrf(session, new OAuthParams(body).optional('csrf_token'))) throw consoleCsrfRefused();
+    if (!(await this.sessions.matchesCsrf(session, new OAuthParams(body).optional('csrf_token')))) throw consoleCsrfRefused();
     const revoked = UUID.test(id) && (await this.devices.revoke(session, id));
     return { url: `${CONSOLE_PATH}?notice=${revoked ? 'revoked' : 'already_gone'}`, statusCode: 303 };
   }
@@ -153,7 +159,7 @@ export class ConsoleSignInController {
   @PageSecurityHeaders()
   async signOut(@Body() body: unknown, @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @ResponseHeaders() headers: ResponseHeaders) {
     const session = await this.sessions.read(cookie);
-    if (!this.sessions.matchesCsrf(session, new OAuthParams(body).optional('csrf_token'))) throw consoleCsrfRefused();
+    if (!(await this.sessions.matchesCsrf(session, new OAuthParams(body).optional('csrf_token')))) throw consoleCsrfRefused();
     await this.sessions.close(session, headers);
     return { url: `${CONSOLE_PATH}?notice=signed_out`, statusCode: 303 };
   }
@@ -161,8 +167,4 @@ export class ConsoleSignInController {
 
 export function consoleCsrfRefused(): InvalidCsrfToken {
   return new InvalidCsrfToken('This form has expired or did not come from the console; go back, reload the page and try again');
-}
-
-function assertLoginCsrf(cookie: string | undefined, field: string | undefined): void {
-  if (!cookie || !field || !LOGIN_CSRF.test(cookie) || !constantTimeEqual(cookie, field)) throw consoleCsrfRefused();
 }

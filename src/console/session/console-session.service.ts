@@ -76,6 +76,25 @@ export class ConsoleSessionService {
 
   /** The session of a cookie whose MAC holds, whose record exists and is within both lifetimes; each use restarts the idle period. */
   async read(cookie: string | undefined): Promise<ConsoleSession> {
+    try {
+      return await this.verify(cookie);
+    } catch (error) {
+      if (error instanceof ConsoleSessionRefused && error.reason !== 'missing') await this.refused(error.reason);
+      throw error;
+    }
+  }
+
+  /** Records a refused console request; the person, when the session is known, is the actor. */
+  async refused(reason: ConsoleSessionRefusal | 'csrf_mismatch' | 'login_csrf_mismatch', session?: ConsoleSession): Promise<void> {
+    await this.audit.record({
+      type: 'console.refused',
+      outcome: 'failure',
+      ...(session ? { actor: userActor(session.person), organizationId: session.person.organizationId } : {}),
+      details: { reason },
+    });
+  }
+
+  private async verify(cookie: string | undefined): Promise<ConsoleSession> {
     if (!cookie) throw new ConsoleSessionRefused('missing');
     const match = COOKIE_VALUE.exec(cookie);
     if (!match || !this.keys.some((key) => constantTimeEqual(hmacSha256(key, match[1]), match[2]))) {
@@ -111,9 +130,11 @@ export class ConsoleSessionService {
     };
   }
 
-  /** Whether a form's CSRF token is the session's. */
-  matchesCsrf(session: ConsoleSession, token: string | undefined): boolean {
-    return typeof token === 'string' && constantTimeEqual(token, session.csrfToken);
+  /** Whether a form's CSRF token is the session's; a mismatch is audited. */
+  async matchesCsrf(session: ConsoleSession, token: string | undefined): Promise<boolean> {
+    if (typeof token === 'string' && constantTimeEqual(token, session.csrfToken)) return true;
+    await this.refused('csrf_mismatch', session);
+    return false;
   }
 
   /** Sign-out: the record is deleted (the cookie stops working everywhere), the event recorded, the cookie cleared. */
