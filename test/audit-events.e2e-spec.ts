@@ -275,7 +275,8 @@ const FLOWS: FlowCase[] = [
       const signedIn = await http.form('/console/sign-in/local', { login_csrf: csrf(page.body, 'login_csrf'), ...USERS.bob }, { cookie: login });
       const session = (signedIn.headers.getSetCookie().find((cookie) => cookie.startsWith('devicegate_console=')) ?? '').split(';')[0];
       const home = await http.request<string>('/console', { headers: { cookie: session } });
-      const action = /action="(\/console\/devices\/[^"]+\/revoke)"/.exec(home.body)?.[1] as string;
+      const row = home.body.split('<tr>').find((text) => text.includes(label)) as string;
+      const action = /action="(\/console\/devices\/[^"]+\/revoke)"/.exec(row)?.[1] as string;
       const csrfToken = csrf(home.body, 'csrf_token') as string;
       http.secrets.add(csrfToken);
       expect((await http.form(action, { csrf_token: csrfToken }, { cookie: session })).status).toBe(303);

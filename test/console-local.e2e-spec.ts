@@ -1,8 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import { hashPasswordSync } from '../src/common/crypto';
 import { CONSOLE_STRINGS as T } from '../src/console/console-strings';
 import { accessibilityProblems, screenshot, useBrowser } from './support/browser';
 import { expectInvalidToken, obtainToken, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { startTestApp, type TestApp, USERS } from './support/test-app';
+import { startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
+
+/** A person of this spec alone, so the devices listed are only the ones this spec approved. */
+const FRANK_SUFFIX = randomUUID().slice(0, 8);
+const FRANK = { username: `frank-${FRANK_SUFFIX}`, password: 'frank-password-5', email: `frank-${FRANK_SUFFIX}@example.com`, name: 'Frank Devices' } as unknown as TestUser;
 
 /** The console in Chromium: sign in with a local account, see the devices approved earlier, revoke one. */
 describe('the console with the local connector (browser)', () => {
@@ -15,6 +21,7 @@ describe('the console with the local connector (browser)', () => {
       configure: (file) => {
         const scopes = file.scopes as { name: string; granted_to?: string[] }[];
         (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = [USERS.alice.email];
+        (file.users as Record<string, unknown>[]).push({ username: FRANK.username, email: FRANK.email, name: FRANK.name, password_hash: hashPasswordSync(FRANK.password) });
       },
     });
     http = new DeviceGateHttp(testApp.baseUrl);
@@ -26,20 +33,20 @@ describe('the console with the local connector (browser)', () => {
     const { page } = session;
     const laptop = uniqueLabel('laptop');
     const buildAgent = uniqueLabel('build-agent');
-    const kept = await obtainToken(http, { user: USERS.bob, deviceLabel: laptop });
-    const revoked = await obtainToken(http, { user: USERS.bob, deviceLabel: buildAgent, scope: 'profile read' });
+    const kept = await obtainToken(http, { user: FRANK, deviceLabel: laptop });
+    const revoked = await obtainToken(http, { user: FRANK, deviceLabel: buildAgent, scope: 'profile read' });
     expect((await http.me(revoked.access_token)).status).toBe(200);
 
     await page.goto(`${testApp.baseUrl}/console`);
     await page.getByRole('heading', { level: 1, name: T.signInTitle, exact: true }).waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'console-01-sign-in');
-    await page.getByLabel(T.usernameLabel, { exact: true }).fill(USERS.bob.username);
-    await page.getByLabel(T.passwordLabel, { exact: true }).fill(USERS.bob.password);
+    await page.getByLabel(T.usernameLabel, { exact: true }).fill(FRANK.username);
+    await page.getByLabel(T.passwordLabel, { exact: true }).fill(FRANK.password);
     await page.getByLabel(T.passwordLabel, { exact: true }).press('Enter');
 
     await page.getByRole('heading', { level: 1, name: T.devicesTitle, exact: true }).waitFor();
-    await expect(page.getByText('Signed in as Bob Example (bob@example.com)').isVisible()).resolves.toBe(true);
+    await expect(page.getByText(`Signed in as Frank Devices (${FRANK.email})`).isVisible()).resolves.toBe(true);
     const rows = page.locator('tbody tr');
     await expect(rows.count()).resolves.toBe(2);
     await expect(rows.filter({ hasText: laptop }).count()).resolves.toBe(1);

@@ -7,7 +7,12 @@ import { DeviceGateHttp, type Reply } from './support/http';
 import { CLIENTS, freePort, startTestApp, type TestApp, type TestConfigFile, type TestUser, USERS } from './support/test-app';
 
 /** A person of this spec alone, so off-boarding her touches no other spec's tokens. */
-const DORA = { username: 'dora', password: 'dora-password-3', email: `dora-${randomUUID().slice(0, 8)}@example.com`, name: 'Dora Leaving' } as unknown as TestUser;
+const DORA_SUFFIX = randomUUID().slice(0, 8);
+const DORA = { username: `dora-${DORA_SUFFIX}`, password: 'dora-password-3', email: `dora-${DORA_SUFFIX}@example.com`, name: 'Dora Leaving' } as unknown as TestUser;
+
+/** Another person of this spec alone, so the devices listed are only the ones this spec approved. */
+const EVE_SUFFIX = randomUUID().slice(0, 8);
+const EVE = { username: `eve-${EVE_SUFFIX}`, password: 'eve-password-4', email: `eve-${EVE_SUFFIX}@example.com`, name: 'Eve Devices' } as unknown as TestUser;
 
 /** The console over HTTP: sign-in, its session cookie and every way to misuse it, "my devices" and revoking. */
 
@@ -82,7 +87,9 @@ describe('the console (HTTP)', () => {
     testApp = await startTestApp({
       configure: (file) => {
         grantAuditRead(USERS.alice.email)(file);
-        (file.users as Record<string, unknown>[]).push({ username: DORA.username, email: DORA.email, name: DORA.name, password_hash: hashPasswordSync(DORA.password) });
+        for (const person of [DORA, EVE]) {
+          (file.users as Record<string, unknown>[]).push({ username: person.username, email: person.email, name: person.name, password_hash: hashPasswordSync(person.password) });
+        }
       },
     });
     http = new DeviceGateHttp(testApp.baseUrl);
@@ -233,14 +240,14 @@ describe('the console (HTTP)', () => {
 
   describe('my devices', () => {
     it("lists the person's live authorizations, revokes one with a CSRF-checked form, and the revoked token stops working", async () => {
-      const kept = await obtainToken(http, { user: USERS.bob, deviceLabel: uniqueLabel('kept') });
+      const kept = await obtainToken(http, { user: EVE, deviceLabel: uniqueLabel('kept') });
       const doomedLabel = uniqueLabel('doomed');
-      const doomed = await obtainToken(http, { user: USERS.bob, deviceLabel: doomedLabel, scope: 'profile read' });
+      const doomed = await obtainToken(http, { user: EVE, deviceLabel: doomedLabel, scope: 'profile read' });
       expect((await http.me(doomed.access_token)).status).toBe(200);
       const others = await obtainToken(http, { user: USERS.alice, deviceLabel: uniqueLabel('alices') });
 
       const visitor = new ConsoleVisitor(http);
-      await visitor.signIn(USERS.bob);
+      await visitor.signIn(EVE);
       const home = await visitor.get('/console');
       const rows = home.body.split('<tr>').slice(2);
       expect(rows).toHaveLength(2);
@@ -271,7 +278,7 @@ describe('the console (HTTP)', () => {
       expect(after.body).not.toContain(doomedLabel);
 
       const [event] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'token.revoked' AND device_label = $1`, [doomedLabel]);
-      expect(event).toMatchObject({ actor_type: 'user', actor_email: USERS.bob.email, details: { reason: 'user' } });
+      expect(event).toMatchObject({ actor_type: 'user', actor_email: EVE.email, details: { reason: 'user' } });
     });
 
     it('shows script in a displayed field as text', async () => {
