@@ -192,6 +192,10 @@ export abstract class AppConfig {
   abstract connectors: ConnectorDefinition[];
   /** How long a state envelope (the round trip to an IdP) may take, at most. */
   abstract ssoStateTtlSeconds: number;
+  /** A console session unused this long ends. */
+  abstract consoleSessionIdleSeconds: number;
+  /** No console session outlives this, counted from its sign-in. */
+  abstract consoleSessionAbsoluteSeconds: number;
   /** Where the dev-mode demo client and user came from, for the banner. */
   abstract demo?: { clientId: string; username: string; password: string };
 }

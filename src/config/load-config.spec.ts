@@ -79,6 +79,8 @@ describe('loadConfig', () => {
         pollIntervalSeconds: 5,
         accessTokenTtlSeconds: 30 * 86400,
         approvalGrantTtlSeconds: 300,
+        consoleSessionIdleSeconds: 900,
+        consoleSessionAbsoluteSeconds: 28_800,
         databasePoolSize: 10,
         rateLimits: {
           deviceCodePerIp: { limit: 20, windowSeconds: 60 },
@@ -970,8 +972,20 @@ organizations:
       ['ACCESS_TOKEN_TTL', '2M', 'accessTokenTtlSeconds', 120],
       ['APPROVAL_GRANT_TTL', '90s', 'approvalGrantTtlSeconds', 90],
       ['APPROVAL_GRANT_TTL', ' 5m ', 'approvalGrantTtlSeconds', 300],
+      ['CONSOLE_SESSION_IDLE_TTL', '30m', 'consoleSessionIdleSeconds', 1800],
+      ['CONSOLE_SESSION_ABSOLUTE_TTL', '12h', 'consoleSessionAbsoluteSeconds', 43_200],
     ] as const)('reads %s=%j', (name, value, field, seconds) => {
       expect(loadConfig({ ...EXTERNAL, [name]: value })[field]).toBe(seconds);
+    });
+
+    it('refuses console session lifetimes out of their bounds', () => {
+      expect(problems({ ...EXTERNAL, CONSOLE_SESSION_IDLE_TTL: '30s' })).toEqual(['CONSOLE_SESSION_IDLE_TTL must be between 1m and 1h']);
+      expect(problems({ ...EXTERNAL, CONSOLE_SESSION_IDLE_TTL: '30m', CONSOLE_SESSION_ABSOLUTE_TTL: '20m' })).toEqual([
+        'CONSOLE_SESSION_ABSOLUTE_TTL must be at least CONSOLE_SESSION_IDLE_TTL and at most 24h',
+      ]);
+      expect(problems({ ...EXTERNAL, CONSOLE_SESSION_ABSOLUTE_TTL: '2d' })).toEqual([
+        'CONSOLE_SESSION_ABSOLUTE_TTL must be at least CONSOLE_SESSION_IDLE_TTL and at most 24h',
+      ]);
     });
 
     it.each(['15 minutes', '-5m', '1.5h', '5w', 'm', '15m30s'])('refuses the duration %j', (value) => {

@@ -102,6 +102,8 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     accessTokenTtlSeconds: seconds(env.ACCESS_TOKEN_TTL, 30 * 86400),
     approvalGrantTtlSeconds: seconds(env.APPROVAL_GRANT_TTL, 300),
     ssoStateTtlSeconds: seconds(env.SSO_STATE_TTL, 600),
+    consoleSessionIdleSeconds: seconds(env.CONSOLE_SESSION_IDLE_TTL, 15 * 60),
+    consoleSessionAbsoluteSeconds: seconds(env.CONSOLE_SESSION_ABSOLUTE_TTL, 8 * 3600),
     refreshTokenIdleTtlSeconds: seconds(env.REFRESH_TOKEN_IDLE_TTL, 14 * 86400),
     refreshTokenAbsoluteTtlSeconds: seconds(env.REFRESH_TOKEN_ABSOLUTE_TTL, 90 * 86400),
     tokenCacheTtlSeconds: seconds(env.TOKEN_CACHE_TTL, 5),
@@ -120,6 +122,12 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   }
   if (durations.ssoStateTtlSeconds < 60 || durations.ssoStateTtlSeconds > 1800) {
     problems.push('SSO_STATE_TTL must be between 1m and 30m');
+  }
+  if (durations.consoleSessionIdleSeconds < 60 || durations.consoleSessionIdleSeconds > 3600) {
+    problems.push('CONSOLE_SESSION_IDLE_TTL must be between 1m and 1h');
+  }
+  if (durations.consoleSessionAbsoluteSeconds < durations.consoleSessionIdleSeconds || durations.consoleSessionAbsoluteSeconds > 86400) {
+    problems.push('CONSOLE_SESSION_ABSOLUTE_TTL must be at least CONSOLE_SESSION_IDLE_TTL and at most 24h');
   }
   if (durations.refreshTokenIdleTtlSeconds < 60 || durations.refreshTokenIdleTtlSeconds > durations.refreshTokenAbsoluteTtlSeconds) {
     problems.push('REFRESH_TOKEN_IDLE_TTL must be at least 1m and not longer than REFRESH_TOKEN_ABSOLUTE_TTL');
