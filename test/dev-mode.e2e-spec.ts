@@ -146,9 +146,16 @@ describe('embedded dev mode', () => {
         device_label: 'dev-laptop',
         scopes: ['profile', 'read'],
       });
+      // The device code presented again is a replay: refused, and what it delivered is revoked.
       expect((await http.poll(DEMO_CLIENT, started.body.device_code)).body.error).toBe('invalid_grant');
-      accessToken = token.body.access_token;
-      authorizationId = me.body.authorization_id;
+      expect((await http.me(token.body.access_token)).status).toBe(401);
+
+      const again = await http.deviceCode(DEMO_CLIENT, { device_label: 'dev-laptop' });
+      await http.approveAs(again.body.user_code, DEMO_USER);
+      const kept = await http.poll(DEMO_CLIENT, again.body.device_code);
+      expect(kept.status).toBe(200);
+      accessToken = kept.body.access_token;
+      authorizationId = (await http.me(accessToken)).body.authorization_id;
     });
 
     it('keeps the token valid across a restart on the same data folder', async () => {

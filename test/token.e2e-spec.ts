@@ -183,13 +183,15 @@ describe('POST /oauth/token (device_code grant)', () => {
     });
 
     it('keeps the device code consumed past its expiry: a late replay still revokes what it delivered', async () => {
-      const started = await startFlow(http, CLIENTS.shortLived, { device_label: uniqueLabel('late-replay') });
+      const started = await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('late-replay') });
       await http.approveAs(started.user_code, USERS.alice);
-      const delivered = await http.poll(CLIENTS.shortLived, started.device_code);
+      const delivered = await http.poll(CLIENTS.cli, started.device_code);
       expect(delivered.status).toBe(200);
 
+      // The code has expired; the token (30 days) has not.
       testApp.clock.advance((started.expires_in + 60) * 1000);
-      expectOAuthError(await http.poll(CLIENTS.shortLived, started.device_code), 400, USED_GRANT);
+      expect((await http.me(delivered.body.access_token)).status).toBe(200);
+      expectOAuthError(await http.poll(CLIENTS.cli, started.device_code), 400, USED_GRANT);
       expect((await http.me(delivered.body.access_token)).status).toBe(401);
     });
 

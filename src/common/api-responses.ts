@@ -27,8 +27,7 @@ interface DocumentedError {
  */
 export function ApiErrors(...classes: OAuthErrorClass[]): MethodDecorator & ClassDecorator {
   const errors = classes.map((type) => {
-    // Only code, status and the names of its headers are read; the arguments just satisfy every constructor.
-    const sample = new type([], 1);
+    const sample = sampleOf(type);
     return { status: sample.status as number, code: sample.code, headers: Object.keys(sample.headers) };
   });
   return ((target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
@@ -43,6 +42,18 @@ export function ApiErrors(...classes: OAuthErrorClass[]): MethodDecorator & Clas
     }
     return target;
   }) as MethodDecorator & ClassDecorator;
+}
+
+/** An instance to read code, status and header names from; the arguments only satisfy the constructor (a list of scopes, or a text). */
+function sampleOf(type: OAuthErrorClass) {
+  for (const args of [[[], 1], ['', 1]]) {
+    try {
+      return new type(...args);
+    } catch {
+      // The next shape of arguments.
+    }
+  }
+  throw new Error(`ApiErrors cannot document ${type.name}`);
 }
 
 function document(handler: object, errors: { status: number; code: string; headers: string[] }[]): void {
