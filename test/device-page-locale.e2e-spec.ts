@@ -11,7 +11,9 @@ import { startTestApp, type TestApp, USERS } from './support/test-app';
 const DE = PAGE_CATALOG.de;
 const DEPLOYER = 'test-deployer';
 const OPERATOR = { name: 'Acme Corp IT', support_email: 'it-help@acme.test', support_url: 'https://help.acme.test/devices' };
-const LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32"><rect width="120" height="32" fill="#1d4ed8"/></svg>';
+const LOGO =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32"><rect width="32" height="32" rx="7" fill="#1d4ed8"/><path d="M9 23 16 8l7 15" stroke="#fff" stroke-width="3" fill="none"/>' +
+  '<text x="40" y="23" font-family="sans-serif" font-size="19" font-weight="700" fill="#1b1f24">ACME</text></svg>';
 
 // Run inside the page; the project compiles without lib "dom".
 declare function getComputedStyle(element: unknown): { backgroundColor: string; color: string; borderTopColor: string; fontWeight: string };
@@ -133,12 +135,26 @@ describe('the /device page in another language, with its operator named (browser
     expect(token.body.scope).toBe('profile write deploy');
   });
 
-  it('shows only English to an English browser, with the same operator', async () => {
+  it('shows only English to an English browser, with the same operator and markers', async () => {
     const page = await (await session.newContext({ locale: 'en-US', timezoneId: 'UTC', extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' } })).newPage();
-    await page.goto(`${testApp.baseUrl}/device`);
+    const started = await startFlow(http, DEPLOYER, { scope: 'profile write deploy', device_label: 'deploy-bot-7' }, { 'user-agent': 'deploy-bot/1.8.0 (linux; arm64)' });
+    await page.goto(started.verification_uri_complete);
     await page.getByRole('heading', { level: 1, name: EN.enterTitle, exact: true }).waitFor();
     await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en');
     await expect(visibleText(page, 'run-by')).resolves.toBe(`This page is run by ${OPERATOR.name}.`);
     await expect(page.getByRole('link', { name: EN.supportLink, exact: true }).isVisible()).resolves.toBe(true);
+
+    await page.getByRole('button', { name: EN.continueButton, exact: true }).click();
+    await page.getByLabel(EN.usernameLabel, { exact: true }).fill(USERS.alice.username);
+    await page.getByLabel(EN.passwordLabel, { exact: true }).fill(USERS.alice.password);
+    await page.getByRole('button', { name: EN.signInButton, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: EN.consentTitle, exact: true }).waitFor();
+    await expect(visibleText(page, 'request-time')).resolves.toMatch(/ UTC \(just now\)$/);
+    await expect(page.locator('#scopes li.sensitive').allInnerTexts()).resolves.toEqual([
+      `${EN.sensitiveMarker} Change your projects write`,
+      `${EN.sensitiveMarker} Deploy your services deploy`,
+    ]);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await screenshot(page, 'en-03-consent');
   });
 });
