@@ -45,13 +45,7 @@ export interface DevicePageRequest {
  * strings table.
  */
 export class DevicePageView {
-  private readonly sso: ConnectorDefinition[];
-  private readonly directories: ConnectorDefinition[];
-  private readonly local: boolean;
-
-  constructor(private readonly options: DevicePageOptions) {
-    ({ sso: this.sso, directories: this.directories, local: this.local } = options);
-  }
+  constructor(private readonly options: DevicePageOptions) {}
 
   render(request: DevicePageRequest): string {
     const strings = this.options.catalog[request.locale];
@@ -122,9 +116,7 @@ ${this.footer(t)}
       name ? `  <p id="run-by">${t('runBy', { operator: name })}</p>` : '',
       contacts.length > 0 ? `  <p id="support">${t('supportLead')} ${contacts.join(' · ')}</p>` : '',
     ].filter(Boolean);
-    return lines.length > 0 ? `<footer class="colophon">
-${lines.join('\n')}
-</footer>` : '';
+    return lines.length > 0 ? ['<footer class="colophon">', ...lines, '</footer>'].join('\n') : '';
   }
 
   /** The code field, with the Continue button the script shows; `primary` is the field the person types in. */
@@ -138,8 +130,8 @@ ${primary ? `      <p id="${id}-error" class="error" role="alert"></p>\n      <b
 
   /** A plain GET form: the clicked button names the connector, or the email routes by domain. */
   private ssoForm(t: Translate, code: string): string {
-    if (this.sso.length === 0) return '';
-    const buttons = this.sso
+    if (this.options.sso.length === 0) return '';
+    const buttons = this.options.sso
       .map(
         (connector) =>
           `      <button class="primary" type="submit" name="connector" value="${escapeHtml(connector.id)}">${t('ssoButton', { connector: connector.displayName })}</button>`,
@@ -167,16 +159,16 @@ ${buttons}
    * when there is no single sign-on form.
    */
   private passwordForms(t: Translate, code: string): string {
-    const forms = this.directories.map((connector) => ({
+    const forms = this.options.directories.map((connector) => ({
       action: `/oauth/device/sso/ldap/${encodeURIComponent(connector.id)}/login`,
       prefix: `ldap-${connector.id}-`,
       heading: t('directoryHeading', { connector: connector.displayName }),
     }));
-    if (this.local) {
-      const heading = this.sso.length + this.directories.length === 0 ? t('localHeading') : t('localHeadingWithSso');
+    if (this.options.local) {
+      const heading = this.options.sso.length + this.options.directories.length === 0 ? t('localHeading') : t('localHeadingWithSso');
       forms.push({ action: '/oauth/device/sso/local/login', prefix: '', heading });
     }
-    return forms.map((form, index) => this.passwordForm(t, code, form, this.sso.length === 0 && index === 0)).join('\n');
+    return forms.map((form, index) => this.passwordForm(t, code, form, this.options.sso.length === 0 && index === 0)).join('\n');
   }
 
   private passwordForm(t: Translate, code: string, form: { action: string; prefix: string; heading: string }, primary: boolean): string {
