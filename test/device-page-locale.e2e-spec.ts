@@ -92,6 +92,10 @@ describe('the /device page in another language, with its operator named (browser
     await expect(page.getByRole('link', { name: OPERATOR.support_email, exact: true }).getAttribute('href')).resolves.toBe(`mailto:${OPERATOR.support_email}`);
     await expect(page.getByRole('link', { name: DE.supportLink, exact: true }).getAttribute('href')).resolves.toBe(OPERATOR.support_url);
     await expect(page.locator('link[rel=icon]').getAttribute('href')).resolves.toBe('/favicon.ico');
+    const icon = await fetch(`${testApp.baseUrl}/favicon.ico`);
+    expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/x-icon']);
+    // ICONDIR: reserved 0, type 1 (icon), one image.
+    expect([...Buffer.from(await icon.arrayBuffer()).subarray(0, 6)]).toEqual([0, 0, 1, 0, 1, 0]);
 
     await page.getByRole('button', { name: DE.continueButton, exact: true }).click();
     await page.locator('#code-summary').waitFor();
