@@ -13,7 +13,7 @@ export class FaviconController {
   @Header('Cache-Control', 'public, max-age=86400')
   @Header('X-Content-Type-Options', 'nosniff')
   favicon(): StreamableFile {
-    // A Buffer returned as it is would be serialized as JSON by Nest's Express adapter.
+    // Not a bare Buffer: Nest's Express adapter hands any object to res.json.
     return new StreamableFile(FAVICON, { type: 'image/x-icon', length: FAVICON.length });
   }
 }
