@@ -12,6 +12,7 @@ import { OAuthExceptionFilter } from './common/oauth-exception.filter';
 import { throttlers } from './rate-limit/rate-limit';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { ConsoleModule } from './console/console.module';
 import { DatabaseModule } from './database/database.module';
 import { DeviceFlowModule } from './device-flow/device-flow.module';
 import { OpsModule } from './ops/ops.module';
@@ -49,6 +50,7 @@ export class AppModule {
         DeviceFlowModule,
         SsoBridgeModule,
         WebModule,
+        ConsoleModule,
         OpsModule.forRoot(config),
         RetentionModule,
       ],

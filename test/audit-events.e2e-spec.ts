@@ -263,6 +263,41 @@ const FLOWS: FlowCase[] = [
     },
   },
   {
+    name: 'console sign-in, a device revoked from the console, sign-out',
+    async run(http, app) {
+      const label = uniqueLabel('console');
+      const started = await startFlow(http, CLIENTS.cli, { device_label: label });
+      await http.approveAs(started.user_code, USERS.bob);
+      expect((await poll(http, app, started.device_code)).status).toBe(200);
+      const page = await http.request<string>('/console');
+      const login = (page.headers.getSetCookie()[0] ?? '').split(';')[0];
+      const csrf = (text: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(text)?.[1];
+      const signedIn = await http.form('/console/sign-in/local', { login_csrf: csrf(page.body, 'login_csrf'), ...USERS.bob }, { cookie: login });
+      const session = (signedIn.headers.getSetCookie().find((cookie) => cookie.startsWith('devicegate_console=')) ?? '').split(';')[0];
+      const home = await http.request<string>('/console', { headers: { cookie: session } });
+      const row = home.body.split('<tr>').find((text) => text.includes(label)) as string;
+      const action = /action="(\/console\/devices\/[^"]+\/revoke)"/.exec(row)?.[1] as string;
+      const csrfToken = csrf(home.body, 'csrf_token') as string;
+      http.secrets.add(csrfToken);
+      expect((await http.form(action, { csrf_token: csrfToken }, { cookie: session })).status).toBe(303);
+      expect((await http.form('/console/sign-out', { csrf_token: csrfToken }, { cookie: session })).status).toBe(303);
+      const bob = user(USERS.bob, CLIENTS.cli, label);
+      const { client_id: _client, device_label: _label, ...person } = bob;
+      return {
+        label,
+        expected: [
+          { type: 'device_code.issued' },
+          { type: 'sso.assertion_accepted' },
+          { type: 'device.approved' },
+          { type: 'token.minted' },
+          { type: 'console.signed_in', outcome: 'success', ...person, client_id: null, device_label: null, details: { connector: 'local' } },
+          { type: 'token.revoked', outcome: 'success', ...bob, token_id: expect.any(String), details: { reason: 'user', subject_id: expect.any(String) } },
+          { type: 'console.signed_out', outcome: 'success', ...person, client_id: null, details: { connector: 'local' } },
+        ],
+      };
+    },
+  },
+  {
     name: 'a client registered and then changed in the database',
     async run(http, app) {
       const clientId = `db-client-${randomUUID().slice(0, 8)}`;

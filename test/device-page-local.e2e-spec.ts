@@ -75,6 +75,7 @@ describe('the /device page with the local connector (browser)', () => {
     await expect(visibleText(page, 'summary-code')).resolves.toBe(started.user_code);
     await expect(visibleText(page, 'summary-client')).resolves.toBe('Fast CLI');
     await expect(visibleText(page, 'summary-device')).resolves.toBe(label);
+    await expect(visibleText(page, 'summary-expiry')).resolves.toMatch(/^The code expires in about \d+ min, at \d{1,2}:\d{2}\s[AP]M\sUTC\.$/);
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, '02-sign-in');
 
@@ -102,7 +103,9 @@ describe('the /device page with the local connector (browser)', () => {
     await expect(visibleText(page, 'user-code')).resolves.toBe(started.user_code);
     await expect(visibleText(page, 'request-ip')).resolves.toBe('127.0.0.1');
     await expect(visibleText(page, 'request-agent')).resolves.toBe(DEVICE_AGENT);
-    await expect(visibleText(page, 'request-time')).resolves.toMatch(/\d{4},\s\d{1,2}:\d{2}\s[AP]M\s\((just now|\d+ minutes? ago)\)$/);
+    // Times carry their zone (the browser's; UTC in these specs).
+    await expect(visibleText(page, 'request-time')).resolves.toMatch(/\d{4},\s\d{1,2}:\d{2}\s[AP]M\sUTC\s\((just now|\d+ minutes? ago)\)$/);
+    await expect(visibleText(page, 'consent-expiry')).resolves.toMatch(/^Decide before \d{1,2}:\d{2}\s[AP]M\sUTC; after that/);
     await expect(visibleText(page, 'identity')).resolves.toBe('Alice Example (alice@example.com)');
     await expect(page.locator('#scopes li').allInnerTexts()).resolves.toEqual([
       'See your name and email address profile',

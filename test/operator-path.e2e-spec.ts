@@ -144,6 +144,9 @@ describe('the production path, as an operator runs it', () => {
     env = {
       NODE_ENV: 'production',
       PORT: String(port),
+      // Production serves metrics on a port of their own (9464 by default); specs run side by side.
+      METRICS_PORT: String(await freePort()),
+      METRICS_HOST: '127.0.0.1',
       PUBLIC_URL: baseUrl,
       DATABASE_URL: databaseUrl,
       REDIS_URL,

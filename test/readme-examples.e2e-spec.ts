@@ -37,6 +37,9 @@ describe('the README single sign-on example', () => {
     env = {
       NODE_ENV: 'production',
       PORT: String(port),
+      // Production serves metrics on a port of their own (9464 by default); specs run side by side.
+      METRICS_PORT: String(await freePort()),
+      METRICS_HOST: '127.0.0.1',
       PUBLIC_URL: 'https://login.example.com',
       DATABASE_URL: database.url,
       REDIS_URL,

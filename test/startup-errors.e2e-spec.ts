@@ -45,6 +45,9 @@ describe('startup errors (node src/main.ts in production)', () => {
     base = {
       NODE_ENV: 'production',
       PORT: String(port),
+      // Production serves metrics on a port of their own (9464 by default); specs run side by side.
+      METRICS_PORT: String(await freePort()),
+      METRICS_HOST: '127.0.0.1',
       PUBLIC_URL: `http://localhost:${port}`,
       SECRET_KEYS: 'k1:Zq7vN2pL9wR4tK8mB3fH6jD1sG5cY0aQuE4',
       DEVICEGATE_CONFIG: config,

@@ -13,6 +13,9 @@ import { RedisCounterStore, RedisOnceStore, RedisValueStore } from '../src/redis
 import { RedisTokenCacheStore } from '../src/tokens/redis-token-cache.store';
 import { INVALIDATED, MemoryTokenCacheStore, type TokenCacheStore } from '../src/tokens/token-cache.store';
 import { RedisThrottlerStorage } from '../src/redis/redis-throttler.store';
+import { type ConsoleSessionRecord, ConsoleSessionStore, MemoryConsoleSessionStore } from '../src/console/session/console-session.store';
+import { RedisConsoleSessionStore } from '../src/console/session/redis-console-session.store';
+import { sha256Hex } from '../src/common/crypto';
 import type { Approver } from '../src/tokens/approver';
 import { deleteKeys, REDIS_URL, TestClock } from './support/test-app';
 
@@ -690,6 +693,63 @@ describe.each(valueStores)('ValueStore contract: $name', (implementation) => {
   });
 });
 
+const consoleSessionStores: Implementation<ConsoleSessionStore>[] = [
+  { name: 'RedisConsoleSessionStore', open: async () => redisSubject((redis) => new RedisConsoleSessionStore(redis)) },
+  { name: 'MemoryConsoleSessionStore', open: async () => memorySubject((clock) => new MemoryConsoleSessionStore(clock)) },
+];
+
+describe.each(consoleSessionStores)('ConsoleSessionStore contract: $name', (implementation) => {
+  let subject: Subject<ConsoleSessionStore>;
+
+  beforeAll(async () => {
+    subject = await implementation.open();
+  });
+
+  afterAll(() => subject.close());
+
+  const key = () => sha256Hex(randomUUID());
+  const record: ConsoleSessionRecord = {
+    subjectId: ALICE.subjectId,
+    issuer: ALICE.issuer,
+    externalId: ALICE.externalId,
+    email: ALICE.email,
+    name: ALICE.name,
+    organizationId: 'acme',
+    connector: 'acme-oidc',
+    csrfToken: 'csrf-token-of-the-session',
+    createdAt: at(0),
+    lastSeenAt: at(0),
+  };
+
+  it('keeps a session until it is removed, and says whether there was one to remove', async () => {
+    const name = key();
+    expect(await subject.store.get(name)).toBeUndefined();
+    await subject.store.create(name, record, 60_000);
+    expect(await subject.store.get(name)).toEqual(record);
+    expect(await subject.store.remove(name)).toBe(true);
+    expect(await subject.store.get(name)).toBeUndefined();
+    expect(await subject.store.remove(name)).toBe(false);
+  });
+
+  it('refreshes a live session, and never brings back one that was removed', async () => {
+    const name = key();
+    await subject.store.create(name, record, 60_000);
+    expect(await subject.store.refresh(name, { ...record, lastSeenAt: at(60) }, 60_000)).toBe(true);
+    expect(await subject.store.get(name)).toEqual({ ...record, lastSeenAt: at(60) });
+    await subject.store.remove(name);
+    expect(await subject.store.refresh(name, { ...record, lastSeenAt: at(120) }, 60_000)).toBe(false);
+    expect(await subject.store.get(name)).toBeUndefined();
+  });
+
+  it('forgets a session once its lifetime passes', async () => {
+    const name = key();
+    await subject.store.create(name, record, 50);
+    await subject.elapse(250);
+    expect(await subject.store.get(name)).toBeUndefined();
+    expect(await subject.store.refresh(name, record, 60_000)).toBe(false);
+  });
+});
+
 const tokenCacheStores: Implementation<TokenCacheStore>[] = [
   {
     name: 'RedisTokenCacheStore',
@@ -896,6 +956,7 @@ describe('Redis stores write only under their key prefix', () => {
       counters: new RedisCounterStore(redis),
       throttler: new RedisThrottlerStorage(redis),
       outbox: new RedisAuditOutboxStore(redis),
+      consoleSessions: new RedisConsoleSessionStore(redis),
     }));
     const flow = newFlow();
     await subject.store.flows.create(flow, RETAIN_MS, '{}');
@@ -906,6 +967,7 @@ describe('Redis stores write only under their key prefix', () => {
     await subject.store.counters.increment('failed', 60_000);
     await subject.store.throttler.increment('203.0.113.9', 60_000, 1, 60_000, 'lookup-ip');
     await subject.store.throttler.increment('203.0.113.9', 60_000, 1, 60_000, 'lookup-ip');
+    await subject.store.consoleSessions.create('session-hash', { createdAt: 0 } as ConsoleSessionRecord, 60_000);
 
     const raw = createRedisConnection(REDIS_URL, '');
     try {
@@ -919,6 +981,7 @@ describe('Redis stores write only under their key prefix', () => {
           'count:failed',
           'throttle:{203.0.113.9:lookup-ip}:hits',
           'throttle:{203.0.113.9:lookup-ip}:blocked',
+          'console-session:session-hash',
         ].sort(),
       );
       await subject.close();

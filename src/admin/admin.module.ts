@@ -9,5 +9,6 @@ import { ClientsAdminService } from './clients-admin.service';
   imports: [ClientsModule, TokensModule],
   controllers: [ClientsAdminController],
   providers: [ClientsAdminService],
+  exports: [ClientsAdminService],
 })
 export class AdminModule {}

@@ -13,5 +13,6 @@ import { AuditModule } from './audit.module';
   imports: [AuditModule, TokensModule],
   controllers: [AuditEventsController, AuditVerifyController],
   providers: [AuditQueryService],
+  exports: [AuditQueryService],
 })
 export class AuditApiModule {}

@@ -11,6 +11,11 @@ export const AUDIT_EVENT_TYPES = {
   'sso.initiated': 'A browser was sent to an identity provider to sign in for a code',
   'sso.assertion_accepted': 'A connector (local, SAML, OIDC) accepted a sign-in; the approval-grant cookie was set',
   'sso.assertion_rejected': 'A connector refused a sign-in (details.reason)',
+  'console.signed_in': 'A person signed in to the console through a connector (details.connector); a console session was opened',
+  'console.signed_out': 'A person signed out of the console; the session was revoked server-side',
+  'console.refused':
+    'A console request was refused: a forged, unknown (signed out, revoked), idle or expired session cookie, or a form without its CSRF token (details.reason)',
+  'subject.offboarded': 'An admin off-boarded a person from the console: every authorization revoked (details.reason, details.revoked)',
   'approval_grant.refused': 'An approve or deny was refused: missing or forged grant, CSRF mismatch, replay, expired, other code',
   'device.approved': 'A signed-in person approved a device',
   'device.denied': 'A signed-in person denied a device',

@@ -13,6 +13,17 @@ export interface ScopeDefinition {
   description: string;
   /** Set: only these people may hold the scope, e.g. `admin`. */
   grantedTo?: ScopeGrantee[];
+  /** It lets a device change things (`write`, `admin`, or `sensitive: true`): the approval page marks it. */
+  sensitive?: boolean;
+}
+
+/** Whose /device page it is: shown in its header and footer. */
+export interface OperatorDefinition {
+  name?: string;
+  /** An https URL (the page's CSP allows its origin for images) or, from `logo_file`, devicegate's own `/device/logo`. */
+  logo?: { url: string } | { file: Buffer; contentType: string };
+  supportEmail?: string;
+  supportUrl?: string;
 }
 
 export interface ClientDefinition {
@@ -189,6 +200,7 @@ export abstract class AppConfig {
   abstract retentionSchedule?: string;
   abstract retentionBatchSize: number;
   abstract scopes: ScopeDefinition[];
+  abstract operator: OperatorDefinition;
   abstract clients: ClientDefinition[];
   abstract localUsers: LocalUser[];
   abstract organizations: OrganizationDefinition[];
@@ -196,6 +208,10 @@ export abstract class AppConfig {
   abstract connectors: ConnectorDefinition[];
   /** How long a state envelope (the round trip to an IdP) may take, at most. */
   abstract ssoStateTtlSeconds: number;
+  /** A console session unused this long ends. */
+  abstract consoleSessionIdleSeconds: number;
+  /** No console session outlives this, counted from its sign-in. */
+  abstract consoleSessionAbsoluteSeconds: number;
   /** Where the dev-mode demo client and user came from, for the banner. */
   abstract demo?: { clientId: string; username: string; password: string };
 }

@@ -43,6 +43,38 @@ export class ScopeEntry {
   @IsArray()
   @IsString({ each: true })
   granted_to?: string[];
+
+  /** The approval page marks the scope as one that changes things; `write` and `admin` (also as a `:`, `.` or `/` part of a name) are by default. */
+  @IsOptional()
+  @IsBoolean()
+  sensitive?: boolean;
+}
+
+/** Whose /device page it is. */
+export class OperatorEntry {
+  @IsOptional()
+  @IsString()
+  @Length(1, 80)
+  name?: string;
+
+  /** An https URL; the page's Content-Security-Policy then allows images from its origin. */
+  @IsOptional()
+  @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false }, { message: 'operator.logo_url must be an https URL' })
+  logo_url?: string;
+
+  /** A PNG, SVG, WebP, JPEG or ICO file (at most 256 KB), read at boot and served by devicegate at /device/logo. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
+  logo_file?: string;
+
+  @IsOptional()
+  @IsEmail({ require_tld: false }, { message: 'operator.support_email must be an email address' })
+  support_email?: string;
+
+  @IsOptional()
+  @IsUrl({ protocols: ['https', 'http'], require_protocol: true, require_tld: false }, { message: 'operator.support_url must be an http(s) URL' })
+  support_url?: string;
 }
 
 export class ClientEntry {
@@ -334,6 +366,11 @@ export class ConnectorEntry {
 
 /** The optional file named by DEVICEGATE_CONFIG (YAML or JSON). */
 export class ConfigFile {
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OperatorEntry)
+  operator?: OperatorEntry;
+
   @IsOptional()
   @IsArray()
   @ValidateNested({ each: true })

@@ -101,6 +101,14 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @IsDuration()
+  CONSOLE_SESSION_IDLE_TTL?: string;
+
+  @IsOptional()
+  @IsDuration()
+  CONSOLE_SESSION_ABSOLUTE_TTL?: string;
+
+  @IsOptional()
+  @IsDuration()
   REFRESH_TOKEN_IDLE_TTL?: string;
 
   @IsOptional()

@@ -79,6 +79,8 @@ describe('loadConfig', () => {
         pollIntervalSeconds: 5,
         accessTokenTtlSeconds: 30 * 86400,
         approvalGrantTtlSeconds: 300,
+        consoleSessionIdleSeconds: 900,
+        consoleSessionAbsoluteSeconds: 28_800,
         databasePoolSize: 10,
         rateLimits: {
           deviceCodePerIp: { limit: 20, windowSeconds: 60 },
@@ -402,8 +404,8 @@ users:
 
     const EXPECTED = {
       scopes: [
-        { name: 'profile', description: 'See your name and email address' },
-        { name: 'read', description: 'Read your projects' },
+        { name: 'profile', description: 'See your name and email address', sensitive: false },
+        { name: 'read', description: 'Read your projects', sensitive: false },
       ],
       clients: [
         {
@@ -939,6 +941,99 @@ organizations:
       ]);
     });
 
+    it('marks write and admin scopes as sensitive unless the catalog says otherwise, and reads sensitive: true', () => {
+      const config = loadConfig({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: file(
+          'devicegate.yaml',
+          `scopes:
+  - { name: read, description: Read }
+  - { name: write, description: Write }
+  - { name: admin, description: Admin }
+  - { name: "projects:write", description: Change projects }
+  - { name: admin.users, description: Manage people }
+  - { name: rewrite, description: Not a write scope by its name }
+  - { name: deploy, description: Deploy, sensitive: true }
+  - { name: write-once, description: Not by its name }
+  - { name: "notes/write", description: Edit notes, sensitive: false }`,
+        ),
+      });
+      expect(Object.fromEntries(config.scopes.map((scope) => [scope.name, scope.sensitive]))).toEqual({
+        read: false,
+        write: true,
+        admin: true,
+        'projects:write': true,
+        'admin.users': true,
+        rewrite: false,
+        deploy: true,
+        'write-once': false,
+        'notes/write': false,
+      });
+      expect(problems({ ...EXTERNAL, DEVICEGATE_CONFIG: file('bad.yaml', 'scopes:\n  - { name: deploy, description: Deploy, sensitive: "yes" }') })).toEqual([
+        'config file scopes[0].sensitive: sensitive must be a boolean value',
+      ]);
+    });
+
+    it('reads the operator: name, an https logo URL and the support contact', () => {
+      const config = loadConfig({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: file(
+          'devicegate.yaml',
+          `operator:
+  name: "  Acme Corp IT "
+  logo_url: https://cdn.acme.example/logo.svg
+  support_email: it-help@acme.example
+  support_url: https://help.acme.example/devices`,
+        ),
+      });
+      expect(config.operator).toEqual({
+        name: 'Acme Corp IT',
+        logo: { url: 'https://cdn.acme.example/logo.svg' },
+        supportEmail: 'it-help@acme.example',
+        supportUrl: 'https://help.acme.example/devices',
+      });
+      expect(loadConfig(EXTERNAL).operator).toEqual({});
+    });
+
+    it('reads a logo_file next to the config file once, and refuses one it cannot serve', () => {
+      const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+      writeFileSync(join(folder, 'logo.png'), png);
+      const config = loadConfig({ ...EXTERNAL, DEVICEGATE_CONFIG: file('devicegate.yaml', 'operator:\n  name: Acme\n  logo_file: logo.png') });
+      expect(config.operator.logo).toEqual({ file: png, contentType: 'image/png' });
+
+      writeFileSync(join(folder, 'huge.svg'), Buffer.alloc(256 * 1024 + 1));
+      writeFileSync(join(folder, 'logo.gif'), png);
+      const found = (operator: string) => problems({ ...EXTERNAL, DEVICEGATE_CONFIG: file('bad.yaml', `operator:\n${operator}`) });
+      expect(found('  logo_file: missing.png')).toEqual([expect.stringMatching(/^config file operator: logo_file \(.*missing\.png\) cannot be read: ENOENT/)]);
+      expect(found('  logo_file: huge.svg')).toEqual(['config file operator: logo_file is larger than 256 KB']);
+      expect(found('  logo_file: logo.gif')).toEqual(['config file operator: logo_file must be a png, svg, webp, jpg, jpeg, ico file']);
+      expect(found('  logo_file: logo.png\n  logo_url: https://cdn.acme.example/logo.png')).toEqual([
+        'config file operator: give logo_url or logo_file, not both',
+      ]);
+    });
+
+    it('refuses an operator logo over http, a support contact that is not one, and keys it does not know', () => {
+      const found = problems({
+        ...EXTERNAL,
+        DEVICEGATE_CONFIG: file(
+          'devicegate.yaml',
+          `operator:
+  name: ""
+  logo_url: http://cdn.acme.example/logo.svg
+  support_email: not-an-address
+  support_url: "javascript:alert(1)"
+  colour: red`,
+        ),
+      });
+      expect(found).toEqual([
+        'config file operator.colour: property colour should not exist',
+        'config file operator.name: name must be longer than or equal to 1 characters',
+        'config file operator.logo_url: operator.logo_url must be an https URL',
+        'config file operator.support_email: operator.support_email must be an email address',
+        'config file operator.support_url: operator.support_url must be an http(s) URL',
+      ]);
+    });
+
     it('refuses an email domain claimed by two organizations', () => {
       const found = problems({
         ...EXTERNAL,
@@ -970,6 +1065,8 @@ organizations:
       ['ACCESS_TOKEN_TTL', '2M', 'accessTokenTtlSeconds', 120],
       ['APPROVAL_GRANT_TTL', '90s', 'approvalGrantTtlSeconds', 90],
       ['APPROVAL_GRANT_TTL', ' 5m ', 'approvalGrantTtlSeconds', 300],
+      ['CONSOLE_SESSION_IDLE_TTL', '30m', 'consoleSessionIdleSeconds', 1800],
+      ['CONSOLE_SESSION_ABSOLUTE_TTL', '12h', 'consoleSessionAbsoluteSeconds', 43_200],
     ] as const)('reads %s=%j', (name, value, field, seconds) => {
       expect(loadConfig({ ...EXTERNAL, [name]: value })[field]).toBe(seconds);
     });
@@ -985,6 +1082,16 @@ organizations:
     it.each(['0', '0s', 'soon', '-1s'])('refuses AUDIT_OUTBOX_MAX_LAG=%j: a lag of 0 would never be ready', (value) => {
       expect(problems({ ...EXTERNAL, AUDIT_OUTBOX_MAX_LAG: value })).toEqual([
         `AUDIT_OUTBOX_MAX_LAG: AUDIT_OUTBOX_MAX_LAG must be a duration of at least 1s, such as 30s`,
+      ]);
+    });
+
+    it('refuses console session lifetimes out of their bounds', () => {
+      expect(problems({ ...EXTERNAL, CONSOLE_SESSION_IDLE_TTL: '30s' })).toEqual(['CONSOLE_SESSION_IDLE_TTL must be between 1m and 1h']);
+      expect(problems({ ...EXTERNAL, CONSOLE_SESSION_IDLE_TTL: '30m', CONSOLE_SESSION_ABSOLUTE_TTL: '20m' })).toEqual([
+        'CONSOLE_SESSION_ABSOLUTE_TTL must be at least CONSOLE_SESSION_IDLE_TTL and at most 24h',
+      ]);
+      expect(problems({ ...EXTERNAL, CONSOLE_SESSION_ABSOLUTE_TTL: '2d' })).toEqual([
+        'CONSOLE_SESSION_ABSOLUTE_TTL must be at least CONSOLE_SESSION_IDLE_TTL and at most 24h',
       ]);
     });
 

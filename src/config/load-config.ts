@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { validateCronExpression } from 'cron';
 import { parse as parseYaml } from 'yaml';
@@ -13,13 +13,14 @@ import {
   type ConnectorDefinition,
   DEVICE_CODE_GRANT,
   type LocalUser,
+  type OperatorDefinition,
   REFRESH_TOKEN_GRANT,
   type OrganizationDefinition,
   type ScopeDefinition,
   type ScopeGrantee,
   type SecretKey,
 } from './app-config';
-import { type ClientEntry, ConfigFile, type ConnectorEntry, type OrganizationEntry } from './config-file.dto';
+import { type ClientEntry, ConfigFile, type ConnectorEntry, type OperatorEntry, type OrganizationEntry } from './config-file.dto';
 import { describeValidationErrors } from './config-validation';
 import { parseDuration, parseRateLimit, type RateLimit } from './durations';
 import { EnvironmentVariables } from './environment.dto';
@@ -102,6 +103,8 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     accessTokenTtlSeconds: seconds(env.ACCESS_TOKEN_TTL, 30 * 86400),
     approvalGrantTtlSeconds: seconds(env.APPROVAL_GRANT_TTL, 300),
     ssoStateTtlSeconds: seconds(env.SSO_STATE_TTL, 600),
+    consoleSessionIdleSeconds: seconds(env.CONSOLE_SESSION_IDLE_TTL, 15 * 60),
+    consoleSessionAbsoluteSeconds: seconds(env.CONSOLE_SESSION_ABSOLUTE_TTL, 8 * 3600),
     refreshTokenIdleTtlSeconds: seconds(env.REFRESH_TOKEN_IDLE_TTL, 14 * 86400),
     refreshTokenAbsoluteTtlSeconds: seconds(env.REFRESH_TOKEN_ABSOLUTE_TTL, 90 * 86400),
     tokenCacheTtlSeconds: seconds(env.TOKEN_CACHE_TTL, 5),
@@ -121,6 +124,12 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   if (durations.ssoStateTtlSeconds < 60 || durations.ssoStateTtlSeconds > 1800) {
     problems.push('SSO_STATE_TTL must be between 1m and 30m');
   }
+  if (durations.consoleSessionIdleSeconds < 60 || durations.consoleSessionIdleSeconds > 3600) {
+    problems.push('CONSOLE_SESSION_IDLE_TTL must be between 1m and 1h');
+  }
+  if (durations.consoleSessionAbsoluteSeconds < durations.consoleSessionIdleSeconds || durations.consoleSessionAbsoluteSeconds > 86400) {
+    problems.push('CONSOLE_SESSION_ABSOLUTE_TTL must be at least CONSOLE_SESSION_IDLE_TTL and at most 24h');
+  }
   if (durations.refreshTokenIdleTtlSeconds < 60 || durations.refreshTokenIdleTtlSeconds > durations.refreshTokenAbsoluteTtlSeconds) {
     problems.push('REFRESH_TOKEN_IDLE_TTL must be at least 1m and not longer than REFRESH_TOKEN_ABSOLUTE_TTL');
   }
@@ -132,7 +141,9 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     name: scope.name,
     description: scope.description,
     ...(scope.granted_to ? { grantedTo: scope.granted_to.map((entry) => toGrantee(entry, scope.name, problems)) } : {}),
+    sensitive: scope.sensitive ?? changesThings(scope.name),
   }));
+  const operator = toOperator(file.operator, env.DEVICEGATE_CONFIG, problems);
   const clients = (file.clients ?? []).map((entry, index) => toClient(entry, index, production, problems));
   const organizations = (file.organizations ?? []).map(toOrganization);
   const localUsers: LocalUser[] = (file.users ?? []).map((user) => ({
@@ -145,7 +156,9 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
   let demo: AppConfig['demo'];
   if (mode === 'embedded') {
     demo = { clientId: DEMO.clientId, username: DEMO.username, password: DEMO.password };
-    for (const scope of DEMO.scopes) if (!scopes.some((known) => known.name === scope.name)) scopes.push(scope);
+    for (const scope of DEMO.scopes) {
+      if (!scopes.some((known) => known.name === scope.name)) scopes.push({ ...scope, sensitive: changesThings(scope.name) });
+    }
     if (!clients.some((client) => client.clientId === DEMO.clientId)) clients.push(demoClient());
     if (!clients.some((client) => client.clientId === DEMO.cliClientId)) clients.push(demoCliClient());
     if (!localUsers.some((user) => user.username === DEMO.username)) localUsers.push(demoUser());
@@ -204,6 +217,7 @@ export function loadConfig(environment: Environment = process.env): AppConfig {
     retentionSchedule,
     retentionBatchSize: Math.max(1, Number(env.RETENTION_BATCH_SIZE ?? 1000)),
     scopes,
+    operator,
     clients,
     localUsers,
     organizations,
@@ -310,6 +324,45 @@ function interpolate(value: unknown, env: Record<string, string>, problems: stri
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, env, problems)]));
   }
   return value;
+}
+
+/** `write` and `admin`, alone or as a part of a name (`projects:write`, `admin.users`), change things. */
+function changesThings(scope: string): boolean {
+  return scope.split(/[:./]/).some((part) => part === 'write' || part === 'admin');
+}
+
+const LOGO_TYPES: Record<string, string> = {
+  png: 'image/png',
+  svg: 'image/svg+xml',
+  webp: 'image/webp',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  ico: 'image/x-icon',
+};
+const MAX_LOGO_BYTES = 256 * 1024;
+
+/** The operator's name, logo and support contact; a `logo_file` is read now (relative to the config file), once. */
+function toOperator(entry: OperatorEntry | undefined, configPath: string | undefined, problems: string[]): OperatorDefinition {
+  if (!entry) return {};
+  const operator: OperatorDefinition = { name: entry.name?.trim() || undefined, supportEmail: entry.support_email, supportUrl: entry.support_url };
+  if (entry.logo_url && entry.logo_file) problems.push('config file operator: give logo_url or logo_file, not both');
+  if (entry.logo_url) operator.logo = { url: entry.logo_url };
+  if (entry.logo_file) {
+    const path = isAbsolute(entry.logo_file) ? entry.logo_file : resolve(dirname(resolvePath(configPath ?? '.')), entry.logo_file);
+    const contentType = LOGO_TYPES[extname(path).slice(1).toLowerCase()];
+    if (!contentType) {
+      problems.push(`config file operator: logo_file must be a ${Object.keys(LOGO_TYPES).join(', ')} file`);
+    } else {
+      try {
+        const file = readFileSync(path);
+        if (file.length > MAX_LOGO_BYTES) problems.push(`config file operator: logo_file is larger than ${MAX_LOGO_BYTES / 1024} KB`);
+        else operator.logo = { file, contentType };
+      } catch (error) {
+        problems.push(`config file operator: logo_file (${path}) cannot be read: ${(error as Error).message}`);
+      }
+    }
+  }
+  return operator;
 }
 
 function toClient(entry: ClientEntry, index: number, production: boolean, problems: string[]): ClientDefinition {

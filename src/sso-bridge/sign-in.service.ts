@@ -6,15 +6,21 @@ import { OrganizationMismatch, SignInRejected } from '../common/oauth-errors';
 import type { PendingFlow } from '../device-flow/device-flow.service';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
 import { type SignedInSubject, SubjectsRepository } from '../tokens/subjects.repository';
+import { ConsoleSessionService } from '../console/session/console-session.service';
 import { ApprovalGrantService } from './approval-grant.service';
 import { emailDomain } from './sso-identity';
 
-/** How every connector ends: the subject provisioned, the sign-in audited, the approval-grant cookie set. */
+/**
+ * How every connector ends: the subject provisioned, the sign-in audited,
+ * and either the approval-grant cookie for one user code (`complete`) or a
+ * console session (`completeConsole`); never both.
+ */
 @Injectable()
 export class SignInService {
   constructor(
     private readonly subjects: SubjectsRepository,
     private readonly approvalGrants: ApprovalGrantService,
+    private readonly consoleSessions: ConsoleSessionService,
     private readonly directory: OrganizationDirectory,
     private readonly audit: AuditService,
   ) {}
@@ -38,16 +44,32 @@ export class SignInService {
     await this.approvalGrants.issue({ subjectId, ...identity }, pending.userCode, pending.flow.expiresAt, headers);
   }
 
+  async completeConsole(connector: string, identity: SignedInSubject, headers: ResponseHeaders): Promise<void> {
+    await this.assertInTenant(connector, identity.email, undefined, { purpose: 'console' });
+    const subjectId = await this.audit.transaction(async (transaction) => {
+      const id = await this.subjects.upsertSignIn(identity, transaction.manager);
+      await transaction.record({
+        type: 'console.signed_in',
+        outcome: 'success',
+        actor: userActor({ ...identity, subjectId: id }),
+        organizationId: identity.organizationId,
+        details: { connector },
+      });
+      return id;
+    });
+    await this.consoleSessions.open({ subjectId, ...identity }, connector, headers);
+  }
+
   /**
    * A connector speaks only for its organization's email domains: another
    * tenant's IdP asserting an address of ours is refused (and audited)
    * before anyone is provisioned.
    */
-  private async assertInTenant(connector: string, email: string, pending: PendingFlow): Promise<void> {
+  private async assertInTenant(connector: string, email: string, pending: PendingFlow | undefined, details: Record<string, unknown> = {}): Promise<void> {
     const domains = this.directory.connector(connector)?.emailDomains;
     const domain = emailDomain(email);
     if (!domains?.length || domains.includes(domain)) return;
-    await this.reject(connector, 'email_domain_mismatch', pending, { email_domain: domain });
+    await this.reject(connector, 'email_domain_mismatch', pending, { email_domain: domain, ...details });
     throw new SignInRejected('email_domain_mismatch', 'Your identity provider may not sign in addresses of that domain here');
   }
 

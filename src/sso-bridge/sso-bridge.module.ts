@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { ConsoleSessionModule } from '../console/session/console-session.module';
 import { DeviceFlowModule } from '../device-flow/device-flow.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { TokensModule } from '../tokens/tokens.module';
@@ -22,7 +23,7 @@ import { SsoService } from './sso.service';
 import { SsoStateService } from './sso-state.service';
 
 @Module({
-  imports: [AuditModule, DeviceFlowModule, TokensModule, OrganizationsModule],
+  imports: [AuditModule, DeviceFlowModule, TokensModule, OrganizationsModule, ConsoleSessionModule],
   controllers: [ApprovalController, LocalLoginController, LdapLoginController, SsoController],
   providers: [
     ApprovalGrantService,
@@ -39,5 +40,6 @@ import { SsoStateService } from './sso-state.service';
     LdapStrategy,
     LdapConnectors,
   ],
+  exports: [SsoService, SignInService, LocalUsersService, LdapConnectors],
 })
 export class SsoBridgeModule {}

@@ -5,9 +5,14 @@ import { SignInRejected } from '../common/oauth-errors';
 import { AppConfig } from '../config/app-config';
 import { ValueStore } from '../redis/once.store';
 
+/** What a sign-in is for: approving one user code's device, or opening a console session. */
+export type SignInPurpose = 'approval' | 'console';
+
 /** What the trip to the IdP must come back to: kept server-side, handed over once. */
 export interface SsoTransaction {
-  userCode: string;
+  purpose: SignInPurpose;
+  /** The code being approved; only for the approval purpose. */
+  userCode?: string;
   connectorId: string;
   /** OIDC: the PKCE verifier and the id_token nonce; never sent to the browser. */
   codeVerifier?: string;
@@ -43,6 +48,7 @@ export class SsoStateService {
     this.keys = config.secretKeys.map((key) => deriveKey(key.secret, 'sso-state'));
   }
 
+  /** `codeExpiresAt` bounds the trip by the code it approves; a console sign-in has none (Infinity). */
   async begin(transaction: SsoTransaction, codeExpiresAt: number): Promise<string> {
     const now = this.clock.now();
     const expiresAt = Math.min(now + this.config.ssoStateTtlSeconds * 1000, codeExpiresAt);
@@ -62,6 +68,8 @@ export class SsoStateService {
     const stored = await this.values.take(transactionKey(match[1]));
     if (!stored) throw new SignInRejected('state_replay', 'This sign-in was already used; start again from the device page');
     const { expiresAt, ...transaction } = JSON.parse(stored) as StoredTransaction;
+    // A transaction begun before trips carried a purpose was an approval.
+    transaction.purpose ??= 'approval';
     if (expiresAt <= this.clock.now()) {
       throw new SignInRejected('state_expired', 'The sign-in took too long; start again from the device page');
     }

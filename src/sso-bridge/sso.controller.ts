@@ -21,7 +21,7 @@ const ApiConnector = () => ApiParam({ name: 'connector', type: String, descripti
 /** What an IdP's answer may end in; a browser (Accept: text/html) gets these errors as a page it can act on. */
 const ApiSignInErrors = () => ApiErrors(SignInRejected, InvalidUserCode, OrganizationMismatch, NotFound);
 
-const SIGNED_IN = { url: '/device?sso_verified=1', statusCode: 303 };
+const SIGNED_IN = { approval: { url: '/device?sso_verified=1', statusCode: 303 }, console: { url: '/console', statusCode: 303 } } as const;
 
 @ApiTags('approval')
 @Controller('oauth/device/sso')
@@ -53,7 +53,7 @@ export class SsoController {
   @Post('saml/:connector/acs')
   @Redirect()
   @RateLimited(RATE_LIMITS.loginPerIp)
-  @ApiOperation({ summary: 'SAML assertion consumer service (HTTP-POST binding); sets the approval-grant cookie' })
+  @ApiOperation({ summary: 'SAML assertion consumer service (HTTP-POST binding); sets the approval-grant cookie (or the console session when the sign-in began at /console)' })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiConnector()
   @ApiBody({ type: SamlResponseDto })
@@ -62,12 +62,12 @@ export class SsoController {
   @ApiErrors(InvalidRequest)
   async acs(@Param('connector') connector: string, @Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
     const params = new OAuthParams(body);
-    await this.sso.completeSaml(
+    const purpose = await this.sso.completeSaml(
       connector,
       { SAMLResponse: params.optional('SAMLResponse'), RelayState: params.optional('RelayState') },
       headers,
     );
-    return SIGNED_IN;
+    return SIGNED_IN[purpose];
   }
 
   @Get('saml/:connector/metadata')
@@ -86,14 +86,14 @@ export class SsoController {
   @Get('oidc/:connector/callback')
   @Redirect()
   @RateLimited(RATE_LIMITS.loginPerIp)
-  @ApiOperation({ summary: 'OpenID Connect redirect URI; sets the approval-grant cookie' })
+  @ApiOperation({ summary: 'OpenID Connect redirect URI; sets the approval-grant cookie (or the console session when the sign-in began at /console)' })
   @ApiConnector()
   @ApiQuery({ type: OidcCallbackQueryDto })
   @ApiSeeOther('/device?sso_verified=1', true)
   @ApiSignInErrors()
   @ApiErrors(IdentityProviderUnavailable)
   async callback(@Param('connector') connector: string, @RequestPath() path: string, @ResponseHeaders() headers: ResponseHeaders) {
-    await this.sso.completeOidc(connector, new URL(path, `${this.config.publicUrl}/`), headers);
-    return SIGNED_IN;
+    const purpose = await this.sso.completeOidc(connector, new URL(path, `${this.config.publicUrl}/`), headers);
+    return SIGNED_IN[purpose];
   }
 }

@@ -14,7 +14,7 @@ import { authenticateWith } from './passport-sign-in';
 import { SamlConnectors } from './saml/saml-connectors.service';
 import { SignInService } from './sign-in.service';
 import type { VerifiedIdentity } from './sso-identity';
-import { SsoStateService, type SsoTransaction } from './sso-state.service';
+import { type SignInPurpose, SsoStateService, type SsoTransaction } from './sso-state.service';
 
 export interface InitiateRequest {
   userCode: string;
@@ -32,8 +32,9 @@ const PROBE_WINDOW_MS = 60_000;
 /**
  * The trip to a company's identity provider: out with a signed state
  * envelope, back with a verified assertion, ending like every connector in
- * the approval-grant cookie. The device code is never touched here, so any
- * failure leaves it pending.
+ * the approval-grant cookie for a user code, or in a console session when
+ * the trip began at the console. The device code is never touched here, so
+ * any failure leaves it pending.
  */
 @Injectable()
 export class SsoService {
@@ -55,22 +56,7 @@ export class SsoService {
     const connector = this.resolve(request);
     const pending = await this.deviceFlow.findPendingChargingBudget(request.userCode, 'sign_in');
     await this.signIn.assertMayApprove(connector.id, connector.organizationId, pending);
-    const transaction: SsoTransaction = { userCode: pending.userCode, connectorId: connector.id };
-    let url: string;
-    if (connector.type === 'saml') {
-      transaction.samlRequestId = `_${randomToken(20)}`;
-      const envelope = await this.state.begin(transaction, pending.flow.expiresAt);
-      url = await this.samlConnectors.authorizeUrl(connector, transaction.samlRequestId, envelope);
-    } else {
-      transaction.codeVerifier = randomToken(32);
-      transaction.oidcNonce = randomToken(16);
-      const envelope = await this.state.begin(transaction, pending.flow.expiresAt);
-      url = await this.oidcConnectors.authorizeUrl(connector, {
-        state: envelope,
-        codeVerifier: transaction.codeVerifier,
-        nonce: transaction.oidcNonce,
-      });
-    }
+    const url = await this.authorizeUrl(connector, { purpose: 'approval', userCode: pending.userCode, connectorId: connector.id }, pending.flow.expiresAt);
     await this.audit.record({
       type: 'sso.initiated',
       outcome: 'success',
@@ -82,8 +68,37 @@ export class SsoService {
     return url;
   }
 
+  /** Where to send the browser to sign in to the console through an SSO connector. */
+  async initiateConsole(connectorId: string): Promise<string> {
+    const connector = this.connector(connectorId);
+    const url = await this.authorizeUrl(connector, { purpose: 'console', connectorId: connector.id }, Infinity);
+    await this.audit.record({
+      type: 'sso.initiated',
+      outcome: 'success',
+      organizationId: connector.organizationId,
+      details: { connector: connector.id, connector_type: connector.type, routed_by: 'connector', purpose: 'console' },
+    });
+    return url;
+  }
+
+  private async authorizeUrl(connector: SsoConnector, transaction: SsoTransaction, codeExpiresAt: number): Promise<string> {
+    if (connector.type === 'saml') {
+      transaction.samlRequestId = `_${randomToken(20)}`;
+      const envelope = await this.state.begin(transaction, codeExpiresAt);
+      return this.samlConnectors.authorizeUrl(connector, transaction.samlRequestId, envelope);
+    }
+    transaction.codeVerifier = randomToken(32);
+    transaction.oidcNonce = randomToken(16);
+    const envelope = await this.state.begin(transaction, codeExpiresAt);
+    return this.oidcConnectors.authorizeUrl(connector, {
+      state: envelope,
+      codeVerifier: transaction.codeVerifier,
+      nonce: transaction.oidcNonce,
+    });
+  }
+
   /** The SAML ACS: RelayState is the envelope, SAMLResponse the IdP's signed answer. */
-  async completeSaml(connectorId: string, body: { SAMLResponse?: string; RelayState?: string }, headers: ResponseHeaders): Promise<void> {
+  async completeSaml(connectorId: string, body: { SAMLResponse?: string; RelayState?: string }, headers: ResponseHeaders): Promise<SignInPurpose> {
     const connector = await this.returningTo(connectorId, 'saml');
     return this.complete(connector, body.RelayState, headers, (transaction) =>
       this.samlConnectors.verify(connector, body.SAMLResponse, transaction.samlRequestId),
@@ -91,7 +106,7 @@ export class SsoService {
   }
 
   /** The OIDC redirect URI: `state` is the envelope; code, `iss` or an error come from the IdP. */
-  async completeOidc(connectorId: string, callbackUrl: URL, headers: ResponseHeaders): Promise<void> {
+  async completeOidc(connectorId: string, callbackUrl: URL, headers: ResponseHeaders): Promise<SignInPurpose> {
     const connector = await this.returningTo(connectorId, 'oidc');
     const state = callbackUrl.searchParams.get('state') ?? undefined;
     return this.complete(connector, state, headers, (transaction) => {
@@ -115,7 +130,7 @@ export class SsoService {
     envelope: string | undefined,
     headers: ResponseHeaders,
     verify: (transaction: SsoTransaction) => Promise<VerifiedIdentity>,
-  ): Promise<void> {
+  ): Promise<SignInPurpose> {
     let identity: VerifiedIdentity;
     let transaction: SsoTransaction | undefined;
     try {
@@ -123,13 +138,19 @@ export class SsoService {
       identity = await verify(transaction);
     } catch (error) {
       if (error instanceof SignInRejected) {
-        const pending = transaction && (await this.deviceFlow.peekPending(transaction.userCode));
-        await this.signIn.reject(connector.id, error.reason, pending);
+        const pending = transaction?.userCode ? await this.deviceFlow.peekPending(transaction.userCode) : undefined;
+        await this.signIn.reject(connector.id, error.reason, pending, transaction?.purpose === 'console' ? { purpose: 'console' } : {});
       }
       throw error;
     }
-    const pending = await this.deviceFlow.findPendingOfVerifiedCode(transaction.userCode, 'sign_in');
-    await this.signIn.complete(connector.id, { ...identity, organizationId: connector.organizationId }, pending, headers);
+    const person = { ...identity, organizationId: connector.organizationId };
+    if (transaction.purpose === 'console') {
+      await this.signIn.completeConsole(connector.id, person, headers);
+      return 'console';
+    }
+    const pending = await this.deviceFlow.findPendingOfVerifiedCode(transaction.userCode ?? '', 'sign_in');
+    await this.signIn.complete(connector.id, person, pending, headers);
+    return 'approval';
   }
 
   private resolve(request: InitiateRequest): SsoConnector {

@@ -1,15 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-responses';
-import { ClientRegistry } from '../clients/client-registry.service';
-import { Clock } from '../common/clock';
 import { NoStore } from '../common/no-store';
 import { ForeignOrganization, NotFound } from '../common/oauth-errors';
 import { CurrentToken, RequireOrganization, RequireScopes } from './bearer-auth.guard';
-import { LastUsedService } from './last-used.service';
+import { AuthorizationInventoryService } from './authorization-inventory.service';
 import { SubjectsRepository } from './subjects.repository';
 import { type AuthenticatedToken, tokenActor } from './token-validation.service';
-import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
 import { AuthorizationListDto, RevokedCountDto } from './dto/authorizations.dto';
 
@@ -21,11 +18,8 @@ const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFound('No such a
 export class AuthorizationsController {
   constructor(
     private readonly tokens: TokensService,
-    private readonly repository: TokensRepository,
+    private readonly inventory: AuthorizationInventoryService,
     private readonly subjects: SubjectsRepository,
-    private readonly clients: ClientRegistry,
-    private readonly lastUsed: LastUsedService,
-    private readonly clock: Clock,
   ) {}
 
   @Get('oauth/authorizations')
@@ -34,28 +28,21 @@ export class AuthorizationsController {
   @ApiOperation({ summary: "The caller's live device authorizations" })
   @ApiOkResponse({ type: AuthorizationListDto })
   async list(@CurrentToken() token: AuthenticatedToken) {
-    const rows = await this.repository.listLive(token.subjectId, new Date(this.clock.now()));
-    const authorizations = await Promise.all(
-      rows.map(async (row) => {
-        const unwritten = this.lastUsed.unwritten(row.id);
-        const lastUsedAt = unwritten && (!row.lastUsedAt || unwritten.at > row.lastUsedAt) ? unwritten.at : row.lastUsedAt;
-        const lastUsedIp = unwritten && lastUsedAt === unwritten.at ? (unwritten.ip ?? row.lastUsedIp) : row.lastUsedIp;
-        const client = await this.clients.find(row.clientId);
-        return {
-          id: row.id,
-          client: { id: row.clientId, name: client?.name ?? row.clientId },
-          device_label: row.deviceLabel || null,
-          scopes: row.scopes,
-          organization: row.organizationId,
-          created_at: row.createdAt.toISOString(),
-          last_used: lastUsedAt ? { at: lastUsedAt.toISOString(), ip: lastUsedIp } : null,
-          expires_at: row.expiresAt.toISOString(),
-          refreshable: row.refreshable,
-          current: row.id === token.id,
-        };
-      }),
-    );
-    return { authorizations };
+    const entries = await this.inventory.list(token.subjectId);
+    return {
+      authorizations: entries.map((entry) => ({
+        id: entry.id,
+        client: entry.client,
+        device_label: entry.deviceLabel,
+        scopes: entry.scopes,
+        organization: entry.organizationId,
+        created_at: entry.createdAt.toISOString(),
+        last_used: entry.lastUsed ? { at: entry.lastUsed.at.toISOString(), ip: entry.lastUsed.ip } : null,
+        expires_at: entry.expiresAt.toISOString(),
+        refreshable: entry.refreshable,
+        current: entry.id === token.id,
+      })),
+    };
   }
 
   @Delete('oauth/authorizations/self')

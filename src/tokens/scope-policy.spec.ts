@@ -11,6 +11,14 @@ describe('ScopePolicy', () => {
   ]);
   const ada = { subjectId: ADA_ID, organizationId: 'acme', email: 'Ada@acme.test' };
 
+  it('grants explicitly only a restricted scope to the people it lists', () => {
+    expect(policy.grantedExplicitly('deploy', ada)).toBe(true);
+    expect(policy.grantedExplicitly('root', ada)).toBe(true);
+    expect(policy.grantedExplicitly('read', ada)).toBe(false);
+    expect(policy.grantedExplicitly('unknown', ada)).toBe(false);
+    expect(policy.grantedExplicitly('deploy', { ...ada, subjectId: 'other', organizationId: 'globex' })).toBe(false);
+  });
+
   it('grants an unrestricted scope of the catalog to anyone, and nothing outside the catalog', () => {
     expect(policy.grantable('read', ada)).toBe(true);
     expect(policy.grantable('unknown', ada)).toBe(false);

@@ -28,6 +28,11 @@ export class ScopePolicy {
     if (!definition) return false;
     return !definition.grantedTo || definition.grantedTo.some((grantee) => matches(grantee, holder));
   }
+
+  /** Whether the catalog restricts `scope` and lists this holder: what opens a view of the console, where no client asks for the scope. */
+  grantedExplicitly(scope: string, holder: ScopeHolder): boolean {
+    return this.scopes.get(scope)?.grantedTo?.some((grantee) => matches(grantee, holder)) ?? false;
+  }
 }
 
 function matches(grantee: ScopeGrantee, holder: ScopeHolder): boolean {

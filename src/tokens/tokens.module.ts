@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { ClientsModule } from '../clients/clients.module';
 import { storeProvider } from '../redis/redis.module';
+import { AuthorizationInventoryService } from './authorization-inventory.service';
 import { AuthorizationsController } from './authorizations.controller';
 import { BearerAuthGuard } from './bearer-auth.guard';
 import { IntrospectionController } from './introspection.controller';
@@ -28,7 +29,8 @@ import { TokensService } from './tokens.service';
     TokenValidationService,
     TokensService,
     BearerAuthGuard,
+    AuthorizationInventoryService,
   ],
-  exports: [TokensService, TokenValidationService, SubjectsRepository, BearerAuthGuard],
+  exports: [TokensService, TokenValidationService, SubjectsRepository, BearerAuthGuard, AuthorizationInventoryService],
 })
 export class TokensModule {}

@@ -2,7 +2,35 @@ import { escapeHtml } from '../common/html';
 import type { ConnectorDefinition } from '../config/app-config';
 import { fillString, type PageStrings } from './page-strings';
 
+type Translate = (key: keyof PageStrings, values?: Record<string, string>) => string;
+
+/** Whose page it is, as the page shows it; every value comes from the config, never from a request. */
+export interface PageOperator {
+  name?: string;
+  /** Same origin (`/device/logo?v=…`) or an https URL the page's CSP allows. */
+  logoSrc?: string;
+  supportEmail?: string;
+  supportUrl?: string;
+}
+
+export interface DevicePageOptions {
+  /** The strings table of each language, by its `lang`. */
+  catalog: Readonly<Record<string, PageStrings>>;
+  /** The single sign-on connectors (SAML, OIDC) a person may pick. */
+  sso: ConnectorDefinition[];
+  /** The directory (LDAP) connectors, each with a name and password form. */
+  directories: ConnectorDefinition[];
+  /** Whether the local connector's form is shown (it has users). */
+  local: boolean;
+  assets: { script: string; style: string };
+  operator: PageOperator;
+  /** Names of the scopes that change things; the consent step marks them. */
+  sensitiveScopes: string[];
+}
+
 export interface DevicePageRequest {
+  /** The negotiated language: a key of the catalog. */
+  locale: string;
   /** From `?user_code=`: only prefills the field. */
   userCode?: string;
   /** Back from a sign-in (`?sso_verified=1`): the script asks for the approval context. */
@@ -17,19 +45,13 @@ export interface DevicePageRequest {
  * strings table.
  */
 export class DevicePageView {
-  constructor(
-    private readonly strings: PageStrings,
-    /** The single sign-on connectors (SAML, OIDC) a person may pick. */
-    private readonly sso: ConnectorDefinition[],
-    /** The directory (LDAP) connectors, each with a name and password form. */
-    private readonly directories: ConnectorDefinition[],
-    /** Whether the local connector's form is shown (it has users). */
-    private readonly local: boolean,
-    private readonly assets: { script: string; style: string },
-  ) {}
+  constructor(private readonly options: DevicePageOptions) {}
 
   render(request: DevicePageRequest): string {
-    const t = this.text;
+    const strings = this.options.catalog[request.locale];
+    if (!strings) throw new Error(`no strings for locale ${request.locale}`);
+    const t: Translate = (key, values = {}) => escapeHtml(fillString(strings[key], values));
+    const { assets, operator } = this.options;
     const code = request.userCode === undefined ? '' : escapeHtml(request.userCode.slice(0, 16));
     const prefilled = code.length > 0;
     return `<!doctype html>
@@ -37,11 +59,13 @@ export class DevicePageView {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${t('enterTitle')} · ${t('siteName')}</title>
-<link rel="stylesheet" href="${this.assets.style}">
-<script src="${this.assets.script}" defer></script>
+<title>${t('enterTitle')} · ${operator.name ? escapeHtml(operator.name) : t('siteName')}</title>
+<link rel="icon" href="/favicon.ico" type="image/x-icon">
+<link rel="stylesheet" href="${assets.style}">
+<script src="${assets.script}" defer></script>
 </head>
-<body${request.verified ? ' data-verified' : ''} data-strings="${escapeHtml(JSON.stringify(this.strings))}">
+<body${request.verified ? ' data-verified' : ''} data-strings="${escapeHtml(JSON.stringify(strings))}" data-sensitive-scopes="${escapeHtml(JSON.stringify(this.options.sensitiveScopes))}">
+${this.header(t)}
 <main>
 <p id="loading" class="loading"${request.verified ? '' : ' hidden'}>${t('loading')}</p>
 <noscript><p class="notice">${t('noScript')}</p></noscript>
@@ -62,22 +86,41 @@ ${prefilled ? `  <p class="notice" id="prefill-notice">${t('prefillNotice')}</p>
     <p>${t('signInIntro')}</p>
     <button id="change-code" class="link" type="button">${t('changeCode')}</button>
   </div>
-${this.ssoForm(code)}
-${this.passwordForms(code)}
+${this.ssoForm(t, code)}
+${this.passwordForms(t, code)}
 </section>
-${this.consent()}
-${this.results()}
+${this.consent(t)}
+${this.results(t)}
 </main>
+${this.footer(t)}
 </body>
 </html>`;
   }
 
-  private readonly text = (key: keyof PageStrings, values: Record<string, string> = {}) =>
-    escapeHtml(fillString(this.strings[key], values));
+  /** Whose page this is: the operator's logo and name (devicegate's name when the config gives none). */
+  private header(t: Translate): string {
+    const { name, logoSrc } = this.options.operator;
+    // The name is written beside the logo, so the image itself says nothing more.
+    const logo = logoSrc ? `<img class="logo" src="${escapeHtml(logoSrc)}" alt="">` : '';
+    return `<header class="masthead">${logo}<span class="operator-name">${name ? escapeHtml(name) : t('siteName')}</span></header>`;
+  }
+
+  /** Who runs the page and whom to ask; only what the config names. */
+  private footer(t: Translate): string {
+    const { name, supportEmail, supportUrl } = this.options.operator;
+    const contacts = [
+      supportEmail ? `<a href="mailto:${escapeHtml(supportEmail)}">${escapeHtml(supportEmail)}</a>` : '',
+      supportUrl ? `<a href="${escapeHtml(supportUrl)}" rel="noopener">${t('supportLink')}</a>` : '',
+    ].filter(Boolean);
+    const lines = [
+      name ? `  <p id="run-by">${t('runBy', { operator: name })}</p>` : '',
+      contacts.length > 0 ? `  <p id="support">${t('supportLead')} ${contacts.join(' · ')}</p>` : '',
+    ].filter(Boolean);
+    return lines.length > 0 ? ['<footer class="colophon">', ...lines, '</footer>'].join('\n') : '';
+  }
 
   /** The code field, with the Continue button the script shows; `primary` is the field the person types in. */
-  private codeField(id: string, code: string, primary: boolean): string {
-    const t = this.text;
+  private codeField(t: Translate, id: string, code: string, primary: boolean): string {
     return `    <div class="${primary ? 'code-field' : 'code-field code-copy'}">
       <label for="${id}">${t('codeLabel')}</label>
       <p id="${id}-hint" class="hint">${t('codeHint')}</p>
@@ -86,17 +129,16 @@ ${primary ? `      <p id="${id}-error" class="error" role="alert"></p>\n      <b
   }
 
   /** A plain GET form: the clicked button names the connector, or the email routes by domain. */
-  private ssoForm(code: string): string {
-    if (this.sso.length === 0) return '';
-    const t = this.text;
-    const buttons = this.sso
+  private ssoForm(t: Translate, code: string): string {
+    if (this.options.sso.length === 0) return '';
+    const buttons = this.options.sso
       .map(
         (connector) =>
           `      <button class="primary" type="submit" name="connector" value="${escapeHtml(connector.id)}">${t('ssoButton', { connector: connector.displayName })}</button>`,
       )
       .join('\n');
     return `  <form id="sso-form" method="get" action="/oauth/device/sso/initiate">
-${this.codeField('user_code', code, true)}
+${this.codeField(t, 'user_code', code, true)}
     <div class="sign-in">
       <h2>${t('ssoHeading')}</h2>
       <div class="connectors">
@@ -116,25 +158,23 @@ ${buttons}
    * connector's (static users); the first form holds the page's code field
    * when there is no single sign-on form.
    */
-  private passwordForms(code: string): string {
-    const t = this.text;
-    const forms = this.directories.map((connector) => ({
+  private passwordForms(t: Translate, code: string): string {
+    const forms = this.options.directories.map((connector) => ({
       action: `/oauth/device/sso/ldap/${encodeURIComponent(connector.id)}/login`,
       prefix: `ldap-${connector.id}-`,
       heading: t('directoryHeading', { connector: connector.displayName }),
     }));
-    if (this.local) {
-      const heading = this.sso.length + this.directories.length === 0 ? t('localHeading') : t('localHeadingWithSso');
+    if (this.options.local) {
+      const heading = this.options.sso.length + this.options.directories.length === 0 ? t('localHeading') : t('localHeadingWithSso');
       forms.push({ action: '/oauth/device/sso/local/login', prefix: '', heading });
     }
-    return forms.map((form, index) => this.passwordForm(code, form, this.sso.length === 0 && index === 0)).join('\n');
+    return forms.map((form, index) => this.passwordForm(t, code, form, this.options.sso.length === 0 && index === 0)).join('\n');
   }
 
-  private passwordForm(code: string, form: { action: string; prefix: string; heading: string }, primary: boolean): string {
-    const t = this.text;
+  private passwordForm(t: Translate, code: string, form: { action: string; prefix: string; heading: string }, primary: boolean): string {
     const id = (name: string) => escapeHtml(`${form.prefix}${name}`);
     return `  <form id="${id('login-form')}" class="password-form" data-prefix="${escapeHtml(form.prefix)}" method="post" action="${escapeHtml(form.action)}">
-${this.codeField(primary ? 'user_code' : id('local_user_code'), code, primary)}
+${this.codeField(t, primary ? 'user_code' : id('local_user_code'), code, primary)}
     <div class="sign-in">
       <h2>${form.heading}</h2>
       <label for="${id('username')}">${t('usernameLabel')}</label>
@@ -147,8 +187,7 @@ ${this.codeField(primary ? 'user_code' : id('local_user_code'), code, primary)}
   </form>`;
   }
 
-  private consent(): string {
-    const t = this.text;
+  private consent(t: Translate): string {
     return `<section id="consent" aria-labelledby="consent-title" hidden>
   <h1 id="consent-title" tabindex="-1">${t('consentTitle')}</h1>
   <div id="ip-warning" class="warning" role="alert" hidden>
@@ -173,6 +212,7 @@ ${this.codeField(primary ? 'user_code' : id('local_user_code'), code, primary)}
   <p class="hint">${t('selfDescribed')}</p>
   <h2>${t('scopesHeading')}</h2>
   <ul id="scopes" class="scopes"></ul>
+  <p id="sensitive-note" class="hint" hidden>${t('sensitiveNote')}</p>
   <div id="withheld" hidden>
     <p>${t('withheldHeading')}</p>
     <ul id="withheld-scopes" class="scopes"></ul>
@@ -189,8 +229,7 @@ ${this.codeField(primary ? 'user_code' : id('local_user_code'), code, primary)}
   }
 
   /** Where the page ends; each says what happened and what to do next. */
-  private results(): string {
-    const t = this.text;
+  private results(t: Translate): string {
     return `<section id="approved" class="result" aria-labelledby="approved-title" hidden>
   <h1 id="approved-title" tabindex="-1">${t('approvedTitle')}</h1>
   <p id="approved-detail"></p>

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, StreamableFile } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 
 const FAVICON = readFileSync(join(__dirname, 'assets', 'favicon.ico'));
@@ -10,10 +10,10 @@ const FAVICON = readFileSync(join(__dirname, 'assets', 'favicon.ico'));
 @Controller()
 export class FaviconController {
   @Get('favicon.ico')
-  @Header('Content-Type', 'image/x-icon')
   @Header('Cache-Control', 'public, max-age=86400')
   @Header('X-Content-Type-Options', 'nosniff')
-  favicon(): Buffer {
-    return FAVICON;
+  favicon(): StreamableFile {
+    // Not a bare Buffer: Nest's Express adapter hands any object to res.json.
+    return new StreamableFile(FAVICON, { type: 'image/x-icon', length: FAVICON.length });
   }
 }

@@ -11,6 +11,8 @@ export interface CliFixture {
 
 /** For a CLI spec file: a running devicegate for its `describe`, and CLI homes that are cleaned up with it. */
 export function useCliFixture(options: TestAppOptions = {}): CliFixture {
+  // A CLI test runs a dozen Node processes one after another; on a busy 2-core machine that outlasts jest's 30 s.
+  jest.setTimeout(90_000);
   const homes: CliHome[] = [];
   const fixture = {
     newHome: () => {

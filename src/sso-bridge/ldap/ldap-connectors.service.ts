@@ -20,7 +20,7 @@ export class LdapConnectors {
   constructor(private readonly signIn: SignInService) {}
 
   /** The verified identity, or a refusal that is already audited. */
-  async authenticate(connector: LdapConnector, credentials: LdapSignInRequest['body'], pending: PendingFlow): Promise<VerifiedIdentity> {
+  async authenticate(connector: LdapConnector, credentials: LdapSignInRequest['body'], pending?: PendingFlow): Promise<VerifiedIdentity> {
     const request: LdapSignInRequest = { body: credentials, settings: connector.ldap };
     const outcome = await authenticateWith<LdapEntry>(LDAP_STRATEGY, request).catch(async (error: unknown) => {
       this.logger.warn({ msg: 'LDAP directory unreachable', connector: connector.id, error: (error as Error)?.message });

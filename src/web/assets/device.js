@@ -5,6 +5,7 @@
 // value from the server is written with textContent, never as HTML.
 (() => {
   const T = JSON.parse(document.body.getAttribute('data-strings') || '{}');
+  const SENSITIVE = new Set(JSON.parse(document.body.getAttribute('data-sensitive-scopes') || '[]'));
   const ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
   const PAGES = ['loading', 'enter', 'consent', 'approved', 'denied', 'expired', 'error'];
   const $ = (id) => document.getElementById(id);
@@ -26,7 +27,7 @@
     }
     const heading = $(id).querySelector('h1');
     if (heading) {
-      document.title = `${heading.textContent} · ${T.siteName}`;
+      document.title = `${heading.textContent} · ${document.querySelector('.operator-name').textContent}`;
       if (focusHeading) heading.focus();
     }
   }
@@ -91,7 +92,8 @@
     say('summary-code', displayed(checked));
     say('summary-client', lookup.client_name);
     say('summary-device', lookup.device_label || T.deviceUnnamed);
-    say('summary-expiry', fill(T.expiresIn, { minutes: Math.max(1, Math.ceil(lookup.expires_in / 60)) }));
+    const expiry = new Date(Date.now() + lookup.expires_in * 1000);
+    say('summary-expiry', fill(T.expiresIn, { minutes: Math.max(1, Math.ceil(lookup.expires_in / 60)), time: clock(expiry) }));
     showStep('sign-in');
     $('code-summary').focus();
   }
@@ -218,9 +220,14 @@
 
   let context;
 
+  /** A time of day in the browser's time zone, named (12:40 UTC, 13:40 MEZ): the device may sit in another one. */
+  function clock(date) {
+    return new Intl.DateTimeFormat(T.lang, { hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(date);
+  }
+
   function formatTime(iso, withRelative) {
     const date = new Date(iso);
-    const time = new Intl.DateTimeFormat(T.lang, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+    const time = new Intl.DateTimeFormat(T.lang, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(date);
     if (!withRelative) return time;
     const minutes = Math.max(0, Math.round((Date.now() - date.getTime()) / 60000));
     const relative = minutes < 1 ? T.justNow : new Intl.RelativeTimeFormat(T.lang).format(-minutes, 'minute');
@@ -242,12 +249,13 @@
     say('request-agent', body.request.user_agent || T.unknown);
     say('request-time', formatTime(body.request.created_at, true));
     listScopes($('scopes'), body.scopes);
+    $('sensitive-note').hidden = !body.scopes.some((scope) => SENSITIVE.has(scope.name));
     const withheld = body.withheld_scopes || [];
     listScopes($('withheld-scopes'), withheld);
     $('withheld').hidden = withheld.length === 0;
     $('ip-warning').hidden = body.same_ip !== false;
     if (body.same_ip === false) say('ip-warning-detail', fill(T.ipWarningDetail, { requestIp: body.request.ip, approvingIp: body.approving_ip }));
-    say('consent-expiry', fill(T.decideBefore, { time: new Intl.DateTimeFormat(T.lang, { timeStyle: 'short' }).format(new Date(body.expires_at)) }));
+    say('consent-expiry', fill(T.decideBefore, { time: clock(new Date(body.expires_at)) }));
     showPage('consent', true);
   }
 
@@ -259,6 +267,13 @@
       description.textContent = scope.description;
       const name = document.createElement('code');
       name.textContent = scope.name;
+      if (SENSITIVE.has(scope.name)) {
+        const marker = document.createElement('strong');
+        marker.className = 'sensitive-marker';
+        marker.textContent = T.sensitiveMarker;
+        item.className = 'sensitive';
+        item.append(marker, ' ');
+      }
       item.append(description, ' ', name);
       list.appendChild(item);
     }

@@ -1,0 +1,94 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Redirect, UseFilters } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { clientView, ClientsAdminService } from '../admin/clients-admin.service';
+import { userActor } from '../audit/audit-event';
+import { ClientRegistry } from '../clients/client-registry.service';
+import { PageSecurityHeaders } from '../common/html';
+import { OAuthParams, RequestCookie } from '../common/http';
+import { ConsoleAccessService } from './console-access.service';
+import { adminSection, registeredSection } from './console-admin.view';
+import { ConsoleAdminService } from './console-admin.service';
+import { ConsolePageFilter } from './console-page.filter';
+import { ConsolePages } from './console-pages.service';
+import { consoleCsrfRefused } from './console-sign-in.controller';
+import { CONSOLE_STRINGS, fill } from './console-strings';
+import { CONSOLE_SESSION_COOKIE, type ConsoleSession, ConsoleSessionService } from './session/console-session.service';
+
+/** The admin view, for admins of no organization: clients (list, register with the secret shown once, enable, disable) and off-boarding. */
+@ApiExcludeController()
+@UseFilters(ConsolePageFilter)
+@Controller('console/admin')
+export class ConsoleAdminController {
+  constructor(
+    private readonly pages: ConsolePages,
+    private readonly sessions: ConsoleSessionService,
+    private readonly access: ConsoleAccessService,
+    private readonly registry: ClientRegistry,
+    private readonly clients: ClientsAdminService,
+    private readonly admin: ConsoleAdminService,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @PageSecurityHeaders()
+  async page(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Query('notice') notice: unknown, @Query('count') count: unknown) {
+    const session = await this.sessions.read(cookie);
+    const access = this.access.assert(session, 'admin');
+    const clients = (await this.registry.list()).map(({ client, source }) => clientView(client, source));
+    const shown =
+      notice === 'offboarded' && typeof count === 'string' && /^\d{1,9}$/.test(count)
+        ? fill(CONSOLE_STRINGS.offboarded, { count })
+        : notice === 'client_changed'
+          ? CONSOLE_STRINGS.clientChanged
+          : undefined;
+    const alert = shown ? `<p class="notice" role="status">${shown}</p>\n` : '';
+    return this.pages.view.signedIn(session, access, CONSOLE_STRINGS.adminTitle, alert + adminSection(clients, session.csrfToken));
+  }
+
+  /** Registers a client; the answer is a page (never cached) that shows a confidential client's secret this once. */
+  @Post('clients')
+  @HttpCode(200)
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @PageSecurityHeaders()
+  async register(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Body() body: unknown) {
+    const { session, access, params } = await this.checked(cookie, body);
+    const clientId = params.optional('client_id');
+    const registered = await this.clients.create(
+      {
+        name: params.required('name'),
+        type: params.required('type'),
+        scopes: params.required('scopes').split(/[\s,]+/).filter(Boolean),
+        ...(clientId ? { client_id: clientId } : {}),
+      },
+      userActor(session.person),
+    );
+    return this.pages.view.signedIn(session, access, CONSOLE_STRINGS.registeredTitle, registeredSection(registered));
+  }
+
+  @Post('clients/:clientId/enabled')
+  @Redirect()
+  @PageSecurityHeaders()
+  async setEnabled(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Param('clientId') clientId: string, @Body() body: unknown) {
+    const { session, params } = await this.checked(cookie, body);
+    await this.clients.setEnabled(clientId, params.required('enabled') === 'true', userActor(session.person));
+    return { url: '/console/admin?notice=client_changed', statusCode: 303 };
+  }
+
+  @Post('offboard')
+  @Redirect()
+  @PageSecurityHeaders()
+  async offboard(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Body() body: unknown) {
+    const { session, params } = await this.checked(cookie, body);
+    const revoked = await this.admin.offboard(session, params.required('subject'), params.required('reason'));
+    return { url: `/console/admin?notice=offboarded&count=${revoked}`, statusCode: 303 };
+  }
+
+  /** A form post of an admin's session with its CSRF token. */
+  private async checked(cookie: string | undefined, body: unknown): Promise<{ session: ConsoleSession; access: ReturnType<ConsoleAccessService['of']>; params: OAuthParams }> {
+    const session = await this.sessions.read(cookie);
+    const access = this.access.assert(session, 'admin');
+    const params = new OAuthParams(body);
+    if (!(await this.sessions.matchesCsrf(session, params.optional('csrf_token')))) throw consoleCsrfRefused();
+    return { session, access, params };
+  }
+}

@@ -1,0 +1,519 @@
+import { randomUUID } from 'node:crypto';
+import { hashPasswordSync } from '../src/common/crypto';
+import { createMigratedDatabase, queryDatabase, type TestDatabase } from './support/database';
+import { type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
+import { expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
+import { DeviceGateHttp, type Reply } from './support/http';
+import { CLIENTS, freePort, startTestApp, type TestApp, type TestConfigFile, type TestUser, USERS } from './support/test-app';
+
+/** A person of this spec alone, so off-boarding her touches no other spec's tokens. */
+const DORA_SUFFIX = randomUUID().slice(0, 8);
+const DORA = { username: `dora-${DORA_SUFFIX}`, password: 'dora-password-3', email: `dora-${DORA_SUFFIX}@example.com`, name: 'Dora Leaving' } as unknown as TestUser;
+
+/** Another person of this spec alone, so the devices listed are only the ones this spec approved. */
+const EVE_SUFFIX = randomUUID().slice(0, 8);
+const EVE = { username: `eve-${EVE_SUFFIX}`, password: 'eve-password-4', email: `eve-${EVE_SUFFIX}@example.com`, name: 'Eve Devices' } as unknown as TestUser;
+
+/** The console over HTTP: sign-in, its session cookie and every way to misuse it, "my devices" and revoking. */
+
+const SESSION = 'devicegate_console';
+const LOGIN = 'devicegate_console_login';
+
+/** A browser's cookie jar of one console visitor, kept by hand. */
+class ConsoleVisitor {
+  readonly cookies = new Map<string, string>();
+
+  constructor(readonly http: DeviceGateHttp) {}
+
+  get cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  async get(path: string): Promise<Reply<string>> {
+    return this.keep(await this.http.request<string>(path, { headers: { cookie: this.cookieHeader, accept: 'text/html' } }));
+  }
+
+  async post(path: string, fields: Record<string, string | undefined>): Promise<Reply<string>> {
+    return this.keep(await this.http.form<string>(path, fields, { cookie: this.cookieHeader, accept: 'text/html' }));
+  }
+
+  /** The sign-in page, then the local connector's form with the login CSRF field the page carried. */
+  async signIn(user: TestUser): Promise<Reply<string>> {
+    const page = await this.get('/console');
+    return this.post('/console/sign-in/local', { login_csrf: field(page.body, 'login_csrf'), username: user.username, password: user.password });
+  }
+
+  keep<T>(reply: Reply<T>): Reply<T> {
+    for (const header of reply.headers.getSetCookie()) {
+      const cookie = parseSetCookie(header);
+      if (cookie.attributes['max-age'] === '0') this.cookies.delete(cookie.name);
+      else this.cookies.set(cookie.name, cookie.value);
+    }
+    return reply;
+  }
+}
+
+/** The value of a hidden form field of a page (the first one of that name). */
+function field(html: string, name: string): string {
+  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
+  if (!match) throw new Error(`no ${name} field on the page`);
+  return match[1];
+}
+
+function expectPageHeaders(reply: Reply<unknown>): void {
+  expect(reply.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  expect(reply.headers.get('content-security-policy')).toContain("script-src 'self'");
+  expect(reply.headers.get('x-frame-options')).toBe('DENY');
+  expect(reply.headers.get('cache-control')).toBe('no-store');
+}
+
+/** The config's audit:read scope, granted by name (`granted_to`) to these people. */
+function grantAuditRead(...grantees: string[]) {
+  return (file: TestConfigFile) => {
+    const scopes = file.scopes as { name: string; granted_to?: string[] }[];
+    (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = grantees;
+  };
+}
+
+async function consoleEvents(type: string, email: string) {
+  return queryDatabase('SELECT * FROM audit_events WHERE type = $1 AND actor_email = $2 ORDER BY id', [type, email]);
+}
+
+describe('the console (HTTP)', () => {
+  let testApp: TestApp;
+  let http: DeviceGateHttp;
+
+  beforeAll(async () => {
+    testApp = await startTestApp({
+      configure: (file) => {
+        grantAuditRead(USERS.alice.email)(file);
+        for (const person of [DORA, EVE]) {
+          (file.users as Record<string, unknown>[]).push({ username: person.username, email: person.email, name: person.name, password_hash: hashPasswordSync(person.password) });
+        }
+      },
+    });
+    http = new DeviceGateHttp(testApp.baseUrl);
+  });
+
+  afterAll(() => testApp.close());
+
+  describe('sign-in and session', () => {
+    it('shows the sign-in page without a session, with the page security headers', async () => {
+      const visitor = new ConsoleVisitor(http);
+      const page = await visitor.get('/console');
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expectPageHeaders(page);
+      expect(page.body).toContain('action="/console/sign-in/local"');
+      expect(visitor.cookies.get(LOGIN)).toBe(field(page.body, 'login_csrf'));
+    });
+
+    it('signs in through the local connector into a path-scoped, HttpOnly, SameSite=Lax session cookie, audited', async () => {
+      const visitor = new ConsoleVisitor(http);
+      const reply = await visitor.signIn(USERS.alice);
+      expect(reply.status).toBe(303);
+      expect(reply.headers.get('location')).toBe('/console');
+      const cookie = parseSetCookie(reply.headers.getSetCookie().find((header) => header.startsWith(`${SESSION}=`)) as string);
+      expect(cookie.attributes).toMatchObject({ path: '/console', httponly: true, samesite: 'Lax', 'max-age': String(8 * 3600) });
+      expect(cookie.attributes.secure).toBeUndefined();
+      expect(reply.headers.getSetCookie().some((header) => header.startsWith('devicegate_approval='))).toBe(false);
+
+      const home = await visitor.get('/console');
+      expect(home.status).toBe(200);
+      expectPageHeaders(home);
+      expect(home.body).toContain('Signed in as Alice Example (alice@example.com)');
+      const [event] = (await consoleEvents('console.signed_in', USERS.alice.email)).slice(-1);
+      expect(event).toMatchObject({ outcome: 'success', actor_type: 'user', actor_issuer: 'urn:devicegate:local', details: { connector: 'local' } });
+      expect(JSON.stringify(event)).not.toContain(visitor.cookies.get(SESSION));
+    });
+
+    it('refuses a wrong password with a page, audited as a rejected console sign-in', async () => {
+      const visitor = new ConsoleVisitor(http);
+      const page = await visitor.get('/console');
+      const reply = await visitor.post('/console/sign-in/local', { login_csrf: field(page.body, 'login_csrf'), username: 'alice', password: 'wrong' });
+      expect(reply.status).toBe(401);
+      expectPageHeaders(reply);
+      expect(reply.body).toContain('Unknown user or wrong password');
+      expect(visitor.cookies.has(SESSION)).toBe(false);
+      const rejected = await queryDatabase(
+        `SELECT details FROM audit_events WHERE type = 'sso.assertion_rejected' AND details->>'purpose' = 'console' ORDER BY id DESC LIMIT 1`,
+      );
+      expect(rejected[0].details).toEqual({ connector: 'local', reason: 'invalid_credentials', username: 'alice', purpose: 'console' });
+    });
+
+    it('refuses a sign-in form without the login CSRF token of its cookie', async () => {
+      const visitor = new ConsoleVisitor(http);
+      const page = await visitor.get('/console');
+      const token = field(page.body, 'login_csrf');
+      const credentials = { username: USERS.alice.username, password: USERS.alice.password };
+      expect((await visitor.post('/console/sign-in/local', credentials)).status).toBe(403);
+      expect((await visitor.post('/console/sign-in/local', { ...credentials, login_csrf: `${token.slice(0, -1)}A` === token ? `${token.slice(0, -1)}B` : `${token.slice(0, -1)}A` })).status).toBe(403);
+      const stranger = new ConsoleVisitor(http);
+      expect((await stranger.post('/console/sign-in/local', { ...credentials, login_csrf: token })).status).toBe(403);
+      expect(visitor.cookies.has(SESSION) || stranger.cookies.has(SESSION)).toBe(false);
+    });
+
+    it('refuses a forged session cookie: the sign-in page again, the cookie cleared, forms refused', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const [id, mac] = (visitor.cookies.get(SESSION) as string).split('.');
+      for (const forged of [`${id}.${mac.slice(0, -2)}AA`, `${'A'.repeat(43)}.${mac}`, 'not-a-session', `${id}.`]) {
+        const forger = new ConsoleVisitor(http);
+        forger.cookies.set(SESSION, forged);
+        const page = await forger.get('/console');
+        expect(page.status).toBe(200);
+        expect(page.body).toContain('Your console session has ended');
+        expect(page.body).not.toContain('Signed in as');
+        expect(forger.cookies.has(SESSION)).toBe(false);
+        forger.cookies.set(SESSION, forged);
+        expect((await forger.post('/console/sign-out', { csrf_token: 'x' })).status).toBe(401);
+      }
+      const refused = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'console.refused' ORDER BY id DESC LIMIT 8`);
+      expect(refused.map((event) => event.details.reason)).toEqual(Array(8).fill('invalid'));
+      expect(refused[0]).toMatchObject({ outcome: 'failure', actor_type: null });
+    });
+
+    it('ends a session idle for 15 minutes, and any session 8 hours after its sign-in', async () => {
+      const idle = new ConsoleVisitor(http);
+      await idle.signIn(USERS.alice);
+      testApp.clock.advance(14 * 60_000);
+      expect((await idle.get('/console')).body).toContain('Signed in as');
+      testApp.clock.advance(15 * 60_000);
+      const ended = await idle.get('/console');
+      expect(ended.body).toContain('Your console session has ended');
+      expect(idle.cookies.has(SESSION)).toBe(false);
+
+      const busy = new ConsoleVisitor(http);
+      await busy.signIn(USERS.alice);
+      const cookie = busy.cookies.get(SESSION) as string;
+      for (let minutes = 0; minutes < 8 * 60 - 14; minutes += 14) {
+        testApp.clock.advance(14 * 60_000);
+        expect((await busy.get('/console')).body).toContain('Signed in as');
+      }
+      testApp.clock.advance(14 * 60_000);
+      busy.cookies.set(SESSION, cookie);
+      expect((await busy.get('/console')).body).toContain('Your console session has ended');
+    });
+
+    it('signs out with a CSRF-checked POST; the session is gone server-side, so a replayed cookie is refused', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.bob);
+      const cookie = visitor.cookies.get(SESSION) as string;
+      const home = await visitor.get('/console');
+      expect((await visitor.post('/console/sign-out', {})).status).toBe(403);
+      expect((await visitor.post('/console/sign-out', { csrf_token: 'forged-csrf-token-of-nobody-0000' })).status).toBe(403);
+      expect((await visitor.get('/console')).body).toContain('Signed in as Bob');
+      const mismatches = await consoleEvents('console.refused', USERS.bob.email);
+      expect(mismatches.slice(-2).map((event) => event.details)).toEqual([{ reason: 'csrf_mismatch' }, { reason: 'csrf_mismatch' }]);
+
+      const out = await visitor.post('/console/sign-out', { csrf_token: field(home.body, 'csrf_token') });
+      expect(out.status).toBe(303);
+      expect(out.headers.get('location')).toBe('/console?notice=signed_out');
+      expect(visitor.cookies.has(SESSION)).toBe(false);
+      const [event] = (await consoleEvents('console.signed_out', USERS.bob.email)).slice(-1);
+      expect(event).toMatchObject({ outcome: 'success', actor_type: 'user', details: { connector: 'local' } });
+
+      const replay = new ConsoleVisitor(http);
+      replay.cookies.set(SESSION, cookie);
+      expect((await replay.get('/console')).body).toContain('Your console session has ended');
+      replay.cookies.set(SESSION, cookie);
+      expect((await replay.post('/console/sign-out', { csrf_token: field(home.body, 'csrf_token') })).status).toBe(401);
+      const [replayed] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'console.refused' ORDER BY id DESC LIMIT 1`);
+      expect(replayed.details).toEqual({ reason: 'unknown' });
+    });
+
+    it('keeps the console session and the approval grant apart: neither opens the other, and the session is no bearer token', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const session = visitor.cookies.get(SESSION) as string;
+      const context = await http.approvalContext(`devicegate_approval=${session}`);
+      expect(context.status).toBe(401);
+      expectInvalidToken(await http.me(session), 'The access token is malformed');
+
+      const started = await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('grant') });
+      const grant = (await http.signIn(started.user_code, USERS.alice)).split('=').slice(1).join('=');
+      const withGrant = new ConsoleVisitor(http);
+      withGrant.cookies.set(SESSION, grant);
+      expect((await withGrant.get('/console')).body).not.toContain('Signed in as');
+    });
+  });
+
+  describe('my devices', () => {
+    it("lists the person's live authorizations, revokes one with a CSRF-checked form, and the revoked token stops working", async () => {
+      const kept = await obtainToken(http, { user: EVE, deviceLabel: uniqueLabel('kept') });
+      const doomedLabel = uniqueLabel('doomed');
+      const doomed = await obtainToken(http, { user: EVE, deviceLabel: doomedLabel, scope: 'profile read' });
+      expect((await http.me(doomed.access_token)).status).toBe(200);
+      const others = await obtainToken(http, { user: USERS.alice, deviceLabel: uniqueLabel('alices') });
+
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(EVE);
+      const home = await visitor.get('/console');
+      const rows = home.body.split('<tr>').slice(2);
+      expect(rows).toHaveLength(2);
+      const row = rows.find((text) => text.includes(doomedLabel)) as string;
+      expect(row).toContain('<code>profile</code> <code>read</code>');
+      expect(row).toContain(' UTC</time>');
+      expect(row).toContain('127.0.0.1');
+      const action = /action="(\/console\/devices\/[0-9a-f-]{36}\/revoke)"/.exec(row)?.[1] as string;
+
+      expect((await visitor.post(action, {})).status).toBe(403);
+      expect((await visitor.post(action, { csrf_token: 'forged-csrf-token-of-nobody-0000' })).status).toBe(403);
+      expect((await http.me(doomed.access_token)).status).toBe(200);
+      const strangerAlice = new ConsoleVisitor(http);
+      await strangerAlice.signIn(USERS.alice);
+      const aliceHome = await strangerAlice.get('/console');
+      const notHers = await strangerAlice.post(action, { csrf_token: field(aliceHome.body, 'csrf_token') });
+      expect(notHers.headers.get('location')).toBe('/console?notice=already_gone');
+      expect((await http.me(doomed.access_token)).status).toBe(200);
+
+      const revoked = await visitor.post(action, { csrf_token: field(home.body, 'csrf_token') });
+      expect(revoked.status).toBe(303);
+      expect(revoked.headers.get('location')).toBe('/console?notice=revoked');
+      expectInvalidToken(await http.me(doomed.access_token));
+      expect((await http.me(kept.access_token)).status).toBe(200);
+      expect((await http.me(others.access_token)).status).toBe(200);
+      const after = await visitor.get('/console?notice=revoked');
+      expect(after.body).toContain('The authorization was revoked');
+      expect(after.body).not.toContain(doomedLabel);
+
+      const [event] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'token.revoked' AND device_label = $1`, [doomedLabel]);
+      expect(event).toMatchObject({ actor_type: 'user', actor_email: EVE.email, details: { reason: 'user' } });
+    });
+
+    it('shows script in a displayed field as text', async () => {
+      const label = `<script>alert("x")</script>${uniqueLabel('')}`.slice(0, 64);
+      await obtainToken(http, { user: USERS.alice, deviceLabel: label });
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const home = await visitor.get('/console');
+      expect(home.body).not.toContain('<script>alert');
+      expect(home.body).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+    });
+  });
+
+  describe('audit', () => {
+    it('is refused (403) to a person without audit:read, on every audit page', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.bob);
+      expect((await visitor.get('/console')).body).not.toContain('href="/console/audit"');
+      for (const path of ['/console/audit', '/console/audit/events/1', '/console/audit/export']) {
+        const reply = await visitor.get(path);
+        expect(reply.status).toBe(403);
+        expectPageHeaders(reply);
+        expect(reply.body).toContain('Your account may not open this part of the console.');
+      }
+      expect((await new ConsoleVisitor(http).get('/console/audit')).status).toBe(401);
+    });
+
+    it('filters with the API filters, shows the chain status, opens an event, pages and exports the filter as NDJSON', async () => {
+      const label = `<img src=x onerror=alert(1)>${uniqueLabel('')}`.slice(0, 64);
+      await obtainToken(http, { user: USERS.bob, deviceLabel: label });
+      await obtainToken(http, { user: USERS.bob, deviceLabel: uniqueLabel('second') });
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      expect((await visitor.get('/console')).body).toContain('href="/console/audit"');
+
+      const filtered = await visitor.get(`/console/audit?type=token.minted&subject=${encodeURIComponent(USERS.bob.email)}&client=&organization=`);
+      expect(filtered.status).toBe(200);
+      expectPageHeaders(filtered);
+      expect(filtered.body).toMatch(/id="chain-status">The digest chain verifies/);
+      expect(filtered.body).not.toContain('<img src=x');
+      expect(filtered.body).toContain('&#60;img src=x onerror=alert(1)&#62;');
+      const rows = filtered.body.split('<tbody>')[1].split('</tbody>')[0].split('<tr>').slice(1);
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+      for (const row of rows) expect(row).toContain('<code>token.minted</code>');
+      expect(filtered.body).toContain('value="token.minted"');
+
+      const link = /href="(\/console\/audit\/events\/\d+)"/.exec(rows[0])?.[1] as string;
+      const detail = await visitor.get(link);
+      expect(detail.status).toBe(200);
+      expect(detail.body).toContain('<code>token.minted</code>');
+      expect(detail.body).toContain('&#34;email&#34;: &#34;bob@example.com&#34;');
+      expect((await visitor.get('/console/audit/events/999999999999')).status).toBe(404);
+
+      const firstPage = await visitor.get('/console/audit');
+      const next = /href="(\/console\/audit\?cursor=[^"]+)"/.exec(firstPage.body)?.[1];
+      if (next) expect((await visitor.get(next.replace(/&#38;/g, '&'))).status).toBe(200);
+
+      const exported = await visitor.get(`/console/audit/export?type=token.minted&subject=${encodeURIComponent(USERS.bob.email)}`);
+      expect(exported.status).toBe(200);
+      expect(exported.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+      expect(exported.headers.get('content-disposition')).toBe('attachment; filename="audit-events.ndjson"');
+      const lines = String(exported.body).trim().split('\n').map((line) => JSON.parse(line));
+      for (const line of lines) expect(line).toMatchObject({ type: 'token.minted', actor: { email: USERS.bob.email } });
+      expect(lines.map((line) => line.device_label)).toContain(label);
+
+      const bad = await visitor.get('/console/audit?type=no.such.event');
+      expect(bad.status).toBe(400);
+      expect(bad.body).toContain('Unknown event type');
+    });
+  });
+
+  describe('admin', () => {
+    it('is refused (403) to a person without admin, on every admin page and form', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.bob);
+      const csrf = field((await visitor.get('/console')).body, 'csrf_token');
+      expect((await visitor.get('/console')).body).not.toContain('href="/console/admin"');
+      expect((await visitor.get('/console/admin')).status).toBe(403);
+      expect((await visitor.post('/console/admin/clients', { csrf_token: csrf, name: 'x', type: 'public', scopes: 'profile' })).status).toBe(403);
+      expect((await visitor.post(`/console/admin/clients/${CLIENTS.cli}/enabled`, { csrf_token: csrf, enabled: 'false' })).status).toBe(403);
+      expect((await visitor.post('/console/admin/offboard', { csrf_token: csrf, subject: USERS.alice.email, reason: 'no' })).status).toBe(403);
+    });
+
+    it('registers a client with its secret shown once, disables and enables it, every form CSRF-checked', async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const page = await visitor.get('/console/admin');
+      expect(page.status).toBe(200);
+      expectPageHeaders(page);
+      expect(page.body).toContain(`<code>${CLIENTS.cli}</code>`);
+      const csrf = field(page.body, 'csrf_token');
+      const clientId = `console-${randomUUID().slice(0, 8)}`;
+      const fields = { name: '<b onmouseover=alert(1)>Build bot</b>', type: 'confidential', scopes: 'profile read', client_id: clientId };
+      expect((await visitor.post('/console/admin/clients', fields)).status).toBe(403);
+      const registered = await visitor.post('/console/admin/clients', { ...fields, csrf_token: csrf });
+      expect(registered.status).toBe(200);
+      expectPageHeaders(registered);
+      const secret = /<code id="client-secret">([^<]+)<\/code>/.exec(registered.body)?.[1] as string;
+      expect(secret).toMatch(/^[\w-]{43}$/);
+      expect(registered.body).toContain('&#60;b onmouseover=alert(1)&#62;Build bot&#60;/b&#62;');
+      const listed = await visitor.get('/console/admin');
+      expect(listed.body).toContain(`<code>${clientId}</code>`);
+      expect(listed.body).not.toContain(secret);
+      expect(listed.body).not.toContain('<b onmouseover');
+      const [created] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'client.created' AND client_id = $1`, [clientId]);
+      expect(created).toMatchObject({ actor_type: 'user', actor_email: USERS.alice.email });
+      expect(JSON.stringify(created)).not.toContain(secret);
+
+      const toggle = `/console/admin/clients/${clientId}/enabled`;
+      expect((await visitor.post(toggle, { enabled: 'false' })).status).toBe(403);
+      const disabled = await visitor.post(toggle, { csrf_token: csrf, enabled: 'false' });
+      expect(disabled.headers.get('location')).toBe('/console/admin?notice=client_changed');
+      expect((await http.deviceCode(clientId)).status).not.toBe(200);
+      await visitor.post(toggle, { csrf_token: csrf, enabled: 'true' });
+      expect((await http.deviceCode(clientId, {}, { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` })).status).toBe(200);
+      expect((await visitor.post(`/console/admin/clients/${CLIENTS.cli}/enabled`, { csrf_token: csrf, enabled: 'false' })).status).toBe(400);
+    });
+
+    it('off-boards a person with a reason: every authorization revoked and audited', async () => {
+      const first = await obtainToken(http, { user: DORA, deviceLabel: uniqueLabel('dora') });
+      const second = await obtainToken(http, { user: DORA, deviceLabel: uniqueLabel('dora') });
+      const kept = await obtainToken(http, { user: USERS.bob, deviceLabel: uniqueLabel('bob') });
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(USERS.alice);
+      const csrf = field((await visitor.get('/console/admin')).body, 'csrf_token');
+      const reason = 'Left the company on 2026-12-05 <script>';
+      expect((await visitor.post('/console/admin/offboard', { subject: DORA.email, reason })).status).toBe(403);
+      expect((await http.me(first.access_token)).status).toBe(200);
+      const done = await visitor.post('/console/admin/offboard', { csrf_token: csrf, subject: DORA.email, reason });
+      expect(done.headers.get('location')).toBe('/console/admin?notice=offboarded&count=2');
+      expect((await visitor.get(done.headers.get('location') as string)).body).toContain('The person was off-boarded: 2 authorizations revoked.');
+      expectInvalidToken(await http.me(first.access_token));
+      expectInvalidToken(await http.me(second.access_token));
+      expect((await http.me(kept.access_token)).status).toBe(200);
+      const [event] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'subject.offboarded' AND details->>'subject' = $1`, [DORA.email]);
+      expect(event).toMatchObject({ actor_email: USERS.alice.email, details: { reason, revoked: 2 } });
+      const revoked = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'token.revoked' AND details->>'reason' = 'admin' AND actor_email = $1 AND details->>'subject_id' = $2`, [USERS.alice.email, event.details.subjects[0]]);
+      expect(revoked).toHaveLength(2);
+    });
+  });
+});
+
+describe('the console signing in through OpenID Connect (HTTP)', () => {
+  const IDP_CLIENT = { id: 'devicegate-console', secret: 'console-idp-client-secret-0123456789abcdef' };
+  const CAROL = { sub: 'idp-user-carol-0001', email: 'carol@acme.test', name: 'Carol Acme' };
+  let database: TestDatabase;
+  let idp: OidcIdp;
+  let testApp: TestApp;
+  let http: DeviceGateHttp;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    [database, idp] = await Promise.all([
+      createMigratedDatabase(),
+      startOidcIdp({
+        clients: [{ client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, redirect_uris: [`http://127.0.0.1:${port}/oauth/device/sso/oidc/acme-oidc/callback`] }],
+        accounts: { carol: CAROL },
+      }),
+    ]);
+    testApp = await startTestApp({
+      port,
+      env: { DATABASE_URL: database.url },
+      configure: (file) => {
+        grantAuditRead(`acme:${CAROL.email}`)(file);
+        file.organizations = [{ id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] }];
+        file.connectors = [
+          {
+            id: 'acme-oidc',
+            type: 'oidc',
+            organization: 'acme',
+            display_name: 'Acme SSO',
+            oidc: { issuer: idp.issuer, client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, allow_insecure_http: true },
+          },
+        ];
+      },
+    });
+    http = new DeviceGateHttp(testApp.baseUrl);
+  });
+
+  afterAll(async () => {
+    await testApp?.close();
+    await idp?.stop();
+    await database?.drop();
+  });
+
+  it('goes to the IdP from the sign-in page and comes back into a console session, never an approval grant; the answer is single use', async () => {
+    const visitor = new ConsoleVisitor(http);
+    const page = await visitor.get('/console');
+    expect(page.body).toContain('href="/console/sign-in/sso/acme-oidc">Sign in with Acme SSO</a>');
+    const initiated = await visitor.get('/console/sign-in/sso/acme-oidc');
+    expect(initiated.status).toBe(303);
+    const callback = new URL(await signInAtIdp(initiated.headers.get('location') as string, 'carol'));
+    expect(callback.pathname).toBe('/oauth/device/sso/oidc/acme-oidc/callback');
+
+    const returned = visitor.keep(await http.request(`${callback.pathname}${callback.search}`, { headers: { accept: 'text/html' } }));
+    expect(returned.status).toBe(303);
+    expect(returned.headers.get('location')).toBe('/console');
+    const cookies = returned.headers.getSetCookie().map(parseSetCookie);
+    expect(cookies.map((cookie) => [cookie.name, cookie.attributes.path])).toEqual([['devicegate_console', '/console']]);
+
+    const home = await visitor.get('/console');
+    expect(home.body).toContain('Signed in as Carol Acme (carol@acme.test) · Organization: acme');
+    const [event] = await database.query(`SELECT * FROM audit_events WHERE type = 'console.signed_in' AND actor_email = $1`, [CAROL.email]);
+    expect(event).toMatchObject({ organization_id: 'acme', actor_issuer: idp.issuer, actor_external_id: CAROL.sub, details: { connector: 'acme-oidc' } });
+    const [initiatedEvent] = await database.query(`SELECT * FROM audit_events WHERE type = 'sso.initiated' ORDER BY id DESC LIMIT 1`);
+    expect(initiatedEvent.details).toEqual({ connector: 'acme-oidc', connector_type: 'oidc', routed_by: 'connector', purpose: 'console' });
+
+    const replayed = await http.request(`${callback.pathname}${callback.search}`, { headers: { accept: 'text/html' } });
+    expect(replayed.status).toBe(400);
+    expect(replayed.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("shows an organization's auditor only that organization's events", async () => {
+    await obtainToken(http, { user: USERS.alice, deviceLabel: uniqueLabel('no-organization') });
+    const visitor = new ConsoleVisitor(http);
+    const initiated = await visitor.get('/console/sign-in/sso/acme-oidc');
+    const callback = new URL(await signInAtIdp(initiated.headers.get('location') as string, 'carol'));
+    visitor.keep(await http.request(`${callback.pathname}${callback.search}`));
+    const audit = await visitor.get('/console/audit');
+    expect(audit.status).toBe(200);
+    expect(audit.body).toContain('You see the events of organization acme only.');
+    const organizations = [...audit.body.matchAll(/<code>[^<]+<\/code><\/td>\n  <td>[^<]*<\/td>\n  <td>[^<]*<\/td>\n  <td>([^<]*)<\/td>/g)].map((match) => match[1]);
+    expect(organizations.length).toBeGreaterThan(0);
+    expect(new Set(organizations)).toEqual(new Set(['acme']));
+    expect(audit.body).not.toContain('alice@example.com');
+    const other = await visitor.get('/console/audit?organization=globex');
+    expect(other.status).toBe(403);
+    const exported = await visitor.get('/console/audit/export');
+    for (const line of String(exported.body).trim().split('\n')) expect(JSON.parse(line).organization).toBe('acme');
+  });
+
+  it('answers an unknown connector with a console page', async () => {
+    const reply = await new ConsoleVisitor(http).get('/console/sign-in/sso/nobody');
+    expect(reply.status).toBe(404);
+    expectPageHeaders(reply);
+    expect(reply.body).toContain('There is no single sign-on connector');
+  });
+});
