@@ -296,7 +296,9 @@ describe.each(ADAPTERS)('the HTTP edge on %s', (adapter) => {
         const reply = await http.request(`${path}${search ? `?${search}` : ''}`, { method, headers, body: sendsBody ? input.body.data : undefined });
         if (reply.status >= 500) throw new Error(`${method} ${path}?${search} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
         if (reply.status >= 400 && method !== 'HEAD') {
-          const page = /^text\/html/.test(reply.headers.get('content-type') ?? '') && input.accept === 'text/html';
+          // The console is pages only: its errors are pages whatever the Accept header says.
+          const pageWanted = input.accept === 'text/html' || input.route.path.startsWith('/console');
+          const page = /^text\/html/.test(reply.headers.get('content-type') ?? '') && pageWanted;
           if (!page) expectRfcError(reply);
         }
       }),
