@@ -86,20 +86,22 @@ describe('DeviceFlowService.authorize with a store that carries audit events', (
     pollIntervalSeconds: 5,
     publicUrl: 'https://login.example.com',
   } as unknown as AppConfig;
-
-  it('hands the event to the store with the flow, the same entry on every draw, and starts a drain', async () => {
-    const store = { carriesAuditEvents: true, create: jest.fn().mockResolvedValueOnce(false).mockResolvedValue(true) };
-    const audit = { record: jest.fn(), toOutbox: jest.fn().mockReturnValue('{"type":"device_code.issued"}'), outboxWritten: jest.fn() };
-    const service = new DeviceFlowService(
+  const outboxService = (store: object, audit: object) =>
+    new DeviceFlowService(
       config,
-      store as unknown as DeviceFlowStore,
+      store as DeviceFlowStore,
       {} as ClientRegistry,
       {} as TokensService,
       {} as CounterStore,
       new Clock(),
       new Metrics(),
-      audit as unknown as AuditService,
+      audit as AuditService,
     );
+
+  it('hands the event to the store with the flow, the same entry on every draw, and starts a drain', async () => {
+    const store = { carriesAuditEvents: true, create: jest.fn().mockResolvedValueOnce(false).mockResolvedValue(true) };
+    const audit = { record: jest.fn(), toOutbox: jest.fn().mockReturnValue('{"type":"device_code.issued"}'), outboxWritten: jest.fn() };
+    const service = outboxService(store, audit);
     await service.authorize({ client, ip: '203.0.113.5', userAgent: 'cli/1.0' });
     expect(audit.record).not.toHaveBeenCalled();
     expect(audit.toOutbox).toHaveBeenCalledWith(expect.objectContaining({ type: 'device_code.issued', outcome: 'success', clientId: 'cli' }));
@@ -110,16 +112,7 @@ describe('DeviceFlowService.authorize with a store that carries audit events', (
   it('starts no drain and hands out nothing when the store fails', async () => {
     const store = { carriesAuditEvents: true, create: jest.fn().mockRejectedValue(new Error('redis down')) };
     const audit = { record: jest.fn(), toOutbox: jest.fn().mockReturnValue('{}'), outboxWritten: jest.fn() };
-    const service = new DeviceFlowService(
-      config,
-      store as unknown as DeviceFlowStore,
-      {} as ClientRegistry,
-      {} as TokensService,
-      {} as CounterStore,
-      new Clock(),
-      new Metrics(),
-      audit as unknown as AuditService,
-    );
+    const service = outboxService(store, audit);
     await expect(service.authorize({ client, ip: '203.0.113.5', userAgent: 'cli/1.0' })).rejects.toThrow('redis down');
     expect(audit.outboxWritten).not.toHaveBeenCalled();
     expect(audit.record).not.toHaveBeenCalled();

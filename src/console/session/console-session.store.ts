@@ -1,15 +1,10 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../../common/clock';
 import { ExpiringMap } from '../../redis/expiring-map';
+import type { Approver } from '../../tokens/approver';
 
 /** What the server keeps of one console session; the browser holds only its id. */
-export interface ConsoleSessionRecord {
-  subjectId: string;
-  issuer: string;
-  externalId: string;
-  email: string;
-  name: string;
-  organizationId?: string;
+export interface ConsoleSessionRecord extends Approver {
   connector: string;
   csrfToken: string;
   /** Epoch milliseconds of the sign-in and of the last request, for the absolute and idle lifetimes. */
