@@ -33,7 +33,13 @@ export class ConfigError extends Error {
 
 export type Environment = Record<string, string | undefined>;
 
-const PLACEHOLDER = /change|example|placeholder|secret|password|dummy|todo|xxx|replace|default/i;
+/**
+ * Words people write where a client secret goes. A secret is refused when one
+ * of them stands as a whole word (between non-letters, all lower or all upper
+ * case): one random base64 secret in about two million has such a word by
+ * chance, where a search for the letters anywhere refused one in 640.
+ */
+const PLACEHOLDER_WORDS = new Set(['change', 'changeme', 'example', 'placeholder', 'secret', 'password', 'dummy', 'todo', 'xxxx', 'replace', 'default']);
 const MIN_SECRET_LENGTH = 32;
 /**
  * What the README, devicegate.example.yaml, docker-compose.yml and the
@@ -43,6 +49,16 @@ const MIN_SECRET_LENGTH = 32;
  * ("xxx", "todo", ...) by chance.
  */
 export const SHIPPED_KEY_PLACEHOLDERS = ['$(openssl rand -base64 48)'];
+
+/** A shipped placeholder, or a value with too few distinct characters to be random. */
+function looksUnrandom(secret: string, shipped: readonly string[]): boolean {
+  return shipped.some((placeholder) => secret.includes(placeholder)) || new Set(secret).size < 10;
+}
+
+function looksLikePlaceholderClientSecret(secret: string): boolean {
+  const words = secret.split(/[^a-z]+/i).filter((word) => word === word.toLowerCase() || word === word.toUpperCase());
+  return looksUnrandom(secret, []) || words.some((word) => PLACEHOLDER_WORDS.has(word.toLowerCase()));
+}
 /** The port registered for Prometheus exporters of OpenTelemetry; production serves metrics there unless METRICS_PORT says otherwise. */
 export const DEFAULT_METRICS_PORT = 9464;
 
@@ -266,7 +282,7 @@ function readSecretKeys(
       context.problems.push(`SECRET_KEYS entry ${index + 1} must look like <id>:<secret> with a short id`);
       continue;
     }
-    if (context.production && (SHIPPED_KEY_PLACEHOLDERS.some((placeholder) => secret.includes(placeholder)) || new Set(secret).size < 10)) {
+    if (context.production && looksUnrandom(secret, SHIPPED_KEY_PLACEHOLDERS)) {
       context.problems.push(`SECRET_KEYS key "${id}" looks like a placeholder; generate one with: openssl rand -base64 48`);
     } else if (secret.length < MIN_SECRET_LENGTH) {
       context.problems.push(`SECRET_KEYS key "${id}" is shorter than ${MIN_SECRET_LENGTH} characters`);
@@ -376,7 +392,7 @@ export function clientFromEntry(entry: ClientEntry, where: string, production: b
     if (secretHash) problems.push(`${where}: give client_secret or client_secret_sha256, not both`);
     if (entry.client_secret.length < MIN_SECRET_LENGTH) {
       problems.push(`${where}: client_secret must be at least ${MIN_SECRET_LENGTH} characters`);
-    } else if (production && PLACEHOLDER.test(entry.client_secret)) {
+    } else if (production && looksLikePlaceholderClientSecret(entry.client_secret)) {
       problems.push(`${where}: client_secret looks like a placeholder`);
     }
     secretHash = sha256Hex(entry.client_secret);
