@@ -24,13 +24,21 @@ export class OrganizationDirectory {
     return this.connectors.get(id);
   }
 
-  /** The first SAML or OIDC connector of the organization that owns the email's domain. */
+  /**
+   * The SAML or OIDC connector for an email: the first whose identities may
+   * have the email's domain (its own `email_domains`, else its
+   * organization's), else the first of the organization that owns the domain
+   * whose identities may have any address. A connector that would refuse the
+   * address is never chosen.
+   */
   connectorForEmail(email: string): ConnectorDefinition | undefined {
     const domain = email.trim().toLowerCase().split('@')[1];
-    const organization = domain ? this.organizationsByDomain.get(domain) : undefined;
-    if (!organization) return undefined;
-    return [...this.connectors.values()].find(
-      (connector) => connector.organizationId === organization.id && (connector.type === 'saml' || connector.type === 'oidc'),
+    if (!domain) return undefined;
+    const sso = [...this.connectors.values()].filter((connector) => connector.type === 'saml' || connector.type === 'oidc');
+    const owner = this.organizationsByDomain.get(domain);
+    return (
+      sso.find((connector) => connector.emailDomains?.includes(domain)) ??
+      sso.find((connector) => owner !== undefined && connector.organizationId === owner.id && connector.emailDomains?.length === 0)
     );
   }
 }
