@@ -56,7 +56,10 @@ const secretValues = {
 };
 const PRODUCTION = { publicUrl: 'https://login.example.com', secrets: secretValues };
 
-/** The value sets the chart is rendered with: its defaults and each switch an operator turns. */
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const README_VALUES = parse(/with, in `devicegate-values.yaml`:\n\n```yaml\n([\s\S]*?)```/.exec(README)?.[1] ?? '') as object;
+
+/** The value sets the chart is rendered with: its defaults, each switch an operator turns, and the README's. */
 const VALUE_SETS: Record<string, object> = {
   defaults: {},
   production: PRODUCTION,
@@ -66,6 +69,7 @@ const VALUE_SETS: Record<string, object> = {
   initContainer: { ...PRODUCTION, migrations: { mode: 'initContainer' } },
   noMigrations: { migrations: { mode: 'none' } },
   ingress: { ingress: { enabled: true, className: 'nginx', tls: [{ secretName: 'devicegate-tls', hosts: ['login.example.com'] }] } },
+  readme: README_VALUES,
 };
 
 let helm: string;
@@ -144,6 +148,7 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
 
   it('renders, with every value set, only objects that the Kubernetes schemas accept, unknown fields refused', () => {
     const all = Object.values(rendered).flat();
+    expect(Object.keys(README_VALUES)).toContain('publicUrl');
     expect(new Set(all.map((object) => object.kind))).toEqual(
       new Set(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Job', 'PodDisruptionBudget', 'Pod', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']),
     );
@@ -174,8 +179,14 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
     // Liveness gives up later than readiness: a dependency outage takes a pod out of the Service, never restarts it.
     const liveness = container.livenessProbe!;
     const readiness = container.readinessProbe!;
+    const startup = container.startupProbe!;
     expect(liveness.periodSeconds * liveness.failureThreshold).toBeGreaterThan(readiness.periodSeconds * readiness.failureThreshold);
+    expect(readiness.periodSeconds * readiness.failureThreshold).toBe(10);
+    expect(startup.periodSeconds * startup.failureThreshold).toBe(60);
     expect(container.command).toEqual(['node', 'dist/src/main.js']);
+    // Endpoints stop sending before SIGTERM starts the drain, which has the grace period to finish.
+    expect((container as { lifecycle?: object }).lifecycle).toEqual({ preStop: { exec: { command: ['sleep', '5'] } } });
+    expect((deploymentPod(rendered.defaults).spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds).toBe(30);
   });
 
   it('serves metrics on METRICS_PORT 9464 through a ClusterIP Service of its own; the main Service has only http', () => {
@@ -239,15 +250,16 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
     expect(server(objects).envFrom).toEqual([{ configMapRef: { name: `${RELEASE}-devicegate-env` } }, { secretRef: { name: `${RELEASE}-devicegate` } }]);
   });
 
-  it('renders a configuration devicegate accepts in production: the ConfigMaps and the Secret, as the pod sees them', () => {
-    const objects = rendered.production;
-    const environment = {
-      ...one(objects, 'ConfigMap', `${RELEASE}-devicegate-env`).data!,
-      ...decoded(one(objects, 'Secret', `${RELEASE}-devicegate`)),
-    };
+  /** The configuration devicegate loads in a server pod: the env ConfigMap, then the Secret's variables, and the mounted file. */
+  function loadRendered(objects: KubernetesObject[], secretEnvironment: Record<string, string>) {
     const configFile = join(folder, 'devicegate.yaml');
     writeFileSync(configFile, one(objects, 'ConfigMap', `${RELEASE}-devicegate-config`).data!['devicegate.yaml']);
-    const config = loadConfig({ ...environment, DEVICEGATE_CONFIG: configFile });
+    return loadConfig({ ...one(objects, 'ConfigMap', `${RELEASE}-devicegate-env`).data!, ...secretEnvironment, DEVICEGATE_CONFIG: configFile });
+  }
+
+  it('renders a configuration devicegate accepts in production: the ConfigMaps and the Secret, as the pod sees them', () => {
+    const objects = rendered.production;
+    const config = loadRendered(objects, decoded(one(objects, 'Secret', `${RELEASE}-devicegate`)));
     expect([config.env, config.mode, config.publicUrl, config.port, config.metricsPort]).toEqual([
       'production',
       'external',
@@ -257,6 +269,23 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
     ]);
     expect(config.localUsers.map((user) => user.username)).toEqual(['admin']);
     expect(signInProblems(config)).toEqual([]);
+  });
+
+  it("renders the README's values into a configuration devicegate accepts, with the variables of the README's Secret", () => {
+    const objects = rendered.readme;
+    const command = README.slice(README.indexOf('kubectl -n auth create secret generic devicegate'));
+    const names = [...command.slice(0, command.indexOf('\nhelm install')).matchAll(/--from-literal=([A-Z_]+)=/g)].map((match) => match[1]);
+    expect(names).toEqual(['SECRET_KEYS', 'DATABASE_URL', 'REDIS_URL', 'DEVICEGATE_ADMIN_PASSWORD_HASH']);
+    expect(server(objects).envFrom).toContainEqual({ secretRef: { name: 'devicegate' } });
+    const config = loadRendered(objects, {
+      SECRET_KEYS: secretValues.secretKeys,
+      DATABASE_URL: secretValues.databaseUrl,
+      REDIS_URL: secretValues.redisUrl,
+      DEVICEGATE_ADMIN_PASSWORD_HASH: secretValues.extra.DEVICEGATE_ADMIN_PASSWORD_HASH,
+    });
+    expect(signInProblems(config)).toEqual([]);
+    expect(server(objects).image).toBe('registry.example.com/devicegate:0.1.0');
+    expect(one(objects, 'Ingress').spec.tls[0].hosts).toEqual([new URL(config.publicUrl).host]);
   });
 
   it('keeps every secret in the Secret: no ConfigMap holds one, and env refuses the secret variables', () => {
@@ -290,7 +319,7 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
   it('runs the migrations as a pre-install/pre-upgrade Job with the production command, its Secret made before it', () => {
     const objects = rendered.production;
     const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: { migrate: { command: string[] } } };
-    const job = one(objects, 'Job');
+    const job = one(objects, 'Job', `${RELEASE}-devicegate-migrate`);
     const [container] = job.spec.template.spec.containers as Container[];
     expect(container.command).toEqual(compose.services.migrate.command);
     expect(container.command).toEqual(['node', 'dist/src/cli/migrate.js']);
@@ -306,6 +335,7 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
     const secret = one(objects, 'Secret', secretName);
     expect(Number(secret.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(Number(job.metadata.annotations?.['helm.sh/hook-weight']));
     expect(secret.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    expect(secret.metadata.annotations?.['helm.sh/hook-delete-policy']).toBe('before-hook-creation,hook-succeeded');
     expect(decoded(secret)).toEqual({ DATABASE_URL: secretValues.databaseUrl });
     expect(job.spec.template.spec.volumes.map((volume: { name: string }) => volume.name)).toEqual(['tmp']);
     expect(deploymentPod(objects).spec.initContainers).toBeUndefined();
@@ -327,11 +357,10 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: `${RELEASE}-devicegate` });
     expect(hpa.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
-    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([2, 10]);
     expect(one(rendered.defaults, 'Deployment').spec.replicas).toBeUndefined();
     // Utilization is a share of the request: without a CPU request the HPA has nothing to divide by.
-    expect(server(rendered.defaults).resources?.requests?.cpu).toBeDefined();
-    expect(server(rendered.defaults).resources?.limits?.memory).toBeDefined();
+    expect(server(rendered.defaults).resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } });
 
     expect(find(rendered.fixedReplicas, 'HorizontalPodAutoscaler')).toEqual([]);
     expect(one(rendered.fixedReplicas, 'Deployment').spec.replicas).toBe(3);
