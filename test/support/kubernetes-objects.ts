@@ -16,8 +16,8 @@ const TYPE_MODULES: Record<string, string> = { 'monitoring.coreos.com': '@kubern
  * Every problem of these objects against the Kubernetes schemas, one line each; empty when all are valid.
  * The JSON schemas of kubernetes-models check types, formats, enums and required fields, but accept a
  * field the API does not have (the Kubernetes OpenAPI document leaves additionalProperties open, and the
- * API server drops such a field without a word); the same package's TypeScript declarations refuse it,
- * so each object is also type-checked as an object literal of its kind's interface.
+ * API server drops such a field, at most with a warning); the same package's TypeScript declarations
+ * refuse it, so each object is also type-checked as an object literal of its kind's interface.
  */
 export function kubernetesProblems(objects: KubernetesObject[]): string[] {
   const schemaProblems = execFileSync(process.execPath, [join(__dirname, 'kubernetes-validate.mjs')], {
