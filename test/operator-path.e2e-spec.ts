@@ -13,7 +13,7 @@ import { ADMIN_DATABASE_URL } from './support/database';
 import { startFlow } from './support/flows';
 import { DeviceGateHttp } from './support/http';
 import { type OidcIdp, startOidcIdp } from './support/oidc-idp';
-import { type ServerProcess, spawnServer } from './support/server-process';
+import { READ_ONLY_ROOT, type ServerProcess, spawnServer } from './support/server-process';
 import { deleteKeys, freePort, REDIS_URL } from './support/test-app';
 
 const run = promisify(execFile);
@@ -31,7 +31,9 @@ const ADMIN = { username: 'admin', password: 'operator-admin-password-1' };
  * shutdown: a clean copy of HEAD, npm ci, build, npm prune --omit=dev, the
  * production migration command on a fresh database, then the server in
  * production with an https OIDC IdP and a local admin, a device login
- * through the IdP, and SIGTERM while a request is in flight.
+ * through the IdP, and SIGTERM while a request is in flight. The migrations
+ * and the server run on a read-only root filesystem, as the Helm chart runs
+ * them (readOnlyRootFilesystem), here without even a writable /tmp.
  */
 describe('the production path, as an operator runs it', () => {
   let folder: string;
@@ -46,6 +48,8 @@ describe('the production path, as an operator runs it', () => {
   // At the lowest CPU priority: the install and the build share two cores with the specs that run beside this one.
   const npm = (args: string[]) =>
     run('nice', ['-n', '19', 'npm', ...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: checkout, maxBuffer: 16 * 1024 * 1024 });
+  const onReadOnlyRoot = (command: string[], env: Record<string, string>) =>
+    run(READ_ONLY_ROOT[0], [...READ_ONLY_ROOT.slice(1), ...command], { cwd: checkout, env });
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'devicegate-operator-'));
@@ -80,7 +84,7 @@ describe('the production path, as an operator runs it', () => {
     }
   });
 
-  it('migrates a fresh database with node dist/src/cli/migrate.js, and a second run has nothing to do', async () => {
+  it('migrates a fresh database with node dist/src/cli/migrate.js on a read-only root, and a second run has nothing to do', async () => {
     databaseName = `devicegate_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
     const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
     await admin.connect();
@@ -90,12 +94,13 @@ describe('the production path, as an operator runs it', () => {
     url.pathname = `/${databaseName}`;
     databaseUrl = url.toString();
     const migrateEnv = { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl };
+    await expect(onReadOnlyRoot(['touch', join(checkout, 'written')], migrateEnv)).rejects.toThrow('Read-only file system');
 
-    const first = await run(process.execPath, ['dist/src/cli/migrate.js'], { cwd: checkout, env: migrateEnv });
+    const first = await onReadOnlyRoot([process.execPath, 'dist/src/cli/migrate.js'], migrateEnv);
     const applied = first.stdout.trim().split('\n');
     expect(applied.at(-1)).toMatch(/^the schema is up to date \(\d+ migrations\)$/);
     expect(applied[0]).toBe('applied InitialSchema1763900000000');
-    const second = await run(process.execPath, ['dist/src/cli/migrate.js'], { cwd: checkout, env: migrateEnv });
+    const second = await onReadOnlyRoot([process.execPath, 'dist/src/cli/migrate.js'], migrateEnv);
     expect(second.stdout.trim()).toMatch(/^nothing to apply: the schema is up to date \(\d+ migrations\)$/);
   }, STEP_TIMEOUT_MS);
 
@@ -158,7 +163,7 @@ describe('the production path, as an operator runs it', () => {
       ACME_IDP_SECRET: IDP_CLIENT.secret,
       NODE_EXTRA_CA_CERTS: caFile,
     };
-    server = spawnServer(['dist/src/main.js'], env, checkout);
+    server = spawnServer(['dist/src/main.js'], env, checkout, READ_ONLY_ROOT);
     const listening = await server.waitForLine(/listening on/, STEP_TIMEOUT_MS - 20_000);
     expect(JSON.parse(listening)).toMatchObject({ level: 'info', msg: `listening on http://0.0.0.0:${port} (public URL ${baseUrl})` });
     expect(server.stdout.filter(Boolean).every((line) => line.startsWith('{') && JSON.parse(line))).toBe(true);

@@ -6,6 +6,13 @@ const ROOT = join(__dirname, '..', '..');
 /** `node src/main.ts` of this checkout, the way `npm start` runs it (transpiled at load). */
 export const SOURCE_MAIN = ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')];
 
+/**
+ * A launcher that runs its command with the root filesystem read-only, as a pod with
+ * readOnlyRootFilesystem (the Helm chart's) does: a private mount namespace whose / is remounted
+ * read-only (root only; the rest of the machine keeps its writable /).
+ */
+export const READ_ONLY_ROOT = ['unshare', '--mount', 'sh', '-c', 'mount -o remount,bind,ro / && exec "$@"', 'sh'];
+
 export interface ServerProcess {
   child: ChildProcess;
   stdout: string[];
@@ -18,9 +25,10 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs `node <args>` with exactly `env` (plus PATH and HOME), collecting stdout and stderr line by line. */
-export function spawnServer(args: string[], env: Record<string, string>, cwd = ROOT): ServerProcess {
-  const child = spawn(process.execPath, args, {
+/** Runs `node <args>` (through `launcher`, if any) with exactly `env` (plus PATH and HOME), collecting stdout and stderr line by line. */
+export function spawnServer(args: string[], env: Record<string, string>, cwd = ROOT, launcher: string[] = []): ServerProcess {
+  const [command, ...commandArgs] = [...launcher, process.execPath, ...args];
+  const child = spawn(command, commandArgs, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
