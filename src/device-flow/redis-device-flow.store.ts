@@ -95,7 +95,6 @@ type ScriptedRedis = RedisConnection & {
 @Injectable()
 export class RedisDeviceFlowStore extends DeviceFlowStore {
   private readonly redis: ScriptedRedis;
-  readonly carriesAuditEvents = true;
   /**
    * On a Redis Cluster a flow lives in the slot of its shard (the hash tag
    * of its device-code hash), beside that shard's outbox stream; its user
@@ -205,10 +204,6 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
 
   private flowKey(deviceCodeHash: string): string {
     return this.sharded ? `flow:${shardTagOf(deviceCodeHash)}:${deviceCodeHash}` : `flow:${deviceCodeHash}`;
-  }
-
-  async discard(deviceCodeHash: string, userCodeHash: string): Promise<void> {
-    await Promise.all([this.redis.del(this.flowKey(deviceCodeHash)), this.redis.del(userCodeKey(userCodeHash))]);
   }
 }
 

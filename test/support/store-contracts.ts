@@ -132,10 +132,6 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
 
     beforeEach(emptied);
 
-    it('carries audit events', () => {
-      expect(flows.carriesAuditEvents).toBe(true);
-    });
-
     it('takes the event a flow was created with, in order, and forgets it once acknowledged', async () => {
       await flows.create(newFlow(), RETAIN_MS, '{"n":1}');
       await flows.create(newFlow(), RETAIN_MS, '{"n":2}');
@@ -575,14 +571,6 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
         expect(await store.decide(flow.deviceCodeHash, { status: 'denied' }, at(1))).toBe('decided');
         expect(await store.undoDecision(flow.deviceCodeHash, 'denied')).toBe(true);
         expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual(flow);
-      });
-
-      it('discards a flow and frees its user code', async () => {
-        const flow = await created();
-        await store.discard(flow.deviceCodeHash, flow.userCodeHash);
-        expect(await store.findByDeviceCode(flow.deviceCodeHash)).toBeUndefined();
-        expect(await store.findByUserCode(flow.userCodeHash)).toBeUndefined();
-        expect(await store.create(newFlow({ userCodeHash: flow.userCodeHash }), RETAIN_MS)).toBe(true);
       });
 
       it('answers unknown for a device code it never saw', async () => {
