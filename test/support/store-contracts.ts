@@ -22,9 +22,9 @@ import { auditOutboxShardKey } from '../../src/audit/audit-outbox.store';
 import { deleteKeys, redisKeys, TestClock } from './test-app';
 
 /**
- * One contract per storage port, run against the Redis implementation (the
- * machine's Redis, under a key prefix of this run) and the in-process one
- * of the embedded mode. Protocol time is passed explicitly as `now`; only
+ * One contract per storage port, run against the Redis implementation (a
+ * standalone Redis or a Cluster, under a key prefix of this run) and the
+ * in-process one of the embedded mode. Protocol time is passed explicitly as `now`; only
  * key lifetimes run on a clock, which `elapse` moves (the test clock for the
  * in-process stores, a real wait for Redis).
  */
