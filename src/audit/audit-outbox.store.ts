@@ -6,8 +6,13 @@
  * are handed to another drainer once they have been idle long enough.
  */
 
-/** The stream the Redis stores append to, under the connection's key prefix. */
+/**
+ * The stream the Redis stores append to, under the connection's key prefix;
+ * on a Redis Cluster one stream per shard, `audit-outbox:{tag}`, in the slot
+ * of the flows of that shard (see cluster-shards.ts).
+ */
 export const AUDIT_OUTBOX_KEY = 'audit-outbox';
+export const auditOutboxShardKey = (shardTag: string) => `${AUDIT_OUTBOX_KEY}:${shardTag}`;
 export const AUDIT_OUTBOX_GROUP = 'audit-drainers';
 
 export interface OutboxEntry {

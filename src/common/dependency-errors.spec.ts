@@ -96,6 +96,20 @@ describe('isDependencyFailure', () => {
       expect(isDependencyFailure(new ReplyError('CLUSTERDOWN The cluster is down'))).toBe(true);
     });
 
+    it('classifies what a Redis Cluster answers while a master fails over or slots move', () => {
+      const moved = new ReplyError('MOVED 3999 127.0.0.1:7002');
+      expect(isDependencyFailure(moved)).toBe(true);
+      expect(isDependencyFailure(new ReplyError('ASK 3999 127.0.0.1:7002'))).toBe(true);
+      expect(isDependencyFailure(new ReplyError('TRYAGAIN Multiple keys request during rehashing of slot'))).toBe(true);
+      expect(isDependencyFailure(new Error(`Too many Cluster redirections. Last error: ${moved}`))).toBe(true);
+      expect(isDependencyFailure(new Error('None of startup nodes is available'))).toBe(true);
+      expect(isDependencyFailure(new Error("Cluster isn't ready and enableOfflineQueue options is false"))).toBe(true);
+    });
+
+    it('does not classify CROSSSLOT, a script whose keys do not share a slot (a bug)', () => {
+      expect(isDependencyFailure(new ReplyError("CROSSSLOT Keys in request don't hash to the same slot"))).toBe(false);
+    });
+
     it('classifies READONLY, what a demoted primary answers after a Sentinel failover', () => {
       expect(isDependencyFailure(new ReplyError("READONLY You can't write against a read only replica."))).toBe(true);
     });

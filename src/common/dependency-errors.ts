@@ -35,6 +35,11 @@ const CONNECTION_MESSAGES = [
   /all sentinels are unreachable/i,
   /failed to refresh slots cache/i,
   /cluster(all)? ?failed|clusterdown/i,
+  // Redis Cluster while slots move or a master fails over: redirections that did not settle, a node that is not ready.
+  /too many cluster redirections/i,
+  /^(MOVED|ASK|TRYAGAIN)\b/,
+  /none of startup nodes is available/i,
+  /cluster isn't ready/i,
   /loading redis is loading/i,
   /^READONLY\b/,
   /timeout expired/i,

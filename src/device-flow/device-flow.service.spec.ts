@@ -8,71 +8,8 @@ import type { TokensService } from '../tokens/tokens.service';
 import { DeviceFlowService } from './device-flow.service';
 import type { DeviceFlowStore } from './device-flow.store';
 
-/** Where the store cannot carry the event (Redis Cluster), the issued event and the stored flow are written side by side; whichever fails takes the other back. */
-describe('DeviceFlowService.authorize when one of its two writes fails', () => {
-  const client: ClientDefinition = {
-    clientId: 'cli',
-    name: 'CLI',
-    type: 'public',
-    grantTypes: [DEVICE_CODE_GRANT],
-    allowedScopes: ['read'],
-    defaultScopes: ['read'],
-    enabled: true,
-  };
-  const config = {
-    secretKeys: [{ id: 'k1', secret: Buffer.from('a-secret-key-for-unit-specs-0123456789') }],
-    deviceCodeTtlSeconds: 600,
-    pollIntervalSeconds: 5,
-    publicUrl: 'https://login.example.com',
-  } as unknown as AppConfig;
-
-  function service(store: Partial<DeviceFlowStore>, record: jest.Mock) {
-    return new DeviceFlowService(
-      config,
-      store as DeviceFlowStore,
-      {} as ClientRegistry,
-      {} as TokensService,
-      {} as CounterStore,
-      new Clock(),
-      new Metrics(),
-      { record } as unknown as AuditService,
-    );
-  }
-
-  const request = { client, ip: '203.0.113.5', userAgent: 'cli/1.0' };
-
-  it('takes the flow back when the event cannot be written', async () => {
-    const store = { create: jest.fn().mockResolvedValue(true), discard: jest.fn().mockResolvedValue(undefined) };
-    const record = jest.fn().mockRejectedValue(new Error('audit down'));
-    await expect(service(store, record).authorize(request)).rejects.toThrow('audit down');
-    expect(store.discard).toHaveBeenCalledTimes(1);
-    const [stored] = store.create.mock.calls[0];
-    expect(store.discard).toHaveBeenCalledWith(stored.deviceCodeHash, stored.userCodeHash);
-  });
-
-  it('records that the issue failed when the flow cannot be stored', async () => {
-    const store = { create: jest.fn().mockRejectedValue(new Error('redis down')), discard: jest.fn() };
-    const record = jest.fn().mockResolvedValue(undefined);
-    await expect(service(store, record).authorize(request)).rejects.toThrow('redis down');
-    expect(record.mock.calls.map(([event]) => [event.type, event.outcome, event.details.reason])).toEqual([
-      ['device_code.issued', 'success', undefined],
-      ['device_code.issued', 'failure', 'not_stored'],
-    ]);
-    expect(store.discard).not.toHaveBeenCalled();
-  });
-
-  it('writes one event however many user codes it had to draw', async () => {
-    const store = { create: jest.fn().mockResolvedValueOnce(false).mockResolvedValueOnce(false).mockResolvedValue(true) };
-    const record = jest.fn().mockResolvedValue(undefined);
-    const response = await service(store, record).authorize(request);
-    expect(store.create).toHaveBeenCalledTimes(3);
-    expect(record).toHaveBeenCalledTimes(1);
-    expect(response.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
-  });
-});
-
-/** Where the store carries audit events, the issued event enters the outbox with the flow: no Postgres write on the request path. */
-describe('DeviceFlowService.authorize with a store that carries audit events', () => {
+/** The issued event enters the audit outbox with the flow: no Postgres write on the request path. */
+describe('DeviceFlowService.authorize', () => {
   const client = {
     clientId: 'cli',
     grantTypes: [DEVICE_CODE_GRANT],
@@ -99,7 +36,7 @@ describe('DeviceFlowService.authorize with a store that carries audit events', (
     );
 
   it('hands the event to the store with the flow, the same entry on every draw, and starts a drain', async () => {
-    const store = { carriesAuditEvents: true, create: jest.fn().mockResolvedValueOnce(false).mockResolvedValue(true) };
+    const store = { create: jest.fn().mockResolvedValueOnce(false).mockResolvedValue(true) };
     const audit = { record: jest.fn(), toOutbox: jest.fn().mockReturnValue('{"type":"device_code.issued"}'), outboxWritten: jest.fn() };
     const service = outboxService(store, audit);
     await service.authorize({ client, ip: '203.0.113.5', userAgent: 'cli/1.0' });
@@ -110,7 +47,7 @@ describe('DeviceFlowService.authorize with a store that carries audit events', (
   });
 
   it('starts no drain and hands out nothing when the store fails', async () => {
-    const store = { carriesAuditEvents: true, create: jest.fn().mockRejectedValue(new Error('redis down')) };
+    const store = { create: jest.fn().mockRejectedValue(new Error('redis down')) };
     const audit = { record: jest.fn(), toOutbox: jest.fn().mockReturnValue('{}'), outboxWritten: jest.fn() };
     const service = outboxService(store, audit);
     await expect(service.authorize({ client, ip: '203.0.113.5', userAgent: 'cli/1.0' })).rejects.toThrow('redis down');

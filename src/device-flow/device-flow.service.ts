@@ -131,14 +131,9 @@ export class DeviceFlowService {
       userAgent: request.userAgent,
     };
     const retainMs = expiresIn * 1000 + RETAIN_AFTER_EXPIRY_MS;
-    let userCode: string;
-    if (this.store.carriesAuditEvents) {
-      // The event enters the audit outbox in the same atomic step as the flow: no Postgres commit on this path.
-      userCode = await this.storeFlow(flow, retainMs, this.audit.toOutbox(issued));
-      this.audit.outboxWritten();
-    } else {
-      userCode = await this.storeFlowBesideEvent(flow, retainMs, issued);
-    }
+    // The event enters the audit outbox in the same atomic step as the flow: no Postgres commit on this path.
+    const userCode = await this.storeFlow(flow, retainMs, this.audit.toOutbox(issued));
+    this.audit.outboxWritten();
     this.metrics.deviceAuthorizations.inc({ client_id: client.clientId });
     const verificationUri = `${this.config.publicUrl}/device`;
     return {
@@ -151,32 +146,8 @@ export class DeviceFlowService {
     };
   }
 
-  /**
-   * Where the store cannot carry the event (Redis Cluster), the event and the flow are written side by side (a
-   * Postgres and a Redis round trip at once); whichever fails takes the other back, so the code is handed out only
-   * when both hold.
-   */
-  private async storeFlowBesideEvent(flow: Omit<DeviceFlow, 'userCodeHash'>, retainMs: number, issued: AuditEvent): Promise<string> {
-    const recorded = this.audit.record(issued);
-    recorded.catch(() => undefined);
-    let userCode: string;
-    try {
-      userCode = await this.storeFlow(flow, retainMs);
-    } catch (error) {
-      await recorded
-        .then(() => this.audit.record({ ...issued, outcome: 'failure', details: { ...issued.details, reason: 'not_stored' } }))
-        .catch(() => undefined);
-      throw error;
-    }
-    await recorded.catch(async (error: unknown) => {
-      await this.store.discard(flow.deviceCodeHash, this.userCodeHash(userCode, this.userCodeKeys[0])).catch(() => undefined);
-      throw error;
-    });
-    return userCode;
-  }
-
   /** Stores the flow under a freshly drawn user code that no live flow holds; returns that code. */
-  private async storeFlow(flow: Omit<DeviceFlow, 'userCodeHash'>, retainMs: number, auditEvent?: string): Promise<string> {
+  private async storeFlow(flow: Omit<DeviceFlow, 'userCodeHash'>, retainMs: number, auditEvent: string): Promise<string> {
     for (let draw = 0; draw < 5; draw++) {
       const userCode = generateUserCode();
       if (await this.store.create({ ...flow, userCodeHash: this.userCodeHash(userCode, this.userCodeKeys[0]) }, retainMs, auditEvent)) {

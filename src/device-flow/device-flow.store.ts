@@ -54,16 +54,10 @@ export type DecisionOutcome = 'decided' | 'not_pending' | 'expired' | 'unknown';
 
 export abstract class DeviceFlowStore {
   /**
-   * Whether `create` can append an audit event to the audit outbox in the
-   * same atomic step as the flow (not across Redis Cluster slots).
-   */
-  abstract readonly carriesAuditEvents: boolean;
-
-  /**
    * Stores a new flow; false when the user code collides with a live one
    * (draw another), and then nothing is written. `auditEvent` (an outbox
-   * entry, only where `carriesAuditEvents`) enters the audit outbox with the
-   * flow, atomically: no flow without its event, no event without its flow.
+   * entry) enters the audit outbox with the flow, atomically: no flow
+   * without its event, no event without its flow.
    */
   abstract create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean>;
 
@@ -94,9 +88,6 @@ export abstract class DeviceFlowStore {
    * approver left (its audit event could not be written).
    */
   abstract undoDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean>;
-
-  /** Forgets a flow and its user code (its audit event could not be written). */
-  abstract discard(deviceCodeHash: string, userCodeHash: string): Promise<void>;
 }
 
 /** How far a poll may be early before it counts as too fast (clock and network jitter). */

@@ -26,7 +26,6 @@ interface Entry {
 export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicationShutdown {
   private readonly flows: ExpiringMap<Entry>;
   private readonly userCodes: ExpiringMap<string>;
-  readonly carriesAuditEvents = true;
 
   constructor(
     clock: Clock,
@@ -111,11 +110,6 @@ export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicat
     entry.flow.approver = undefined;
     entry.flow.decidedAt = undefined;
     return true;
-  }
-
-  async discard(deviceCodeHash: string, userCodeHash: string): Promise<void> {
-    this.flows.delete(deviceCodeHash);
-    this.userCodes.delete(userCodeHash);
   }
 
   onApplicationShutdown(): void {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Cluster } from 'ioredis';
-import { AUDIT_OUTBOX_KEY } from '../audit/audit-outbox.store';
+import { AUDIT_OUTBOX_KEY, auditOutboxShardKey } from '../audit/audit-outbox.store';
+import { shardTagOf } from '../redis/cluster-shards';
 import type { RedisConnection } from '../redis/redis-connection';
 import {
   type Decision,
@@ -15,10 +16,11 @@ import {
 } from './device-flow.store';
 import { DECISION_FIELDS, flowFromFields, flowToFields } from './flow-fields';
 
-// KEYS[1] flow; ARGV retain_ms, field, value, field, value, ...
-const CREATE = `
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])`;
+// KEYS[1] flow, KEYS[2] audit outbox (both of one shard); ARGV retain_ms, event, field, value, field, value, ...
+const CREATE_IN_SHARD = `
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[2]) end`;
 
 // KEYS[1] user code, KEYS[2] flow, KEYS[3] audit outbox; ARGV device code hash, code ttl ms, retain ms, event, field, value, ...
 const CREATE_AUDITED = `
@@ -81,7 +83,7 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 'decided'`;
 
 type ScriptedRedis = RedisConnection & {
-  deviceFlowCreate(key: string, retainMs: number, ...fields: string[]): Promise<null>;
+  deviceFlowCreateInShard(flowKey: string, outboxKey: string, retainMs: number, auditEvent: string, ...fields: string[]): Promise<null>;
   deviceFlowCreateAudited(userCodeKey: string, flowKey: string, outboxKey: string, ...args: (string | number)[]): Promise<number>;
   deviceFlowPoll(key: string, ...args: (string | number)[]): Promise<[string, number?, string[]?]>;
   deviceFlowEndDelivery(key: string, attempt: number, next: string): Promise<number>;
@@ -93,13 +95,17 @@ type ScriptedRedis = RedisConnection & {
 @Injectable()
 export class RedisDeviceFlowStore extends DeviceFlowStore {
   private readonly redis: ScriptedRedis;
-  /** In a Cluster the flow, its user code and the outbox live in different slots, which no script spans. */
-  readonly carriesAuditEvents: boolean;
+  /**
+   * On a Redis Cluster a flow lives in the slot of its shard (the hash tag
+   * of its device-code hash), beside that shard's outbox stream; its user
+   * code, found before the device code is known, lives in a slot of its own.
+   */
+  private readonly sharded: boolean;
 
   constructor(redis: RedisConnection) {
     super();
-    this.carriesAuditEvents = !(redis instanceof Cluster);
-    redis.defineCommand('deviceFlowCreate', { numberOfKeys: 1, lua: CREATE });
+    this.sharded = redis instanceof Cluster;
+    redis.defineCommand('deviceFlowCreateInShard', { numberOfKeys: 2, lua: CREATE_IN_SHARD });
     redis.defineCommand('deviceFlowCreateAudited', { numberOfKeys: 3, lua: CREATE_AUDITED });
     redis.defineCommand('deviceFlowPoll', { numberOfKeys: 1, lua: POLL });
     redis.defineCommand('deviceFlowEndDelivery', { numberOfKeys: 1, lua: END_DELIVERY });
@@ -111,33 +117,37 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
 
   /**
    * One script claims the user code, writes the flow and appends its audit
-   * event. In a Cluster both writes go out together instead (one round trip,
-   * no event); on the rare user-code collision the flow just written is
-   * taken back.
+   * event. On a Redis Cluster, where the user code has a slot of its own,
+   * the claim goes first and the flow with its event second; if the second
+   * step fails the claim is taken back, and a claim left behind (that failed
+   * too) points at no flow and expires with the code.
    */
   async create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean> {
     const codeTtlMs = Math.max(1, flow.expiresAt - flow.createdAt);
-    if (this.carriesAuditEvents) {
+    const fields = Object.entries(flowToFields(flow)).flat();
+    if (!this.sharded) {
       const created = await this.redis.deviceFlowCreateAudited(
         userCodeKey(flow.userCodeHash),
-        flowKey(flow.deviceCodeHash),
+        this.flowKey(flow.deviceCodeHash),
         AUDIT_OUTBOX_KEY,
         flow.deviceCodeHash,
         codeTtlMs,
         retainMs,
         auditEvent ?? '',
-        ...Object.entries(flowToFields(flow)).flat(),
+        ...fields,
       );
       return created === 1;
     }
-    if (auditEvent !== undefined) throw new Error('This store cannot carry audit events');
-    const [claimed] = await Promise.all([
-      this.redis.set(userCodeKey(flow.userCodeHash), flow.deviceCodeHash, 'PX', codeTtlMs, 'NX'),
-      this.redis.deviceFlowCreate(flowKey(flow.deviceCodeHash), retainMs, ...Object.entries(flowToFields(flow)).flat()),
-    ]);
-    if (claimed === 'OK') return true;
-    await this.redis.del(flowKey(flow.deviceCodeHash));
-    return false;
+    const claim = userCodeKey(flow.userCodeHash);
+    if ((await this.redis.set(claim, flow.deviceCodeHash, 'PX', codeTtlMs, 'NX')) !== 'OK') return false;
+    const tag = shardTagOf(flow.deviceCodeHash);
+    try {
+      await this.redis.deviceFlowCreateInShard(this.flowKey(flow.deviceCodeHash), auditOutboxShardKey(tag), retainMs, auditEvent ?? '', ...fields);
+    } catch (error) {
+      await this.redis.del(claim).catch(() => undefined);
+      throw error;
+    }
+    return true;
   }
 
   async findByUserCode(userCodeHash: string): Promise<DeviceFlow | undefined> {
@@ -146,13 +156,13 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
   }
 
   async findByDeviceCode(deviceCodeHash: string): Promise<DeviceFlow | undefined> {
-    const fields = await this.redis.hgetall(flowKey(deviceCodeHash));
+    const fields = await this.redis.hgetall(this.flowKey(deviceCodeHash));
     return fields.client_id ? flowFromFields(deviceCodeHash, fields) : undefined;
   }
 
   async poll(deviceCodeHash: string, clientId: string, now: number, leaseMs: number): Promise<PollOutcome> {
     const [kind, value, fields] = await this.redis.deviceFlowPoll(
-      flowKey(deviceCodeHash),
+      this.flowKey(deviceCodeHash),
       clientId,
       now,
       leaseMs,
@@ -168,11 +178,11 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
   }
 
   async completeDelivery(deviceCodeHash: string, attempt: number): Promise<boolean> {
-    return (await this.redis.deviceFlowEndDelivery(flowKey(deviceCodeHash), attempt, 'consumed')) === 1;
+    return (await this.redis.deviceFlowEndDelivery(this.flowKey(deviceCodeHash), attempt, 'consumed')) === 1;
   }
 
   async releaseDelivery(deviceCodeHash: string, attempt: number): Promise<void> {
-    await this.redis.deviceFlowEndDelivery(flowKey(deviceCodeHash), attempt, 'approved');
+    await this.redis.deviceFlowEndDelivery(this.flowKey(deviceCodeHash), attempt, 'approved');
   }
 
   async decide(deviceCodeHash: string, decision: Decision, now: number): Promise<DecisionOutcome> {
@@ -181,25 +191,22 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
       decidedAt: now,
       approver: decision.status === 'approved' ? decision.approver : undefined,
     });
-    return this.redis.deviceFlowDecide(flowKey(deviceCodeHash), now, ...Object.entries(fields).flat());
+    return this.redis.deviceFlowDecide(this.flowKey(deviceCodeHash), now, ...Object.entries(fields).flat());
   }
 
   async confirmDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean> {
-    return (await this.redis.deviceFlowConfirmDecision(flowKey(deviceCodeHash), HELD[status], status)) === 1;
+    return (await this.redis.deviceFlowConfirmDecision(this.flowKey(deviceCodeHash), HELD[status], status)) === 1;
   }
 
   async undoDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean> {
-    return (await this.redis.deviceFlowUndoDecision(flowKey(deviceCodeHash), HELD[status], ...DECISION_FIELDS)) === 1;
+    return (await this.redis.deviceFlowUndoDecision(this.flowKey(deviceCodeHash), HELD[status], ...DECISION_FIELDS)) === 1;
   }
 
-  async discard(deviceCodeHash: string, userCodeHash: string): Promise<void> {
-    await Promise.all([this.redis.del(flowKey(deviceCodeHash)), this.redis.del(userCodeKey(userCodeHash))]);
+  private flowKey(deviceCodeHash: string): string {
+    return this.sharded ? `flow:${shardTagOf(deviceCodeHash)}:${deviceCodeHash}` : `flow:${deviceCodeHash}`;
   }
 }
 
-function flowKey(deviceCodeHash: string): string {
-  return `flow:${deviceCodeHash}`;
-}
 
 function userCodeKey(userCodeHash: string): string {
   return `user-code:${userCodeHash}`;

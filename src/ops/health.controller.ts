@@ -23,16 +23,18 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: Postgres and Redis both answer, and the audit outbox is drained within AUDIT_OUTBOX_MAX_LAG. */
+  /**
+   * Readiness: Postgres and Redis both answer (a Redis Cluster with all its
+   * slots, a Sentinel-named master that is one), and the audit outbox is
+   * drained within AUDIT_OUTBOX_MAX_LAG.
+   */
   @Get('readyz')
   @Header('Cache-Control', 'no-store')
   @HttpCode(200)
   async readyz() {
-    const [postgres, redis] = await Promise.all([this.database.ping(), this.redis.ping()]);
-    if (!postgres || !redis) {
-      const down = [!postgres && 'postgres', !redis && 'redis'].filter(Boolean).join(' and ');
-      throw new TemporarilyUnavailable(`Not ready: ${down} unreachable`);
-    }
+    const [postgres, redis] = await Promise.all([this.database.ping(), this.redis.unavailability()]);
+    const problems = [!postgres && 'postgres unreachable', redis].filter(Boolean);
+    if (problems.length > 0) throw new TemporarilyUnavailable(`Not ready: ${problems.join(' and ')}`);
     const lag = await this.outbox.lag().catch(() => undefined);
     if (!lag) throw new TemporarilyUnavailable('Not ready: redis unreachable');
     if (lag.oldestAgeMs > this.config.auditOutboxMaxLagSeconds * 1000) {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Cluster } from 'ioredis';
 import { REDIS } from './redis.token';
 import type { RedisConnection } from './redis-connection';
 
@@ -10,12 +11,25 @@ export class RedisHealthStore implements OnApplicationShutdown {
     this.redis?.on('error', (error: Error) => this.logger.warn(`Redis connection problem: ${error.message}`));
   }
 
-  async ping(): Promise<boolean> {
-    if (!this.redis) return true;
+  /**
+   * Why Redis cannot serve every request, or undefined when it can: it does
+   * not answer, a Cluster has lost slots (a master down with no replica to
+   * take over), or what Sentinel named the master is not one (yet).
+   */
+  async unavailability(): Promise<string | undefined> {
+    if (!this.redis) return undefined;
     try {
-      return (await this.redis.ping()) === 'PONG';
+      if (this.redis instanceof Cluster) {
+        const info = await this.redis.cluster('INFO');
+        return /^cluster_state:ok\b/m.test(info) ? undefined : 'redis cluster has lost slots (cluster_state:fail)';
+      }
+      if (this.redis.options.sentinels) {
+        const [role] = (await this.redis.role()) as [string];
+        return role === 'master' ? undefined : 'redis has no master';
+      }
+      return (await this.redis.ping()) === 'PONG' ? undefined : 'redis unreachable';
     } catch {
-      return false;
+      return 'redis unreachable';
     }
   }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
-import Redis from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { Clock } from '../../src/common/clock';
 import { createMigratedDatabase, type TestDatabase } from './database';
@@ -13,6 +13,7 @@ import { hashPasswordSync } from '../../src/common/crypto';
 import type { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
 import { createApp } from '../../src/create-app';
+import { createRedisConnection } from '../../src/redis/redis-connection';
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -226,19 +227,41 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
-/** Removes what one test app left in Redis. */
-export async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
+/** Runs `run` on the Redis at `url`, or on every master of a Redis Cluster. */
+async function onEveryMaster<T>(url: string, run: (node: Redis) => Promise<T>): Promise<T[]> {
+  const connection = createRedisConnection(url, '');
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    if (!(connection instanceof Cluster)) return [await run(connection)];
+    if (connection.status !== 'ready') await new Promise((resolve) => connection.once('ready', resolve));
+    return await Promise.all(connection.nodes('master').map(run));
   } finally {
-    redis.disconnect();
+    connection.disconnect();
   }
+}
+
+async function scanKeys(node: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+/** Every key under `prefix` in the Redis at `url` (every master of a Cluster). */
+export async function redisKeys(prefix: string, url = REDIS_URL): Promise<string[]> {
+  return (await onEveryMaster(url, (node) => scanKeys(node, prefix))).flat();
+}
+
+/** Removes what one test app left in Redis: one DEL per key, since a Cluster node refuses a DEL across slots. */
+export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void> {
+  await onEveryMaster(url, async (node) => {
+    const pipeline = node.pipeline();
+    for (const key of await scanKeys(node, prefix)) pipeline.del(key);
+    await pipeline.exec();
+  });
 }
 
 /**
