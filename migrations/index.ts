@@ -6,6 +6,7 @@ import { Organizations1763950000000 } from './1763950000000-organizations';
 import { TokenServices1763960000000 } from './1763960000000-token-services';
 import { DeviceGrants1763970000000 } from './1763970000000-device-grants';
 import { LdapConnectors1764000000000 } from './1764000000000-ldap-connectors';
+import { ApprovalOrigin1764100000000 } from './1764100000000-approval-origin';
 
 /** Every migration, in order; the DataSource loads this list instead of a glob. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   TokenServices1763960000000,
   DeviceGrants1763970000000,
   LdapConnectors1764000000000,
+  ApprovalOrigin1764100000000,
 ];

@@ -111,7 +111,7 @@ describe('DeviceFlowService.decide', () => {
 
   it('holds the decision, records it, and only then confirms it', async () => {
     const { service, steps } = subject(jest.fn().mockResolvedValue(undefined));
-    await service.decide({ userCode: 'BCDFGHJK', flow, client }, approver, true);
+    await service.decide({ userCode: 'BCDFGHJK', flow, client }, approver, true, { ip: '198.51.100.7', userAgent: 'Firefox' });
     expect(steps).toEqual(['decide', 'record', 'confirm']);
   });
 
@@ -121,7 +121,7 @@ describe('DeviceFlowService.decide', () => {
       throw new Error('audit down');
     });
     const { service, steps } = subject(failing);
-    await expect(service.decide({ userCode: 'BCDFGHJK', flow, client }, approver, false)).rejects.toThrow('audit down');
+    await expect(service.decide({ userCode: 'BCDFGHJK', flow, client }, approver, false, { ip: '198.51.100.7', userAgent: 'Firefox' })).rejects.toThrow('audit down');
     expect(steps).toEqual(['decide', 'record', 'undo']);
   });
 });

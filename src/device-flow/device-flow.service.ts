@@ -19,6 +19,7 @@ import {
 import { ClientRegistry } from '../clients/client-registry.service';
 import { AppConfig, type ClientDefinition, DEVICE_CODE_GRANT } from '../config/app-config';
 import { CounterStore } from '../redis/once.store';
+import type { ApprovalOrigin } from '../common/browser-id';
 import type { Approver } from '../tokens/approver';
 import { TokensService } from '../tokens/tokens.service';
 import { type DeviceFlow, DeviceFlowStore } from './device-flow.store';
@@ -262,12 +263,12 @@ export class DeviceFlowService {
    * audit event is committed, and undone if the event cannot be written: a
    * device never acts on a decision the trail does not hold.
    */
-  async decide(pending: PendingFlow, approver: Approver, approve: boolean): Promise<void> {
+  async decide(pending: PendingFlow, approver: Approver, approve: boolean, origin: ApprovalOrigin): Promise<void> {
     const { flow } = pending;
     const status = approve ? 'approved' : 'denied';
     const outcome = await this.store.decide(
       flow.deviceCodeHash,
-      approve ? { status: 'approved', approver } : { status: 'denied' },
+      approve ? { status: 'approved', approver, origin } : { status: 'denied' },
       this.clock.now(),
     );
     if (outcome !== 'decided') throw new InvalidUserCode();
@@ -299,6 +300,7 @@ export class DeviceFlowService {
         scopes: flow.scopes,
         ttlSeconds: client.accessTokenTtlSeconds ?? this.config.accessTokenTtlSeconds,
         organizationId: client.organizationId ?? flow.approver?.organizationId,
+        approvalOrigin: flow.approvalOrigin,
         ip,
         requestIp: flow.requestIp,
       });

@@ -1,3 +1,4 @@
+import type { ApprovalOrigin } from '../common/browser-id';
 import type { Approver } from '../tokens/approver';
 
 /**
@@ -31,6 +32,8 @@ export interface DeviceFlow {
   requestIp: string;
   userAgent: string;
   approver?: Approver;
+  /** Of an approval: the approving browser, for the person's device inventory. */
+  approvalOrigin?: ApprovalOrigin;
   decidedAt?: number;
 }
 
@@ -45,7 +48,7 @@ export type PollOutcome =
   /** This poll holds the delivery lease for `attempt`; it mints, then calls completeDelivery. */
   | { kind: 'claimed'; attempt: number; flow: DeviceFlow };
 
-export type Decision = { status: 'approved'; approver: Approver } | { status: 'denied' };
+export type Decision = { status: 'approved'; approver: Approver; origin: ApprovalOrigin } | { status: 'denied' };
 
 /** The status a decision is held in until its audit event is committed. */
 export const HELD = { approved: 'approving', denied: 'denying' } as const satisfies Record<Decision['status'], FlowStatus>;

@@ -10,6 +10,9 @@ export const DECISION_FIELDS = [
   'subject_email',
   'subject_name',
   'subject_organization',
+  'approved_ip',
+  'approved_user_agent',
+  'approved_browser',
 ] as const;
 
 export function flowToFields(flow: Partial<DeviceFlow>): Record<string, string> {
@@ -31,6 +34,9 @@ export function flowToFields(flow: Partial<DeviceFlow>): Record<string, string> 
     subject_email: flow.approver?.email,
     subject_name: flow.approver?.name,
     subject_organization: flow.approver?.organizationId,
+    approved_ip: flow.approvalOrigin?.ip,
+    approved_user_agent: flow.approvalOrigin?.userAgent,
+    approved_browser: flow.approvalOrigin?.browserHash,
   };
   return Object.fromEntries(
     Object.entries(fields)
@@ -63,5 +69,9 @@ export function flowFromFields(deviceCodeHash: string, fields: Record<string, st
           organizationId: fields.subject_organization,
         }
       : undefined,
+    approvalOrigin:
+      fields.approved_ip !== undefined
+        ? { ip: fields.approved_ip, userAgent: fields.approved_user_agent ?? '', ...(fields.approved_browser ? { browserHash: fields.approved_browser } : {}) }
+        : undefined,
   };
 }

@@ -92,7 +92,10 @@ export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicat
     if (entry.flow.status !== 'pending') return 'not_pending';
     entry.flow.status = HELD[decision.status];
     entry.flow.decidedAt = now;
-    if (decision.status === 'approved') entry.flow.approver = { ...decision.approver };
+    if (decision.status === 'approved') {
+      entry.flow.approver = { ...decision.approver };
+      entry.flow.approvalOrigin = { ...decision.origin };
+    }
     return 'decided';
   }
 
@@ -108,6 +111,7 @@ export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicat
     if (!entry || entry.flow.status !== HELD[status]) return false;
     entry.flow.status = 'pending';
     entry.flow.approver = undefined;
+    entry.flow.approvalOrigin = undefined;
     entry.flow.decidedAt = undefined;
     return true;
   }

@@ -190,6 +190,7 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
       status: HELD[decision.status],
       decidedAt: now,
       approver: decision.status === 'approved' ? decision.approver : undefined,
+      approvalOrigin: decision.status === 'approved' ? decision.origin : undefined,
     });
     return this.redis.deviceFlowDecide(this.flowKey(deviceCodeHash), now, ...Object.entries(fields).flat());
   }

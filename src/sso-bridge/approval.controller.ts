@@ -1,6 +1,7 @@
 import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiCookieAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-responses';
+import { type ApprovalOrigin, ApprovingBrowser } from '../common/browser-id';
 import { ClientIp, OAuthParams, RequestCookie, ResponseHeaders } from '../common/http';
 import { NoStore } from '../common/no-store';
 import { InvalidCsrfToken, InvalidRequest, InvalidUserCode, LoginRequired, OrganizationMismatch } from '../common/oauth-errors';
@@ -46,8 +47,9 @@ export class ApprovalController {
     @Headers('x-csrf-token') csrfToken: string | undefined,
     @Body() body: unknown,
     @ResponseHeaders() headers: ResponseHeaders,
+    @ApprovingBrowser() origin: ApprovalOrigin,
   ) {
-    return this.approvals.decide(true, { cookie, csrfToken, userCode: new OAuthParams(body).required('user_code'), headers });
+    return this.approvals.decide(true, { cookie, csrfToken, userCode: new OAuthParams(body).required('user_code'), headers, origin });
   }
 
   @Post('deny')
@@ -61,7 +63,8 @@ export class ApprovalController {
     @Headers('x-csrf-token') csrfToken: string | undefined,
     @Body() body: unknown,
     @ResponseHeaders() headers: ResponseHeaders,
+    @ApprovingBrowser() origin: ApprovalOrigin,
   ) {
-    return this.approvals.decide(false, { cookie, csrfToken, userCode: new OAuthParams(body).required('user_code'), headers });
+    return this.approvals.decide(false, { cookie, csrfToken, userCode: new OAuthParams(body).required('user_code'), headers, origin });
   }
 }

@@ -7,6 +7,7 @@ import type { ResponseHeaders } from '../common/http';
 import { InvalidCsrfToken, InvalidRequest, type OAuthError, OrganizationMismatch } from '../common/oauth-errors';
 import { AppConfig } from '../config/app-config';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
+import type { ApprovalOrigin } from '../common/browser-id';
 import { ScopePolicy } from '../tokens/scope-policy';
 import { DeviceFlowService } from '../device-flow/device-flow.service';
 import { formatUserCode, normalizeUserCode } from '../device-flow/user-code';
@@ -17,6 +18,8 @@ export interface DecisionRequest {
   csrfToken?: string;
   userCode: unknown;
   headers: ResponseHeaders;
+  /** The browser the decision comes from. */
+  origin: ApprovalOrigin;
 }
 
 /**
@@ -100,7 +103,7 @@ export class ApprovalService {
       throw await refuse('organization_mismatch', new OrganizationMismatch(this.organizationView(pending.client.organizationId)?.name ?? pending.client.organizationId), grant);
     }
     this.approvalGrants.clear(request.headers);
-    await this.deviceFlow.decide(pending, grant.approver, approve);
+    await this.deviceFlow.decide(pending, grant.approver, approve, request.origin);
     return { status: approve ? 'approved' : 'denied' };
   }
 

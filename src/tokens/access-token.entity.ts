@@ -72,4 +72,15 @@ export class AccessTokenEntity {
 
   @Column({ name: 'created_ip', type: 'varchar', length: 64 })
   createdIp!: string;
+
+  /** The browser whose approval produced the current secret (null before origins were kept). */
+  @Column({ name: 'approved_ip', type: 'varchar', length: 64, nullable: true })
+  approvedIp!: string | null;
+
+  @Column({ name: 'approved_user_agent', type: 'varchar', length: 512, nullable: true })
+  approvedUserAgent!: string | null;
+
+  /** SHA-256 of the approving browser's id (the devicegate_browser cookie), when it had one. */
+  @Column({ name: 'approved_browser_hash', type: 'char', length: 64, nullable: true })
+  approvedBrowserHash!: string | null;
 }

@@ -15,6 +15,8 @@ export interface AuthorizationEntry {
   lastUsed: { at: Date; ip: string | null } | null;
   expiresAt: Date;
   refreshable: boolean;
+  /** The browser that approved it: address, software, and the hash of its browser id (never shown); null when not recorded. */
+  approvedFrom: { ip: string; userAgent: string; browserHash: string | null } | null;
 }
 
 /** A person's live authorizations, with last use taken from what is not yet flushed to Postgres when that is newer. */
@@ -45,6 +47,7 @@ export class AuthorizationInventoryService {
           lastUsed: lastUsedAt ? { at: lastUsedAt, ip: lastUsedIp } : null,
           expiresAt: row.expiresAt,
           refreshable: row.refreshable,
+          approvedFrom: row.approvedIp === null ? null : { ip: row.approvedIp, userAgent: row.approvedUserAgent ?? '', browserHash: row.approvedBrowserHash },
         };
       }),
     );

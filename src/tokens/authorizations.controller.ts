@@ -41,6 +41,7 @@ export class AuthorizationsController {
         expires_at: entry.expiresAt.toISOString(),
         refreshable: entry.refreshable,
         current: entry.id === token.id,
+        approved_from: entry.approvedFrom ? { ip: entry.approvedFrom.ip, user_agent: entry.approvedFrom.userAgent } : null,
       })),
     };
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { ApprovalOrigin } from '../common/browser-id';
 
 /** Whose authorization a token row is, as the row records it. */
 export interface TokenOwner {
@@ -21,6 +22,7 @@ export interface MintRecord extends TokenOwner {
   expiresAt: Date;
   createdIp: string;
   organizationId?: string;
+  approvalOrigin?: ApprovalOrigin;
 }
 
 export interface MintResult {
@@ -44,7 +46,9 @@ export type RevocationTarget =
   | { kind: 'authorization'; id: string; subjectId?: string }
   /** What one approval (named by the hash of its device code) delivered. */
   | { kind: 'grant'; grantId: string; clientId: string }
-  | { kind: 'subject'; subjectId: string; organizationId?: string };
+  | { kind: 'subject'; subjectId: string; organizationId?: string }
+  /** Every authorization of a person except those the browser of this id hash approved. */
+  | { kind: 'subject_except_browser'; subjectId: string; browserHash: string };
 
 /** A live authorization as its owner's device inventory shows it. */
 export interface AuthorizationRow {
@@ -59,6 +63,10 @@ export interface AuthorizationRow {
   lastUsedIp: string | null;
   expiresAt: Date;
   refreshable: boolean;
+  /** The approving browser; null for an authorization approved before origins were kept. */
+  approvedIp: string | null;
+  approvedUserAgent: string | null;
+  approvedBrowserHash: string | null;
 }
 
 export interface LastUse {
@@ -100,14 +108,15 @@ export class TokensRepository {
        )
        INSERT INTO access_tokens (token_hash, kind, subject_id, subject_issuer, subject_external_id, subject_email,
                                   client_id, device_label, scopes, granted_scopes, grant_id, delivery_attempt, expires_at,
-                                  created_ip, organization_id, issued_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15)
+                                  created_ip, organization_id, issued_at, approved_ip, approved_user_agent, approved_browser_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19)
        ON CONFLICT (subject_id, client_id, device_key) WHERE revoked_at IS NULL DO UPDATE
           SET token_hash = EXCLUDED.token_hash, kind = EXCLUDED.kind, subject_email = EXCLUDED.subject_email,
               scopes = EXCLUDED.scopes, granted_scopes = EXCLUDED.granted_scopes, grant_id = EXCLUDED.grant_id,
               delivery_attempt = EXCLUDED.delivery_attempt, expires_at = EXCLUDED.expires_at,
               created_ip = EXCLUDED.created_ip, organization_id = EXCLUDED.organization_id,
-              issued_at = EXCLUDED.issued_at, rotated_at = now()
+              issued_at = EXCLUDED.issued_at, rotated_at = now(), approved_ip = EXCLUDED.approved_ip,
+              approved_user_agent = EXCLUDED.approved_user_agent, approved_browser_hash = EXCLUDED.approved_browser_hash
         WHERE access_tokens.grant_id <> EXCLUDED.grant_id OR access_tokens.delivery_attempt < EXCLUDED.delivery_attempt
        RETURNING id, (SELECT grant_id FROM previous) AS previous_grant_id,
                  (SELECT token_hash FROM previous) AS previous_token_hash`,
@@ -128,6 +137,9 @@ export class TokensRepository {
         record.organizationId ?? null,
         record.issuedAt,
         deviceKey(record),
+        record.approvalOrigin?.ip ?? null,
+        record.approvalOrigin?.userAgent ?? null,
+        record.approvalOrigin?.browserHash ?? null,
       ],
     );
     const [row] = rows;
@@ -191,6 +203,8 @@ export class TokensRepository {
          SELECT t.id, t.client_id AS "clientId", t.device_label AS "deviceLabel", t.scopes,
                 t.organization_id AS "organizationId", t.created_at AS "createdAt", t.rotated_at AS "rotatedAt",
                 t.last_used_at AS "lastUsedAt", t.last_used_ip AS "lastUsedIp", t.expires_at AS "expiresAt",
+                t.approved_ip AS "approvedIp", t.approved_user_agent AS "approvedUserAgent",
+                t.approved_browser_hash AS "approvedBrowserHash",
                 EXISTS (SELECT 1 FROM refresh_tokens r
                          WHERE r.authorization_id = t.id AND r.revoked_at IS NULL AND r.used_at IS NULL
                            AND r.idle_expires_at > $2 AND r.family_expires_at > $2) AS refreshable
@@ -245,5 +259,7 @@ function revocationCondition(target: RevocationTarget): [string, unknown[]] {
       return ['grant_id = $3 AND client_id = $4', [target.grantId, target.clientId]];
     case 'subject':
       return ['subject_id = $3::uuid AND ($4::text IS NULL OR organization_id = $4)', [target.subjectId, target.organizationId ?? null]];
+    case 'subject_except_browser':
+      return ['subject_id = $3::uuid AND approved_browser_hash IS DISTINCT FROM $4', [target.subjectId, target.browserHash]];
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type AuditActor, userActor } from '../audit/audit-event';
 import { type AuditedTransaction, AuditService } from '../audit/audit.service';
+import type { ApprovalOrigin } from '../common/browser-id';
 import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
 import { InvalidGrant, InvalidScope, TemporarilyUnavailable } from '../common/oauth-errors';
@@ -26,6 +27,8 @@ export interface GrantToMint {
   ttlSeconds: number;
   /** The client's organization, else the approver's. */
   organizationId?: string;
+  /** The browser that approved; absent for a flow approved before origins were kept. */
+  approvalOrigin?: ApprovalOrigin;
   /** Who polled, and who asked for the code. */
   ip: string;
   requestIp: string;
@@ -93,6 +96,7 @@ export class TokensService {
           expiresAt,
           createdIp: grant.ip,
           organizationId: grant.organizationId,
+          approvalOrigin: grant.approvalOrigin,
         },
         transaction.manager,
       );

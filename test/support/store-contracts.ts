@@ -17,6 +17,7 @@ import { type ConsoleSessionRecord, ConsoleSessionStore, MemoryConsoleSessionSto
 import { RedisConsoleSessionStore } from '../../src/console/session/redis-console-session.store';
 import { sha256Hex } from '../../src/common/crypto';
 import type { Approver } from '../../src/tokens/approver';
+import type { ApprovalOrigin } from '../../src/common/browser-id';
 import { SHARD_TAGS, shardTagOf } from '../../src/redis/cluster-shards';
 import { auditOutboxShardKey } from '../../src/audit/audit-outbox.store';
 import { deleteKeys, redisKeys, TestClock } from './test-app';
@@ -204,7 +205,11 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
     organizationId: 'acme',
   };
 
-  const BOB: Approver = {
+  /** Where each approves from: Alice's browser has an id, Bob's none. */
+const FROM_ALICE: ApprovalOrigin = { ip: '2001:db8::7', userAgent: 'Mozilla/5.0 (Macintosh) Firefox/140.0', browserHash: 'b'.repeat(64) };
+const FROM_BOB: ApprovalOrigin = { ip: '198.51.100.9', userAgent: '' };
+
+const BOB: Approver = {
     subjectId: '0b5a8e0e-1d7b-4c8e-8b48-0d1f1e6a9c22',
     issuer: 'urn:devicegate:local',
     externalId: 'bob',
@@ -254,7 +259,7 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
 
     async function approved(overrides: Partial<DeviceFlow> = {}, approver = ALICE): Promise<DeviceFlow> {
       const flow = await created(overrides);
-      await decided(flow, { status: 'approved', approver });
+      await decided(flow, { status: 'approved', approver, origin: approver === ALICE ? FROM_ALICE : FROM_BOB });
       return flow;
     }
 
@@ -387,7 +392,7 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
         expect(outcome).toEqual({
           kind: 'claimed',
           attempt: 1,
-          flow: { ...flow, status: 'delivering', approver: ALICE, decidedAt: at(1) },
+          flow: { ...flow, status: 'delivering', approver: ALICE, approvalOrigin: FROM_ALICE, decidedAt: at(1) },
         });
       });
 
@@ -479,19 +484,19 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
     describe('decide', () => {
       it('decides once; every later decision is not_pending and changes nothing', async () => {
         const flow = await created();
-        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1))).toBe('decided');
-        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: BOB }, at(2))).toBe('not_pending');
+        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE, origin: FROM_ALICE }, at(1))).toBe('decided');
+        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: BOB, origin: FROM_BOB }, at(2))).toBe('not_pending');
         expect(await store.decide(flow.deviceCodeHash, { status: 'denied' }, at(3))).toBe('not_pending');
-        expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual({ ...flow, status: 'approving', approver: ALICE, decidedAt: at(1) });
+        expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual({ ...flow, status: 'approving', approver: ALICE, approvalOrigin: FROM_ALICE, decidedAt: at(1) });
         expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(true);
-        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: BOB }, at(4))).toBe('not_pending');
-        expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual({ ...flow, status: 'approved', approver: ALICE, decidedAt: at(1) });
+        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: BOB, origin: FROM_BOB }, at(4))).toBe('not_pending');
+        expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual({ ...flow, status: 'approved', approver: ALICE, approvalOrigin: FROM_ALICE, decidedAt: at(1) });
       });
 
       it('keeps a denial without an approver', async () => {
         const flow = await created();
         expect(await store.decide(flow.deviceCodeHash, { status: 'denied' }, at(1))).toBe('decided');
-        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, at(2))).toBe('not_pending');
+        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE, origin: FROM_ALICE }, at(2))).toBe('not_pending');
         expect(await store.confirmDecision(flow.deviceCodeHash, 'denied')).toBe(true);
         const found = await store.findByDeviceCode(flow.deviceCodeHash);
         expect(found).toEqual({ ...flow, status: 'denied', decidedAt: at(1) });
@@ -500,7 +505,7 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
 
       it('holds a decision until it is confirmed: every poll meanwhile hears pending', async () => {
         const approving = await created();
-        expect(await store.decide(approving.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1))).toBe('decided');
+        expect(await store.decide(approving.deviceCodeHash, { status: 'approved', approver: ALICE, origin: FROM_ALICE }, at(1))).toBe('decided');
         expect(await store.poll(approving.deviceCodeHash, 'test-cli', at(2), LEASE_MS)).toEqual({ kind: 'pending' });
         expect(await store.poll(approving.deviceCodeHash, 'test-cli', at(8), LEASE_MS)).toEqual({ kind: 'pending' });
         expect(await store.confirmDecision(approving.deviceCodeHash, 'approved')).toBe(true);
@@ -517,7 +522,7 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
         const flow = await created();
         expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(false);
         expect((await store.findByDeviceCode(flow.deviceCodeHash))?.status).toBe('pending');
-        await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1));
+        await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE, origin: FROM_ALICE }, at(1));
         expect(await store.confirmDecision(flow.deviceCodeHash, 'denied')).toBe(false);
         expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(true);
         expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(false);
@@ -526,15 +531,15 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
 
       it('refuses to decide an expired flow, which stays pending', async () => {
         const flow = await created();
-        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, flow.expiresAt)).toBe('expired');
+        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE, origin: FROM_ALICE }, flow.expiresAt)).toBe('expired');
         expect(await store.decide(flow.deviceCodeHash, { status: 'denied' }, flow.expiresAt + 1)).toBe('expired');
         expect((await store.findByDeviceCode(flow.deviceCodeHash))?.status).toBe('pending');
-        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, flow.expiresAt - 1)).toBe('decided');
+        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE, origin: FROM_ALICE }, flow.expiresAt - 1)).toBe('decided');
       });
 
       it('undoes a held decision back to pending, only while nothing moved on', async () => {
         const held = await created();
-        await store.decide(held.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1));
+        await store.decide(held.deviceCodeHash, { status: 'approved', approver: ALICE, origin: FROM_ALICE }, at(1));
         expect(await store.undoDecision(held.deviceCodeHash, 'denied')).toBe(false);
         expect(await store.undoDecision(held.deviceCodeHash, 'approved')).toBe(true);
         expect(await store.findByDeviceCode(held.deviceCodeHash)).toEqual(held);
@@ -554,15 +559,15 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
 
       it('leaves nothing of an undone approval behind: the next approver, of no organization, mints into none', async () => {
         const flow = await created();
-        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE }, at(1))).toBe('decided');
+        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: ALICE, origin: FROM_ALICE }, at(1))).toBe('decided');
         expect(await store.undoDecision(flow.deviceCodeHash, 'approved')).toBe(true);
         expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual(flow);
 
-        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: BOB }, at(2))).toBe('decided');
+        expect(await store.decide(flow.deviceCodeHash, { status: 'approved', approver: BOB, origin: FROM_BOB }, at(2))).toBe('decided');
         expect(await store.confirmDecision(flow.deviceCodeHash, 'approved')).toBe(true);
-        expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual({ ...flow, status: 'approved', approver: BOB, decidedAt: at(2) });
+        expect(await store.findByDeviceCode(flow.deviceCodeHash)).toEqual({ ...flow, status: 'approved', approver: BOB, approvalOrigin: FROM_BOB, decidedAt: at(2) });
         const claimed = await store.poll(flow.deviceCodeHash, flow.clientId, at(3), LEASE_MS);
-        expect(claimed).toEqual({ kind: 'claimed', attempt: 1, flow: { ...flow, status: 'delivering', approver: BOB, decidedAt: at(2) } });
+        expect(claimed).toEqual({ kind: 'claimed', attempt: 1, flow: { ...flow, status: 'delivering', approver: BOB, approvalOrigin: FROM_BOB, decidedAt: at(2) } });
         expect(claimed.kind === 'claimed' && claimed.flow.approver?.organizationId).toBeUndefined();
       });
 
@@ -574,7 +579,7 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
       });
 
       it('answers unknown for a device code it never saw', async () => {
-        expect(await store.decide(`device-${randomUUID()}`, { status: 'approved', approver: ALICE }, at(1))).toBe('unknown');
+        expect(await store.decide(`device-${randomUUID()}`, { status: 'approved', approver: ALICE, origin: FROM_ALICE }, at(1))).toBe('unknown');
         expect(await store.decide(`device-${randomUUID()}`, { status: 'denied' }, at(1))).toBe('unknown');
       });
 

@@ -16,6 +16,14 @@ class LastUseDto {
   ip!: string | null;
 }
 
+class ApprovalOriginDto {
+  @ApiProperty({ type: String, description: 'The address of the browser that approved' })
+  ip!: string;
+
+  @ApiProperty({ type: String, description: 'Its User-Agent (what the browser says it is; it proves nothing)' })
+  user_agent!: string;
+}
+
 export class AuthorizationDto {
   @ApiProperty({ type: String, format: 'uuid' })
   id!: string;
@@ -46,6 +54,9 @@ export class AuthorizationDto {
 
   @ApiProperty({ type: Boolean, description: 'The presenting token belongs to it' })
   current!: boolean;
+
+  @ApiProperty({ type: ApprovalOriginDto, nullable: true, description: 'The browser whose approval produced the current token; null when approved before this was recorded' })
+  approved_from!: ApprovalOriginDto | null;
 }
 
 export class AuthorizationListDto {
