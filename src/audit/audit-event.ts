@@ -15,6 +15,7 @@ export const AUDIT_EVENT_TYPES = {
   'console.signed_out': 'A person signed out of the console; the session was revoked server-side',
   'console.refused':
     'A console request was refused: a forged, unknown (signed out, revoked), idle or expired session cookie, or a form without its CSRF token (details.reason)',
+  'console.sessions_ended': "A person ended their other console sessions from the console (details.ended: how many)",
   'subject.offboarded': 'An admin off-boarded a person from the console: every authorization revoked (details.reason, details.revoked)',
   'approval_grant.refused': 'An approve or deny was refused: missing or forged grant, CSRF mismatch, replay, expired, other code',
   'device.approved': 'A signed-in person approved a device',

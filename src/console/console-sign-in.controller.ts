@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Header, Param, Post, Query, Redirect, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { BROWSER_ID_COOKIE, browserIdHash, ensureBrowserId } from '../common/browser-id';
 import { constantTimeEqual, randomToken } from '../common/crypto';
 import { PageSecurityHeaders } from '../common/html';
 import { OAuthParams, RequestCookie, ResponseHeaders, serializeCookie } from '../common/http';
-import { InvalidCredentials, InvalidCsrfToken, NotFound } from '../common/oauth-errors';
+import { InvalidCredentials, InvalidCsrfToken, InvalidRequest, NotFound } from '../common/oauth-errors';
 import { AppConfig, type LocalUser } from '../config/app-config';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
 import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
@@ -16,7 +17,7 @@ import { SignInService } from '../sso-bridge/sign-in.service';
 import { SsoService } from '../sso-bridge/sso.service';
 import { ConsolePageFilter } from './console-page.filter';
 import { ConsolePages } from './console-pages.service';
-import { CONSOLE_STRINGS } from './console-strings';
+import { CONSOLE_STRINGS, fill } from './console-strings';
 import { CONSOLE_PATH, CONSOLE_SESSION_COOKIE, ConsoleSessionRefused, ConsoleSessionService } from './session/console-session.service';
 import { ConsoleAccessService } from './console-access.service';
 import { ConsoleDevicesService } from './console-devices.service';
@@ -26,6 +27,7 @@ const LOGIN_CSRF_COOKIE = 'devicegate_console_login';
 const LOGIN_CSRF = /^[\w-]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TO_CONSOLE = { url: CONSOLE_PATH, statusCode: 303 };
+const COUNT = /^\d{1,9}$/;
 const NOTICES: Record<string, string> = { signed_out: CONSOLE_STRINGS.signedOut, revoked: CONSOLE_STRINGS.revoked, already_gone: CONSOLE_STRINGS.alreadyGone };
 
 /** The console's front door: sign-in through every connector, the home page, sign-out. */
@@ -57,13 +59,15 @@ export class ConsoleSignInController {
   async home(
     @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
     @RequestCookie(LOGIN_CSRF_COOKIE) loginCsrf: string | undefined,
-    @Query('notice') notice: unknown,
+    @RequestCookie(BROWSER_ID_COOKIE) browserId: string | undefined,
+    @Query() query: Record<string, unknown>,
     @ResponseHeaders() headers: ResponseHeaders,
   ): Promise<string> {
+    ensureBrowserId(browserId, headers, this.secureCookie);
+    const notice = noticeOf(query);
     try {
       const session = await this.sessions.read(cookie);
-      const shown = typeof notice === 'string' ? NOTICES[notice] : undefined;
-      return this.pages.view.home({ session, access: this.access.of(session), notice: shown, ...(await this.devices.list(session)) });
+      return this.pages.view.home({ session, access: this.access.of(session), notice, ...(await this.devices.list(session, browserIdHash(browserId))) });
     } catch (error) {
       if (!(error instanceof ConsoleSessionRefused)) throw error;
       if (error.reason !== 'missing') this.sessions.clear(headers);
@@ -71,7 +75,7 @@ export class ConsoleSignInController {
       headers.append('Set-Cookie', serializeCookie(LOGIN_CSRF_COOKIE, token, { path: CONSOLE_PATH, maxAgeSeconds: 3600, secure: this.secureCookie }));
       return this.pages.view.signIn({
         loginCsrf: token,
-        notice: error.reason === 'missing' ? (typeof notice === 'string' ? NOTICES[notice] : undefined) : CONSOLE_STRINGS.sessionEnded,
+        notice: error.reason === 'missing' ? notice : CONSOLE_STRINGS.sessionEnded,
       });
     }
   }
@@ -153,6 +157,23 @@ export class ConsoleSignInController {
     return { url: `${CONSOLE_PATH}?notice=${revoked ? 'revoked' : 'already_gone'}`, statusCode: 303 };
   }
 
+  /** "Revoke all but this browser's" (ConsoleDevicesService.revokeAllButBrowser): a CSRF-checked form from a browser that carries its id. */
+  @Post('devices/revoke-others')
+  @Redirect()
+  @PageSecurityHeaders()
+  async revokeOthers(
+    @Body() body: unknown,
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @RequestCookie(BROWSER_ID_COOKIE) browserId: string | undefined,
+  ) {
+    const session = await this.sessions.read(cookie);
+    if (!(await this.sessions.matchesCsrf(session, new OAuthParams(body).optional('csrf_token')))) throw consoleCsrfRefused();
+    const browserHash = browserIdHash(browserId);
+    if (!browserHash) throw new InvalidRequest(CONSOLE_STRINGS.unknownBrowser);
+    const { revoked, sessions } = await this.devices.revokeAllButBrowser(session, browserHash);
+    return { url: `${CONSOLE_PATH}?notice=revoked_others&count=${revoked}&sessions=${sessions}`, statusCode: 303 };
+  }
+
   /** Sign-out: a CSRF-checked POST that deletes the session server-side, so its cookie stops working everywhere. */
   @Post('sign-out')
   @Redirect()
@@ -163,6 +184,16 @@ export class ConsoleSignInController {
     await this.sessions.close(session, headers);
     return { url: `${CONSOLE_PATH}?notice=signed_out`, statusCode: 303 };
   }
+}
+
+/** The notice a redirect asked for, its counts checked before they are shown. */
+function noticeOf(query: Record<string, unknown>): string | undefined {
+  const { notice, count, sessions } = query;
+  if (notice === 'revoked_others') {
+    const counted = [count, sessions].every((value) => typeof value === 'string' && COUNT.test(value));
+    return counted ? fill(CONSOLE_STRINGS.revokedOthers, { count: count as string, sessions: sessions as string }) : undefined;
+  }
+  return typeof notice === 'string' && Object.hasOwn(NOTICES, notice) ? NOTICES[notice] : undefined;
 }
 
 export function consoleCsrfRefused(): InvalidCsrfToken {

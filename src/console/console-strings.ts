@@ -93,6 +93,16 @@ export const CONSOLE_STRINGS = {
   offboarded: 'The person was off-boarded: {count} authorizations revoked.',
   clientChanged: 'The client was changed.',
   alreadyGone: 'That authorization was already revoked or has expired.',
+
+  columnOrigin: 'Approved from',
+  originUnknown: 'not recorded',
+  thisBrowser: 'this browser',
+  revokeOthersHeading: "Revoke all but this browser's",
+  revokeOthersIntro:
+    'Revokes every authorization above that was not approved from this browser (those marked “this browser” stay), and signs you out of the console everywhere else. Use it when you lost a device or suspect someone else approved one.',
+  revokeOthersButton: "Revoke all but this browser's",
+  revokedOthers: '{count} authorizations were revoked and {sessions} other console sessions ended. Only what this browser approved keeps access.',
+  unknownBrowser: 'This browser cannot be recognised (it sent no browser id). Reload the console and try again.',
 };
 
 export type ConsoleStrings = typeof CONSOLE_STRINGS;

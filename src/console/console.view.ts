@@ -1,7 +1,7 @@
 import { escapeHtml } from '../common/html';
 import type { ConnectorDefinition } from '../config/app-config';
 import { CONSOLE_STRINGS, type ConsoleStrings, fill } from './console-strings';
-import type { AuthorizationEntry } from '../tokens/authorization-inventory.service';
+import type { ConsoleDevice } from './console-devices.service';
 import type { ConsoleSession } from './session/console-session.service';
 
 export interface SignInPageModel {
@@ -19,7 +19,7 @@ export interface ConsoleAccess {
 export interface HomePageModel {
   session: ConsoleSession;
   access: ConsoleAccess;
-  devices: AuthorizationEntry[];
+  devices: ConsoleDevice[];
   notice?: string;
 }
 
@@ -89,12 +89,13 @@ ${sections.length ? sections.join('\n') : `<p>${t('noConnectors')}</p>`}
 <h1>${this.t('devicesTitle')}</h1>
 ${this.alerts(model)}
 <p>${this.t('devicesIntro')}</p>
-${model.devices.length ? this.devicesTable(model.session, model.devices) : `<p>${this.t('noDevices')}</p>`}
+${model.devices.length ? `${this.devicesTable(model.session, model.devices)}
+${this.revokeOthers(model.session)}` : `<p>${this.t('noDevices')}</p>`}
 </main>`,
     );
   }
 
-  private devicesTable(session: ConsoleSession, devices: AuthorizationEntry[]): string {
+  private devicesTable(session: ConsoleSession, devices: ConsoleDevice[]): string {
     const t = this.t;
     const none = t('none');
     const rows = devices.map((device) => {
@@ -106,6 +107,7 @@ ${model.devices.length ? this.devicesTable(model.session, model.devices) : `<p>$
   <td>${time(device.createdAt)}</td>
   <td>${device.lastUsed ? `${time(device.lastUsed.at)}${device.lastUsed.ip ? ` <span class="hint mono">${escapeHtml(device.lastUsed.ip)}</span>` : ''}` : t('never')}</td>
   <td>${time(device.expiresAt)}</td>
+  <td>${this.origin(device)}</td>
   <td><form method="post" action="/console/devices/${encodeURIComponent(device.id)}/revoke">
     <input type="hidden" name="csrf_token" value="${escapeHtml(session.csrfToken)}">
     <button type="submit" class="danger" aria-label="${t('revokeLabel', { client: device.client.name, device: device.deviceLabel ?? this.raw('none') })}">${t('revokeButton')}</button>
@@ -113,11 +115,30 @@ ${model.devices.length ? this.devicesTable(model.session, model.devices) : `<p>$
 </tr>`;
     });
     return `<table>
-<thead><tr><th scope="col">${t('columnClient')}</th><th scope="col">${t('columnDevice')}</th><th scope="col">${t('columnOrganization')}</th><th scope="col">${t('columnScopes')}</th><th scope="col">${t('columnApproved')}</th><th scope="col">${t('columnLastUsed')}</th><th scope="col">${t('columnExpires')}</th><th scope="col">${t('columnAction')}</th></tr></thead>
+<thead><tr><th scope="col">${t('columnClient')}</th><th scope="col">${t('columnDevice')}</th><th scope="col">${t('columnOrganization')}</th><th scope="col">${t('columnScopes')}</th><th scope="col">${t('columnApproved')}</th><th scope="col">${t('columnLastUsed')}</th><th scope="col">${t('columnExpires')}</th><th scope="col">${t('columnOrigin')}</th><th scope="col">${t('columnAction')}</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
 </table>`;
+  }
+
+  /** Where the approval came from: the browser's address and software, and whether it was this browser. */
+  private origin(device: ConsoleDevice): string {
+    if (!device.approvedFrom) return this.t('originUnknown');
+    const software = device.approvedFrom.userAgent ? `<br><span class="hint">${escapeHtml(device.approvedFrom.userAgent)}</span>` : '';
+    const marker = device.thisBrowser ? ` <strong class="this-browser">${this.t('thisBrowser')}</strong>` : '';
+    return `<span class="mono">${escapeHtml(device.approvedFrom.ip)}</span>${marker}${software}`;
+  }
+
+  private revokeOthers(session: ConsoleSession): string {
+    return `<section aria-labelledby="revoke-others-heading">
+<h2 id="revoke-others-heading">${this.t('revokeOthersHeading')}</h2>
+<p>${this.t('revokeOthersIntro')}</p>
+<form method="post" action="/console/devices/revoke-others">
+  <input type="hidden" name="csrf_token" value="${escapeHtml(session.csrfToken)}">
+  <button type="submit" class="danger">${this.t('revokeOthersButton')}</button>
+</form>
+</section>`;
   }
 
   /** A signed-in page of the console around a section rendered elsewhere (`body` is HTML, already escaped). */

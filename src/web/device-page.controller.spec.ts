@@ -3,13 +3,14 @@ import type { AppConfig, OperatorDefinition } from '../config/app-config';
 import { DevicePageController } from './device-page.controller';
 
 function controller(operator: OperatorDefinition): DevicePageController {
-  return new DevicePageController({ operator, connectors: [], localUsers: [], scopes: [] } as unknown as AppConfig);
+  return new DevicePageController({ operator, publicUrl: 'http://127.0.0.1:8080', connectors: [], localUsers: [], scopes: [] } as unknown as AppConfig);
 }
 
-function render(page: DevicePageController, acceptLanguage?: string) {
+function render(page: DevicePageController, acceptLanguage?: string, browserId?: string) {
   const headers: Record<string, string> = {};
-  const html = page.page({ set: (name, value) => (headers[name] = value) }, acceptLanguage);
-  return { html, headers };
+  const cookies: string[] = [];
+  const html = page.page({ set: (name, value) => (headers[name] = value) }, { append: (_name, value) => cookies.push(value) }, browserId, acceptLanguage);
+  return { html, headers, cookies };
 }
 
 describe('DevicePageController', () => {
@@ -17,6 +18,18 @@ describe('DevicePageController', () => {
     const { html, headers } = render(controller({}), 'de-CH, en;q=0.5');
     expect(headers).toEqual({ ...PAGE_SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8', Vary: 'Accept-Language', 'Content-Language': 'de' });
     expect(html).toContain('<html lang="de">');
+  });
+
+  it('gives a browser without an id a random, HttpOnly one for every path, and keeps an id it has', () => {
+    const page = controller({});
+    const { cookies } = render(page);
+    expect(cookies).toHaveLength(1);
+    const [pair, ...attributes] = cookies[0].split('; ');
+    expect(pair).toMatch(/^devicegate_browser=[\w-]{43}$/);
+    expect(attributes).toEqual(['Path=/', `Max-Age=${400 * 24 * 3600}`, 'HttpOnly', 'SameSite=Lax']);
+    expect(render(page, undefined, pair.split('=')[1]).cookies).toEqual([]);
+    expect(render(page, undefined, 'forged').cookies).toHaveLength(1);
+    expect(render(page).cookies[0]).not.toBe(cookies[0]);
   });
 
   it('lets images come from the origin of an https logo_url, and from nowhere else new', () => {

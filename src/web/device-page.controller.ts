@@ -3,7 +3,9 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BROWSER_ID_COOKIE, ensureBrowserId } from '../common/browser-id';
 import { PAGE_SECURITY_HEADERS } from '../common/html';
+import { RequestCookie, ResponseHeaders } from '../common/http';
 import { AppConfig } from '../config/app-config';
 import { DevicePageView, type PageOperator } from './device-page.view';
 import { negotiateLocale } from './page-locale';
@@ -33,8 +35,10 @@ export class DevicePageController {
   private readonly logo?: { file: Buffer; contentType: string };
   private readonly headers: Record<string, string>;
   private readonly view: DevicePageView;
+  private readonly secureCookie: boolean;
 
   constructor(config: AppConfig) {
+    this.secureCookie = config.publicUrl.startsWith('https://');
     const { operator } = config;
     let logoSrc: string | undefined;
     let imageSources = "img-src 'self'";
@@ -64,15 +68,19 @@ export class DevicePageController {
     });
   }
 
+  /** The page gives a browser its id (BROWSER_ID_COOKIE) before it approves anything, so the approval records which browser it was. */
   @Get()
   page(
     @ResponseHeaderSetter() response: HeaderSetter,
+    @ResponseHeaders() cookies: ResponseHeaders,
+    @RequestCookie(BROWSER_ID_COOKIE) browserId: string | undefined,
     @Headers('accept-language') acceptLanguage?: string,
     @Query('user_code') userCode?: unknown,
     @Query('sso_verified') verified?: unknown,
   ): string {
     const locale = negotiateLocale(acceptLanguage, LOCALES, FALLBACK_LOCALE);
     for (const [name, value] of Object.entries(this.headers)) response.set(name, value);
+    ensureBrowserId(browserId, cookies, this.secureCookie);
     response.set('Content-Language', locale);
     return this.view.render({ locale, userCode: typeof userCode === 'string' ? userCode : undefined, verified: verified === '1' });
   }

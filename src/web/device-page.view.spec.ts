@@ -83,6 +83,14 @@ describe('DevicePageView', () => {
     );
   });
 
+  it.each(Object.keys(PAGE_CATALOG))('links the approved and the denied result to "my devices" in the console (%s)', (locale) => {
+    const html = view().render({ locale, verified: false });
+    for (const result of ['approved', 'denied']) {
+      const section = html.split(`<section id="${result}"`)[1].split('</section>')[0];
+      expect(section).toContain(`<p><a href="/console">${PAGE_CATALOG[locale].myDevicesLink}</a></p>`);
+    }
+  });
+
   it('shows devicegate and no footer when the config names no operator', () => {
     const html = view({ operator: {} }).render({ locale: 'en', verified: false });
     expect(html).toContain('<header class="masthead"><span class="operator-name">devicegate</span></header>');

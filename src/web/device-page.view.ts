@@ -234,11 +234,13 @@ ${this.codeField(t, primary ? 'user_code' : id('local_user_code'), code, primary
   <h1 id="approved-title" tabindex="-1">${t('approvedTitle')}</h1>
   <p id="approved-detail"></p>
   <p>${t('approvedNext')}</p>
+  <p><a href="/console">${t('myDevicesLink')}</a></p>
 </section>
 <section id="denied" class="result" aria-labelledby="denied-title" hidden>
   <h1 id="denied-title" tabindex="-1">${t('deniedTitle')}</h1>
   <p>${t('deniedDetail')}</p>
   <p>${t('deniedNext')}</p>
+  <p><a href="/console">${t('myDevicesLink')}</a></p>
 </section>
 <section id="expired" class="result" aria-labelledby="expired-title" hidden>
   <h1 id="expired-title" tabindex="-1">${t('expiredTitle')}</h1>

@@ -88,6 +88,7 @@ export const PAGE_STRINGS = {
   deniedDetail: 'Nothing was given to the device.',
   deniedNext:
     'You can close this tab. If you did mean to connect the device, start again on it to get a new code. If you did not start this request, tell your security team: someone may be trying to get into your account.',
+  myDevicesLink: 'See and revoke the devices that can act as you',
   expiredTitle: 'This code has expired',
   expiredDetail: 'It can no longer be used: a code works for a few minutes and only once. Nothing was approved.',
   expiredNext: 'Start again on your device to get a new code, then enter it on this page.',
@@ -192,6 +193,7 @@ const PAGE_STRINGS_DE: PageStrings = {
   deniedDetail: 'Das Gerät hat nichts erhalten.',
   deniedNext:
     'Sie können diesen Tab schließen. Wenn Sie das Gerät doch verbinden wollten, starten Sie dort neu, um einen neuen Code zu erhalten. Wenn Sie diese Anfrage nicht gestartet haben, informieren Sie Ihr Sicherheitsteam: Jemand versucht vielleicht, in Ihr Konto zu gelangen.',
+  myDevicesLink: 'Geräte ansehen und widerrufen, die in Ihrem Namen handeln können',
   expiredTitle: 'Dieser Code ist abgelaufen',
   expiredDetail: 'Er kann nicht mehr verwendet werden: Ein Code gilt einige Minuten und nur einmal. Nichts wurde freigegeben.',
   expiredNext: 'Starten Sie auf Ihrem Gerät neu, um einen neuen Code zu erhalten, und geben Sie ihn dann auf dieser Seite ein.',

@@ -729,7 +729,7 @@ const BOB: Approver = {
     it('keeps a session until it is removed, and says whether there was one to remove', async () => {
       const name = key();
       expect(await subject.store.get(name)).toBeUndefined();
-      await subject.store.create(name, record, 60_000);
+      await subject.store.create(name, record, 60_000, 120_000);
       expect(await subject.store.get(name)).toEqual(record);
       expect(await subject.store.remove(name)).toBe(true);
       expect(await subject.store.get(name)).toBeUndefined();
@@ -738,7 +738,7 @@ const BOB: Approver = {
 
     it('refreshes a live session, and never brings back one that was removed', async () => {
       const name = key();
-      await subject.store.create(name, record, 60_000);
+      await subject.store.create(name, record, 60_000, 120_000);
       expect(await subject.store.refresh(name, { ...record, lastSeenAt: at(60) }, 60_000)).toBe(true);
       expect(await subject.store.get(name)).toEqual({ ...record, lastSeenAt: at(60) });
       await subject.store.remove(name);
@@ -746,9 +746,24 @@ const BOB: Approver = {
       expect(await subject.store.get(name)).toBeUndefined();
     });
 
-    it('forgets a session once its lifetime passes', async () => {
+    it("removes every other session of the person, and no one else's", async () => {
+    const person = { ...record, subjectId: randomUUID() };
+    const [kept, other, third, closed] = [key(), key(), key(), key()];
+    for (const name of [kept, other, third, closed]) await subject.store.create(name, person, 60_000, 120_000);
+    const stranger = key();
+    await subject.store.create(stranger, { ...record, subjectId: randomUUID() }, 60_000, 120_000);
+    await subject.store.remove(closed);
+    expect(await subject.store.removeOthers(person.subjectId, kept)).toBe(2);
+    expect(await subject.store.get(kept)).toEqual(person);
+    for (const name of [other, third]) expect(await subject.store.get(name)).toBeUndefined();
+    expect(await subject.store.get(stranger)).toBeDefined();
+    expect(await subject.store.removeOthers(person.subjectId, kept)).toBe(0);
+    expect(await subject.store.removeOthers(randomUUID(), kept)).toBe(0);
+  });
+
+  it('forgets a session once its lifetime passes', async () => {
       const name = key();
-      await subject.store.create(name, record, 50);
+      await subject.store.create(name, record, 50, 120_000);
       await subject.elapse(250);
       expect(await subject.store.get(name)).toBeUndefined();
       expect(await subject.store.refresh(name, record, 60_000)).toBe(false);
@@ -972,7 +987,7 @@ const BOB: Approver = {
       await subject.store.counters.increment('failed', 60_000);
       await subject.store.throttler.increment('203.0.113.9', 60_000, 1, 60_000, 'lookup-ip');
       await subject.store.throttler.increment('203.0.113.9', 60_000, 1, 60_000, 'lookup-ip');
-      await subject.store.consoleSessions.create('session-hash', { createdAt: 0 } as ConsoleSessionRecord, 60_000);
+      await subject.store.consoleSessions.create('session-hash', { subjectId: 'subject-id', createdAt: 0 } as ConsoleSessionRecord, 60_000, 60_000);
 
       const sharded = redisUrl().startsWith('redis-cluster:');
       const keys = (await redisKeys(subject.prefix, redisUrl())).map((key) => key.slice(subject.prefix.length)).sort();
@@ -986,6 +1001,7 @@ const BOB: Approver = {
           'throttle:{203.0.113.9:lookup-ip}:hits',
           'throttle:{203.0.113.9:lookup-ip}:blocked',
           'console-session:session-hash',
+          'console-sessions-of:subject-id',
         ].sort(),
       );
       await subject.close();

@@ -70,7 +70,7 @@ export class ConsoleSessionService {
       createdAt: now,
       lastSeenAt: now,
     };
-    await this.store.create(sha256Hex(id), record, this.remainingMs(record, now));
+    await this.store.create(sha256Hex(id), record, this.remainingMs(record, now), this.config.consoleSessionAbsoluteSeconds * 1000);
     headers.append('Set-Cookie', this.cookie(`${id}.${hmacSha256(this.keys[0], id)}`, this.config.consoleSessionAbsoluteSeconds));
   }
 
@@ -148,6 +148,19 @@ export class ConsoleSessionService {
       details: { connector: session.connector },
     });
     this.clear(headers);
+  }
+
+  /** Ends every other console session of the person (on every instance: the records are gone), audited; how many there were. */
+  async closeOthers(session: ConsoleSession): Promise<number> {
+    const ended = await this.store.removeOthers(session.person.subjectId, session.key);
+    await this.audit.record({
+      type: 'console.sessions_ended',
+      outcome: 'success',
+      actor: userActor(session.person),
+      organizationId: session.person.organizationId,
+      details: { ended },
+    });
+    return ended;
   }
 
   clear(headers: ResponseHeaders): void {

@@ -13,29 +13,36 @@ export interface ConsoleSessionRecord extends Approver {
 }
 
 /**
- * Console sessions by the hash of their id. `refresh` writes only over a
- * session that still exists, so a request racing a sign-out never brings
- * the session back.
+ * Console sessions by the hash of their id, and which sessions each person
+ * opened. `refresh` writes only over a session that still exists, so a
+ * request racing a sign-out never brings the session back.
  */
 export abstract class ConsoleSessionStore {
-  abstract create(key: string, record: ConsoleSessionRecord, ttlMs: number): Promise<void>;
+  /** `personTtlMs`: how long the person's list of sessions is kept, at least as long as any session of theirs may live. */
+  abstract create(key: string, record: ConsoleSessionRecord, ttlMs: number, personTtlMs: number): Promise<void>;
   abstract get(key: string): Promise<ConsoleSessionRecord | undefined>;
   abstract refresh(key: string, record: ConsoleSessionRecord, ttlMs: number): Promise<boolean>;
   /** True when there was a session to remove. */
   abstract remove(key: string): Promise<boolean>;
+  /** Removes every session of the person but `keep`; how many there were. */
+  abstract removeOthers(subjectId: string, keep: string): Promise<number>;
 }
 
 @Injectable()
 export class MemoryConsoleSessionStore extends ConsoleSessionStore implements OnApplicationShutdown {
   private readonly sessions: ExpiringMap<ConsoleSessionRecord>;
+  private readonly people: ExpiringMap<Set<string>>;
 
   constructor(clock: Clock) {
     super();
     this.sessions = new ExpiringMap(clock);
+    this.people = new ExpiringMap(clock);
   }
 
-  async create(key: string, record: ConsoleSessionRecord, ttlMs: number): Promise<void> {
+  async create(key: string, record: ConsoleSessionRecord, ttlMs: number, personTtlMs: number): Promise<void> {
     this.sessions.set(key, { ...record }, ttlMs);
+    const live = [...(this.people.get(record.subjectId) ?? [])].filter((other) => this.sessions.get(other) !== undefined);
+    this.people.set(record.subjectId, new Set([...live, key]), personTtlMs);
   }
 
   async get(key: string): Promise<ConsoleSessionRecord | undefined> {
@@ -55,7 +62,16 @@ export class MemoryConsoleSessionStore extends ConsoleSessionStore implements On
     return existed;
   }
 
+  async removeOthers(subjectId: string, keep: string): Promise<number> {
+    let removed = 0;
+    for (const key of this.people.get(subjectId) ?? []) {
+      if (key !== keep && (await this.remove(key))) removed += 1;
+    }
+    return removed;
+  }
+
   onApplicationShutdown(): void {
     this.sessions.close();
+    this.people.close();
   }
 }
