@@ -14,10 +14,16 @@ const DORA = { username: `dora-${DORA_SUFFIX}`, password: 'dora-password-3', ema
 const EVE_SUFFIX = randomUUID().slice(0, 8);
 const EVE = { username: `eve-${EVE_SUFFIX}`, password: 'eve-password-4', email: `eve-${EVE_SUFFIX}@example.com`, name: 'Eve Devices' } as unknown as TestUser;
 
+/** A person of this spec alone, whose authorizations "revoke all but this browser's" may take. */
+const GRACE_SUFFIX = randomUUID().slice(0, 8);
+const GRACE = { username: `grace-${GRACE_SUFFIX}`, password: 'grace-password-6', email: `grace-${GRACE_SUFFIX}@example.com`, name: 'Grace Careful' } as unknown as TestUser;
+
 /** The console over HTTP: sign-in, its session cookie and every way to misuse it, "my devices" and revoking. */
 
 const SESSION = 'devicegate_console';
 const LOGIN = 'devicegate_console_login';
+const BROWSER = 'devicegate_browser';
+const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0';
 
 /** A browser's cookie jar of one console visitor, kept by hand. */
 class ConsoleVisitor {
@@ -41,6 +47,19 @@ class ConsoleVisitor {
   async signIn(user: TestUser): Promise<Reply<string>> {
     const page = await this.get('/console');
     return this.post('/console/sign-in/local', { login_csrf: field(page.body, 'login_csrf'), username: user.username, password: user.password });
+  }
+
+  /** Approves a device from this browser (its cookies, a Firefox user agent) after signing in at /device as `user`; the device's token. */
+  async approveDevice(user: TestUser, deviceLabel: string) {
+    const started = await startFlow(this.http, CLIENTS.cli, { device_label: deviceLabel });
+    const grant = await this.http.signIn(started.user_code, user);
+    const cookie = `${grant}; ${this.cookieHeader}`;
+    const context = await this.http.approvalContext(cookie);
+    const headers = { cookie, 'x-csrf-token': context.body.csrf_token, 'user-agent': FIREFOX };
+    expect((await this.http.json('/oauth/device/approve', { user_code: started.user_code }, headers)).status).toBe(200);
+    const token = await this.http.poll(CLIENTS.cli, started.device_code);
+    expect(token.status).toBe(200);
+    return token.body as { access_token: string };
   }
 
   keep<T>(reply: Reply<T>): Reply<T> {
@@ -87,7 +106,7 @@ describe('the console (HTTP)', () => {
     testApp = await startTestApp({
       configure: (file) => {
         grantAuditRead(USERS.alice.email)(file);
-        for (const person of [DORA, EVE]) {
+        for (const person of [DORA, EVE, GRACE]) {
           (file.users as Record<string, unknown>[]).push({ username: person.username, email: person.email, name: person.name, password_hash: hashPasswordSync(person.password) });
         }
       },
@@ -281,6 +300,79 @@ describe('the console (HTTP)', () => {
       expect(event).toMatchObject({ actor_type: 'user', actor_email: EVE.email, details: { reason: 'user' } });
     });
 
+    it("shows where each approval came from (IP and software), marks this browser's, and the API lists the origin too", async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(EVE);
+      await visitor.get('/console');
+      const browserId = visitor.cookies.get(BROWSER) as string;
+      expect(browserId).toMatch(/^[\w-]{43}$/);
+      const here = uniqueLabel('here');
+      const token = await visitor.approveDevice(EVE, here);
+      const elsewhere = uniqueLabel('elsewhere');
+      await obtainToken(http, { user: EVE, deviceLabel: elsewhere });
+
+      const rows = (await visitor.get('/console')).body.split('<tr>').slice(2);
+      const ours = rows.find((row) => row.includes(here)) as string;
+      expect(ours).toContain('<td><span class="mono">127.0.0.1</span> <strong class="this-browser">this browser</strong><br><span class="hint">Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0</span></td>');
+      const theirs = rows.find((row) => row.includes(elsewhere)) as string;
+      expect(theirs).toContain('<span class="mono">127.0.0.1</span>');
+      expect(theirs).not.toContain('this browser');
+      expect(JSON.stringify(await queryDatabase('SELECT * FROM access_tokens WHERE device_label = $1', [here]))).not.toContain(browserId);
+
+      const inventory = await http.request('/v1/oauth/authorizations', { headers: { authorization: `Bearer ${token.access_token}` } });
+      const entry = inventory.body.authorizations.find((authorization: { device_label: string }) => authorization.device_label === here);
+      expect(entry).toMatchObject({ current: true, approved_from: { ip: '127.0.0.1', user_agent: FIREFOX } });
+      expect(JSON.stringify(inventory.body)).not.toMatch(/browser/);
+    });
+
+    it("revokes all but this browser's: every other authorization refused at once, each audited with the person as actor, the other console sessions ended", async () => {
+      const visitor = new ConsoleVisitor(http);
+      await visitor.signIn(GRACE);
+      await visitor.get('/console');
+      const keptLabel = uniqueLabel('this-browser');
+      const kept = await visitor.approveDevice(GRACE, keptLabel);
+      const otherBrowser = new ConsoleVisitor(http);
+      await otherBrowser.get('/console');
+      const lostLabel = uniqueLabel('lost-laptop');
+      const lost = await otherBrowser.approveDevice(GRACE, lostLabel);
+      const unknownLabel = uniqueLabel('no-browser-id');
+      const unknown = await obtainToken(http, { user: GRACE, deviceLabel: unknownLabel });
+      const bystander = await obtainToken(http, { user: USERS.bob, deviceLabel: uniqueLabel('bystander') });
+      await otherBrowser.signIn(GRACE);
+      expect((await otherBrowser.get('/console')).body).toContain('Signed in as Grace Careful');
+
+      const home = await visitor.get('/console');
+      expect(home.body).toContain('action="/console/devices/revoke-others"');
+      expect((await visitor.post('/console/devices/revoke-others', {})).status).toBe(403);
+      expect((await visitor.post('/console/devices/revoke-others', { csrf_token: 'forged-csrf-token-of-nobody-0000' })).status).toBe(403);
+      const withoutId = new ConsoleVisitor(http);
+      withoutId.cookies.set(SESSION, visitor.cookies.get(SESSION) as string);
+      const refused = await withoutId.post('/console/devices/revoke-others', { csrf_token: field(home.body, 'csrf_token') });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain('This browser cannot be recognised');
+      expect((await http.me(lost.access_token)).status).toBe(200);
+
+      const done = await visitor.post('/console/devices/revoke-others', { csrf_token: field(home.body, 'csrf_token') });
+      expect(done.status).toBe(303);
+      expect(done.headers.get('location')).toBe('/console?notice=revoked_others&count=2&sessions=1');
+      expectInvalidToken(await http.me(lost.access_token));
+      expectInvalidToken(await http.me(unknown.access_token));
+      expect((await http.me(kept.access_token)).status).toBe(200);
+      expect((await http.me(bystander.access_token)).status).toBe(200);
+      const after = await visitor.get(done.headers.get('location') as string);
+      expect(after.body).toContain('2 authorizations were revoked and 1 other console sessions ended.');
+      expect(after.body).toContain(keptLabel);
+      expect(after.body).not.toContain(lostLabel);
+      expect((await otherBrowser.get('/console')).body).toContain('Your console session has ended');
+
+      const events = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'token.revoked' AND device_label = ANY($1) ORDER BY id`, [[lostLabel, unknownLabel, keptLabel]]);
+      expect(events.map((event) => [event.device_label, event.actor_email, event.details.reason]).sort()).toEqual(
+        [[lostLabel, GRACE.email, 'user'], [unknownLabel, GRACE.email, 'user']].sort(),
+      );
+      const [ended] = (await consoleEvents('console.sessions_ended', GRACE.email)).slice(-1);
+      expect(ended).toMatchObject({ outcome: 'success', actor_type: 'user', details: { ended: 1 } });
+    });
+
     it('shows script in a displayed field as text', async () => {
       const label = `<script>alert("x")</script>${uniqueLabel('')}`.slice(0, 64);
       await obtainToken(http, { user: USERS.alice, deviceLabel: label });
@@ -424,6 +516,9 @@ describe('the console (HTTP)', () => {
 describe('the console signing in through OpenID Connect (HTTP)', () => {
   const IDP_CLIENT = { id: 'devicegate-console', secret: 'console-idp-client-secret-0123456789abcdef' };
   const CAROL = { sub: 'idp-user-carol-0001', email: 'carol@acme.test', name: 'Carol Acme' };
+  const DAVE = { sub: 'idp-user-dave-0002', email: 'dave@acme.test', name: 'Dave Acme' };
+  const ACME_CLI = 'acme-console-cli';
+  const GLOBEX_CLI = 'globex-console-cli';
   let database: TestDatabase;
   let idp: OidcIdp;
   let testApp: TestApp;
@@ -435,7 +530,7 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
       createMigratedDatabase(),
       startOidcIdp({
         clients: [{ client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, redirect_uris: [`http://127.0.0.1:${port}/oauth/device/sso/oidc/acme-oidc/callback`] }],
-        accounts: { carol: CAROL },
+        accounts: { carol: CAROL, dave: DAVE },
       }),
     ]);
     testApp = await startTestApp({
@@ -443,7 +538,16 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
       env: { DATABASE_URL: database.url },
       configure: (file) => {
         grantAuditRead(`acme:${CAROL.email}`)(file);
-        file.organizations = [{ id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] }];
+        const scopes = file.scopes as { name: string; granted_to?: string[] }[];
+        (scopes.find((scope) => scope.name === 'admin') as { granted_to: string[] }).granted_to.push(`acme:${CAROL.email}`);
+        file.organizations = [
+          { id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] },
+          { id: 'globex', name: 'Globex', email_domains: ['globex.test'] },
+        ];
+        file.clients.push(
+          { client_id: ACME_CLI, name: 'Acme CLI', type: 'public', scopes: ['profile', 'read'], organization: 'acme' },
+          { client_id: GLOBEX_CLI, name: 'Globex CLI', type: 'public', scopes: ['profile', 'read'], organization: 'globex' },
+        );
         file.connectors = [
           {
             id: 'acme-oidc',
@@ -508,6 +612,92 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
     expect(other.status).toBe(403);
     const exported = await visitor.get('/console/audit/export');
     for (const line of String(exported.body).trim().split('\n')) expect(JSON.parse(line).organization).toBe('acme');
+  });
+
+  /** A console visitor signed in at the IdP as `login`. */
+  async function signedInThroughIdp(login: string): Promise<ConsoleVisitor> {
+    const visitor = new ConsoleVisitor(http);
+    const initiated = await visitor.get('/console/sign-in/sso/acme-oidc');
+    const callback = new URL(await signInAtIdp(initiated.headers.get('location') as string, login));
+    visitor.keep(await http.request(`${callback.pathname}${callback.search}`));
+    return visitor;
+  }
+
+  /** A device of `clientId` approved by `login` through the IdP at /device; its token. */
+  async function approvedThroughIdp(login: string, clientId: string): Promise<string> {
+    const started = await startFlow(http, clientId, { device_label: uniqueLabel(login) });
+    const initiated = await http.request(`/oauth/device/sso/initiate?${new URLSearchParams({ user_code: started.user_code, connector: 'acme-oidc' })}`);
+    const callback = new URL(await signInAtIdp(initiated.headers.get('location') as string, login));
+    const returned = await http.request(`${callback.pathname}${callback.search}`);
+    const cookie = (returned.headers.get('set-cookie') ?? '').split(';')[0];
+    const context = await http.approvalContext(cookie);
+    expect((await http.decide('approve', cookie, context.body.csrf_token, started.user_code)).status).toBe(200);
+    const token = await http.poll(clientId, started.device_code);
+    expect(token.status).toBe(200);
+    return token.body.access_token;
+  }
+
+  describe("an organization's admin", () => {
+    it("sees and changes that organization's clients only, and registers into it whatever the form says", async () => {
+      const carol = await signedInThroughIdp('carol');
+      expect((await carol.get('/console')).body).toContain('href="/console/admin"');
+      const page = await carol.get('/console/admin');
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('You administer organization acme');
+      expect(page.body).toContain(`<code>${ACME_CLI}</code>`);
+      for (const foreign of [GLOBEX_CLI, CLIENTS.cli, CLIENTS.admin]) expect(page.body).not.toContain(`<code>${foreign}</code>`);
+      expect(page.body).not.toContain('name="organization"');
+      const csrf = field(page.body, 'csrf_token');
+
+      const forged = await carol.post('/console/admin/clients', { csrf_token: csrf, name: 'Sneaky', type: 'public', scopes: 'profile', organization: 'globex', client_id: `sneaky-${randomUUID().slice(0, 8)}` });
+      expect(forged.status).toBe(403);
+      expect(forged.body).toContain('You administer organization acme');
+      expect(await database.query(`SELECT * FROM oauth_clients WHERE name = 'Sneaky'`)).toEqual([]);
+
+      const clientId = `acme-bot-${randomUUID().slice(0, 8)}`;
+      const registered = await carol.post('/console/admin/clients', { csrf_token: csrf, name: 'Acme bot', type: 'confidential', scopes: 'profile', client_id: clientId });
+      expect(registered.status).toBe(200);
+      expect(registered.body).toMatch(/<code id="client-secret">[\w-]{43}<\/code>/);
+      const [stored] = await database.query('SELECT * FROM oauth_clients WHERE client_id = $1', [clientId]);
+      expect(stored.organization_id).toBe('acme');
+      const [created] = await database.query(`SELECT * FROM audit_events WHERE type = 'client.created' AND client_id = $1`, [clientId]);
+      expect(created).toMatchObject({ actor_email: CAROL.email });
+      expect((await carol.get('/console/admin')).body).toContain(`<code>${clientId}</code>`);
+
+      const toggle = (id: string, enabled: string) => carol.post(`/console/admin/clients/${encodeURIComponent(id)}/enabled`, { csrf_token: csrf, enabled });
+      expect((await toggle(clientId, 'false')).headers.get('location')).toBe('/console/admin?notice=client_changed');
+      expect((await database.query('SELECT enabled FROM oauth_clients WHERE client_id = $1', [clientId]))[0].enabled).toBe(false);
+      const globexBot = `globex-bot-${randomUUID().slice(0, 8)}`;
+      await database.query(
+        `INSERT INTO oauth_clients (client_id, name, type, grant_types, allowed_scopes, organization_id) VALUES ($1, 'Globex bot', 'public', '{urn:ietf:params:oauth:grant-type:device_code}', '{profile}', 'globex')`,
+        [globexBot],
+      );
+      for (const foreign of [globexBot, GLOBEX_CLI, CLIENTS.cli, 'no-such-client']) {
+        const reply = await toggle(foreign, 'false');
+        expect(reply.status).toBe(404);
+        expect(reply.body).toContain(`No client ${foreign}`);
+      }
+      expect((await database.query('SELECT enabled FROM oauth_clients WHERE client_id = $1', [globexBot]))[0].enabled).toBe(true);
+    });
+
+    it("off-boards that organization's people only, audited in that organization", async () => {
+      const daveAcme = await approvedThroughIdp('dave', ACME_CLI);
+      const alice = await obtainToken(http, { user: USERS.alice, deviceLabel: uniqueLabel('not-acme') });
+      const carol = await signedInThroughIdp('carol');
+      const csrf = field((await carol.get('/console/admin')).body, 'csrf_token');
+
+      const outside = await carol.post('/console/admin/offboard', { csrf_token: csrf, subject: USERS.alice.email, reason: 'Not mine to take' });
+      expect(outside.headers.get('location')).toBe('/console/admin?notice=offboarded&count=0');
+      expect((await http.me(alice.access_token)).status).toBe(200);
+      const [refusedEvent] = await database.query(`SELECT * FROM audit_events WHERE type = 'subject.offboarded' AND details->>'reason' = 'Not mine to take'`);
+      expect(refusedEvent).toMatchObject({ organization_id: 'acme', details: { subjects: [], revoked: 0 } });
+
+      const inside = await carol.post('/console/admin/offboard', { csrf_token: csrf, subject: DAVE.email, reason: 'Left Acme' });
+      expect(inside.headers.get('location')).toBe('/console/admin?notice=offboarded&count=1');
+      expectInvalidToken(await http.me(daveAcme));
+      const [event] = await database.query(`SELECT * FROM audit_events WHERE type = 'subject.offboarded' AND details->>'reason' = 'Left Acme'`);
+      expect(event).toMatchObject({ organization_id: 'acme', actor_email: CAROL.email, details: { subject: DAVE.email, revoked: 1 } });
+    });
   });
 
   it('answers an unknown connector with a console page', async () => {

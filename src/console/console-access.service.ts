@@ -19,7 +19,9 @@ export class ConsoleForbidden extends OAuthError {
  * What a person may open beyond "my devices", from the scope catalog's
  * `granted_to` lists, the same rules that let a token hold the scope: the
  * audit view needs `audit:read` granted to the person by name, the admin
- * view `admin` granted to a person of no organization.
+ * view `admin`. Both are scoped as a token of the person would be: to the
+ * organization the person signed in for, or to everything for a person of
+ * no organization.
  */
 @Injectable()
 export class ConsoleAccessService {
@@ -33,7 +35,7 @@ export class ConsoleAccessService {
     const holder = { subjectId: session.person.subjectId, organizationId: session.person.organizationId ?? null, email: session.person.email };
     return {
       audit: this.policy.grantedExplicitly('audit:read', holder),
-      admin: !session.person.organizationId && this.policy.grantedExplicitly('admin', holder),
+      admin: this.policy.grantedExplicitly('admin', holder),
     };
   }
 

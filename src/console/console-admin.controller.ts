@@ -1,8 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Redirect, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { clientView, ClientsAdminService } from '../admin/clients-admin.service';
-import { userActor } from '../audit/audit-event';
-import { ClientRegistry } from '../clients/client-registry.service';
 import { PageSecurityHeaders } from '../common/html';
 import { OAuthParams, RequestCookie } from '../common/http';
 import { ConsoleAccessService } from './console-access.service';
@@ -14,7 +11,7 @@ import { consoleCsrfRefused } from './console-sign-in.controller';
 import { CONSOLE_STRINGS, fill } from './console-strings';
 import { CONSOLE_SESSION_COOKIE, type ConsoleSession, ConsoleSessionService } from './session/console-session.service';
 
-/** The admin view, for admins of no organization: clients (list, register with the secret shown once, enable, disable) and off-boarding. */
+/** The admin view: clients (list, register with the secret shown once, enable, disable) and off-boarding; an organization's admin gets that organization's only (ConsoleAdminService). */
 @ApiExcludeController()
 @UseFilters(ConsolePageFilter)
 @Controller('console/admin')
@@ -23,8 +20,6 @@ export class ConsoleAdminController {
     private readonly pages: ConsolePages,
     private readonly sessions: ConsoleSessionService,
     private readonly access: ConsoleAccessService,
-    private readonly registry: ClientRegistry,
-    private readonly clients: ClientsAdminService,
     private readonly admin: ConsoleAdminService,
   ) {}
 
@@ -34,7 +29,7 @@ export class ConsoleAdminController {
   async page(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Query('notice') notice: unknown, @Query('count') count: unknown) {
     const session = await this.sessions.read(cookie);
     const access = this.access.assert(session, 'admin');
-    const clients = (await this.registry.list()).map(({ client, source }) => clientView(client, source));
+    const clients = await this.admin.list(session);
     const shown =
       notice === 'offboarded' && typeof count === 'string' && /^\d{1,9}$/.test(count)
         ? fill(CONSOLE_STRINGS.offboarded, { count })
@@ -42,7 +37,7 @@ export class ConsoleAdminController {
           ? CONSOLE_STRINGS.clientChanged
           : undefined;
     const alert = shown ? `<p class="notice" role="status">${shown}</p>\n` : '';
-    return this.pages.view.signedIn(session, access, CONSOLE_STRINGS.adminTitle, alert + adminSection(clients, session.csrfToken));
+    return this.pages.view.signedIn(session, access, CONSOLE_STRINGS.adminTitle, alert + adminSection(clients, session.csrfToken, session.person.organizationId));
   }
 
   /** Registers a client; the answer is a page (never cached) that shows a confidential client's secret this once. */
@@ -52,16 +47,7 @@ export class ConsoleAdminController {
   @PageSecurityHeaders()
   async register(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Body() body: unknown) {
     const { session, access, params } = await this.checked(cookie, body);
-    const clientId = params.optional('client_id');
-    const registered = await this.clients.create(
-      {
-        name: params.required('name'),
-        type: params.required('type'),
-        scopes: params.required('scopes').split(/[\s,]+/).filter(Boolean),
-        ...(clientId ? { client_id: clientId } : {}),
-      },
-      userActor(session.person),
-    );
+    const registered = await this.admin.register(session, params);
     return this.pages.view.signedIn(session, access, CONSOLE_STRINGS.registeredTitle, registeredSection(registered));
   }
 
@@ -70,7 +56,7 @@ export class ConsoleAdminController {
   @PageSecurityHeaders()
   async setEnabled(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Param('clientId') clientId: string, @Body() body: unknown) {
     const { session, params } = await this.checked(cookie, body);
-    await this.clients.setEnabled(clientId, params.required('enabled') === 'true', userActor(session.person));
+    await this.admin.setEnabled(session, clientId, params.required('enabled') === 'true');
     return { url: '/console/admin?notice=client_changed', statusCode: 303 };
   }
 

@@ -7,8 +7,8 @@ type ClientView = ReturnType<typeof clientView>;
 const t = (key: keyof typeof CONSOLE_STRINGS, values: Record<string, string> = {}) => escapeHtml(fill(CONSOLE_STRINGS[key], values));
 const csrfField = (csrfToken: string) => `<input type="hidden" name="csrf_token" value="${escapeHtml(csrfToken)}">`;
 
-/** Clients with their enable/disable forms, the registration form and the off-boarding form. */
-export function adminSection(clients: ClientView[], csrfToken: string): string {
+/** Clients with their enable/disable forms, the registration form and the off-boarding form; `organization` confines them to one. */
+export function adminSection(clients: ClientView[], csrfToken: string, organization: string | undefined): string {
   const rows = clients.map((client) => {
     const toggle =
       client.source === 'database'
@@ -31,7 +31,7 @@ export function adminSection(clients: ClientView[], csrfToken: string): string {
   });
   const input = (name: string, label: keyof typeof CONSOLE_STRINGS, required = true) =>
     `<label for="${name}">${t(label)}</label><input id="${name}" name="${name}"${required ? ' required' : ''}>`;
-  return `<h2>${t('clientsHeading')}</h2>
+  return `${organization ? `<p class="notice">${t('adminScope', { organization })}</p>\n` : ''}<h2>${t('clientsHeading')}</h2>
 <table>
 <thead><tr><th scope="col">${t('columnClientId')}</th><th scope="col">${t('columnName')}</th><th scope="col">${t('columnKind')}</th><th scope="col">${t('columnScopes')}</th><th scope="col">${t('columnOrganization')}</th><th scope="col">${t('columnSource')}</th><th scope="col">${t('columnState')}</th><th scope="col">${t('columnAction')}</th></tr></thead>
 <tbody>
@@ -46,12 +46,13 @@ ${rows.join('\n')}
   ${input('type', 'fieldType')}
   ${input('scopes', 'fieldScopes')}
   ${input('client_id', 'fieldClientId', false)}
+  ${organization ? '' : input('organization', 'fieldOrganization', false)}
   <button type="submit">${t('registerButton')}</button>
 </form>
 </section>
 <section aria-labelledby="offboard-heading">
 <h2 id="offboard-heading">${t('offboardHeading')}</h2>
-<p>${t('offboardIntro')}</p>
+<p>${organization ? t('offboardIntroOrganization', { organization }) : t('offboardIntro')}</p>
 <form method="post" action="/console/admin/offboard">
   ${csrfField(csrfToken)}
   ${input('subject', 'fieldSubject')}

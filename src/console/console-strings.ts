@@ -102,6 +102,10 @@ export const CONSOLE_STRINGS = {
     'Revokes every authorization above that was not approved from this browser (those marked “this browser” stay), and signs you out of the console everywhere else. Use it when you lost a device or suspect someone else approved one.',
   revokeOthersButton: "Revoke all but this browser's",
   revokedOthers: '{count} authorizations were revoked and {sessions} other console sessions ended. Only what this browser approved keeps access.',
+  adminScope: 'You administer organization {organization}: you see and change its clients and off-board its people only.',
+  fieldOrganization: 'Organization (empty: none)',
+  offboardIntroOrganization:
+    'Revokes every authorization the person holds in organization {organization}. The reason goes into the audit trail.',
   unknownBrowser: 'This browser cannot be recognised (it sent no browser id). Reload the console and try again.',
 };
 
