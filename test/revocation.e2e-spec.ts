@@ -281,6 +281,7 @@ describe('token revocation and the device inventory', () => {
             last_used: null,
             refreshable: true,
             current: false,
+            approved_from: { ip: '127.0.0.1', user_agent: 'node' },
           },
           {
             ...item(rowB),
@@ -291,6 +292,7 @@ describe('token revocation and the device inventory', () => {
             last_used: null,
             refreshable: false,
             current: false,
+            approved_from: { ip: '127.0.0.1', user_agent: 'node' },
           },
           {
             ...item(rowA),
@@ -301,6 +303,7 @@ describe('token revocation and the device inventory', () => {
             last_used: { at: expect.stringMatching(ISO), ip: LOCALHOST },
             refreshable: false,
             current: true,
+            approved_from: { ip: '127.0.0.1', user_agent: 'node' },
           },
         ],
       });
