@@ -50,12 +50,12 @@ class ConsoleVisitor {
   }
 
   /** Approves a device from this browser (its cookies, a Firefox user agent) after signing in at /device as `user`; the device's token. */
-  async approveDevice(user: TestUser, deviceLabel: string) {
+  async approveDevice(user: TestUser, deviceLabel: string, userAgent = FIREFOX) {
     const started = await startFlow(this.http, CLIENTS.cli, { device_label: deviceLabel });
     const grant = await this.http.signIn(started.user_code, user);
     const cookie = `${grant}; ${this.cookieHeader}`;
     const context = await this.http.approvalContext(cookie);
-    const headers = { cookie, 'x-csrf-token': context.body.csrf_token, 'user-agent': FIREFOX };
+    const headers = { cookie, 'x-csrf-token': context.body.csrf_token, 'user-agent': userAgent };
     expect((await this.http.json('/oauth/device/approve', { user_code: started.user_code }, headers)).status).toBe(200);
     const token = await this.http.poll(CLIENTS.cli, started.device_code);
     expect(token.status).toBe(200);
@@ -302,10 +302,14 @@ describe('the console (HTTP)', () => {
 
     it("shows where each approval came from (IP and software), marks this browser's, and the API lists the origin too", async () => {
       const visitor = new ConsoleVisitor(http);
+      const first = await visitor.get('/console');
+      const set = parseSetCookie(first.headers.getSetCookie().find((header) => header.startsWith(`${BROWSER}=`)) as string);
+      expect(set.value).toMatch(/^[\w-]{43}$/);
+      expect(set.attributes).toMatchObject({ path: '/', httponly: true, samesite: 'Lax', 'max-age': String(400 * 24 * 3600) });
       await visitor.signIn(EVE);
-      await visitor.get('/console');
+      expect((await visitor.get('/console')).headers.getSetCookie().some((header) => header.startsWith(`${BROWSER}=`))).toBe(false);
       const browserId = visitor.cookies.get(BROWSER) as string;
-      expect(browserId).toMatch(/^[\w-]{43}$/);
+      expect(browserId).toBe(set.value);
       const here = uniqueLabel('here');
       const token = await visitor.approveDevice(EVE, here);
       const elsewhere = uniqueLabel('elsewhere');
@@ -378,9 +382,12 @@ describe('the console (HTTP)', () => {
       await obtainToken(http, { user: USERS.alice, deviceLabel: label });
       const visitor = new ConsoleVisitor(http);
       await visitor.signIn(USERS.alice);
+      await visitor.approveDevice(USERS.alice, uniqueLabel('agent'), '<img src=x onerror=alert(2)>');
       const home = await visitor.get('/console');
       expect(home.body).not.toContain('<script>alert');
       expect(home.body).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+      expect(home.body).not.toContain('<img src=x');
+      expect(home.body).toContain('<span class="hint">&#60;img src=x onerror=alert(2)&#62;</span>');
     });
   });
 
