@@ -1,7 +1,7 @@
 // Throughput of 1, 2 and 3 devicegate instances (separate processes, one Postgres database, one Redis key prefix)
 // behind a round-robin balancer on loopback (bench/balancer.mjs), under a mixed load: device authorization,
-// pending poll and cached bearer check in the ratio 1 : 4 : 5. Prints what each hot path costs in Redis commands
-// and Postgres transactions (measured alone, on one instance), then one row per instance count.
+// pending poll and cached bearer check in the ratio 1 : 4 : 5. Prints one row per instance count, then what each
+// hot path costs in Redis commands and Postgres transactions (measured alone, on one instance, before the load).
 //
 //   npm run bench:scale                                   # build, then 15 s per instance count, 50 connections
 //   npm run bench:scale -- -d 30 -c 100 --instances 1,2,3,4
