@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import Redis, { ReplyError, type RedisOptions } from 'ioredis';
 import { Client, DatabaseError, Pool } from 'pg';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isDependencyFailure } from './dependency-errors';
 import { InvalidRequest } from './oauth-errors';
 
@@ -183,6 +183,11 @@ describe('isDependencyFailure', () => {
       const error = Object.assign(new DatabaseError(message, message.length, 'error'), { code, severity: 'ERROR' });
       expect(isDependencyFailure(error)).toBe(false);
       expect(isDependencyFailure(new QueryFailedError('SELECT 1', [], error))).toBe(false);
+    });
+
+    it('classifies the query runner TypeORM released when its connection failed mid-transaction', () => {
+      expect(isDependencyFailure(new QueryRunnerProviderAlreadyReleasedError())).toBe(true);
+      expect(isDependencyFailure(new QueryRunnerAlreadyReleasedError())).toBe(true);
     });
 
     it('classifies a connection error wrapped by TypeORM or as a cause', async () => {

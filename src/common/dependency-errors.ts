@@ -47,6 +47,13 @@ const CONNECTION_MESSAGES = [
 ];
 
 /**
+ * TypeORM gives a pooled connection back the moment it reports an error (Postgres ended it between two statements of
+ * a transaction, as a failover or pg_terminate_backend does); the transaction's next statement or its COMMIT then
+ * finds its query runner released. Nothing of that transaction was committed.
+ */
+const RELEASED_CONNECTION_ERRORS = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
+
+/**
  * True when an error means Postgres or Redis is unreachable (as opposed to a
  * bug or bad input): such errors become a 503 and nothing is acknowledged.
  */
@@ -55,6 +62,7 @@ export function isDependencyFailure(error: unknown, depth = 0): boolean {
   const candidate = error as { code?: unknown; message?: unknown; name?: unknown; driverError?: unknown; cause?: unknown };
   if (typeof candidate.code === 'string' && CONNECTION_ERROR_CODES.has(candidate.code)) return true;
   if (candidate.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof candidate.name === 'string' && RELEASED_CONNECTION_ERRORS.has(candidate.name)) return true;
   if (typeof candidate.message === 'string' && CONNECTION_MESSAGES.some((pattern) => pattern.test(candidate.message as string))) {
     return true;
   }
