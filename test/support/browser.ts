@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { source as axeSource } from 'axe-core';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import type { DeviceGateHttp, Reply } from './http';
@@ -255,4 +256,24 @@ export function accessibilityProblems(page: Page): Promise<string[]> {
 /** The id of the element that has the keyboard focus ('' for one without an id). */
 export function focusedId(page: Page): Promise<string> {
   return page.evaluate(() => document.activeElement?.id ?? '');
+}
+
+/** The axe-core rules of WCAG 2.0 and 2.1, levels A and AA. */
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+interface AxeResults {
+  violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[] }[] }[];
+}
+declare const axe: { run(context: unknown, options: unknown): Promise<AxeResults> } | undefined;
+
+/**
+ * axe-core's serious and critical WCAG 2.1 AA violations on the page as it
+ * is now, one line per element. axe is injected as an inline script, so the
+ * page's context must be opened with `bypassCSP: true`.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => typeof axe !== 'undefined'))) await page.addScriptTag({ content: axeSource });
+  const results = await page.evaluate((tags) => axe!.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }), WCAG_21_AA);
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .flatMap((violation) => violation.nodes.map((node) => `${violation.id} (${violation.impact}): ${violation.help} at ${node.target.join(' ')}`));
 }
