@@ -4,7 +4,8 @@ import { AUDIT_CSV_COLUMNS } from '../src/audit/audit-csv';
 import { AuditSealerService } from '../src/audit/audit-sealer.service';
 import { AuditVerifierService } from '../src/audit/audit-verifier.service';
 import { CONSOLE_STRINGS as T } from '../src/console/console-strings';
-import { useBrowser } from './support/browser';
+import { PAGE_STRINGS } from '../src/web/page-strings';
+import { screenshot, useBrowser } from './support/browser';
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { obtainToken, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
@@ -173,6 +174,7 @@ describe('the console for auditors and admins (browser)', () => {
     const broken = await testApp.app.get(AuditVerifierService).verify();
     expect(broken).toMatchObject({ ok: false, break: { event_id: id, reason: 'event_altered' } });
     await expect(chain.innerText()).resolves.toBe(`The digest chain is broken: seal ${!broken.ok && broken.break.seal_seq}, event ${id} (event_altered).`);
+    await screenshot(page, 'console-08-chain-broken');
   });
 
   it("an organization's auditor sees only that organization's events, in the browser and over HTTP", async () => {
@@ -188,6 +190,7 @@ describe('the console for auditors and admins (browser)', () => {
 
     await page.getByRole('link', { name: T.navAudit, exact: true }).click();
     await page.getByText('You see the events of organization acme only.', { exact: true }).waitFor();
+    await screenshot(page, 'console-09-audit-of-an-organization');
     const rows = await tableRows(page);
     expect(rows.length).toBeGreaterThan(0);
     expect(new Set(rows.map((row) => row[4]))).toEqual(new Set(['acme']));
@@ -200,6 +203,7 @@ describe('the console for auditors and admins (browser)', () => {
     await page.getByRole('button', { name: T.filterButton, exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'organization acme only' }).waitFor();
     await expect(page.content()).resolves.not.toContain(globexLabel);
+    await screenshot(page, 'console-10-error');
 
     // The same session cookie, over HTTP: no way around the organization.
     for (const path of ['/console/audit?organization=globex', '/console/audit/export?organization=globex', '/console/audit/export?organization=globex&format=csv']) {
@@ -211,7 +215,7 @@ describe('the console for auditors and admins (browser)', () => {
     expect((await session.context.request.get(`${testApp.baseUrl}/console/audit/events/${sequence}`)).status()).toBe(404);
   });
 
-  it('an admin registers a client and sees its secret once: not after a reload, nor going back', async () => {
+  it('an admin registers a client and sees its secret once (not after a reload, nor going back), and off-boards a person', async () => {
     const { page } = session;
     await signInLocally(page, USERS.alice);
     await page.getByRole('link', { name: T.navAdmin, exact: true }).click();
@@ -234,5 +238,24 @@ describe('the console for auditors and admins (browser)', () => {
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.filter((body) => body.includes(secret))).toEqual([]);
     await expect(page.content()).resolves.not.toContain(secret);
+
+    await obtainToken(http, { user: USERS.bob, deviceLabel: uniqueLabel('leaving') });
+    await page.getByLabel(T.fieldSubject, { exact: true }).fill(USERS.bob.email);
+    await page.getByLabel(T.fieldReason, { exact: true }).fill('Left the company');
+    await page.getByRole('button', { name: T.offboardButton, exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'The person was off-boarded' }).waitFor();
+    await screenshot(page, 'console-11-offboarded');
+  });
+
+  it('ends a failed single sign-on on a page that offers the way back', async () => {
+    const { page } = session;
+    await page.goto(`${testApp.baseUrl}/console`);
+    await page.getByRole('link', { name: 'Sign in with Acme SSO', exact: true }).click();
+    await page.waitForURL(`${idp.issuer}/interaction/**`);
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: PAGE_STRINGS.signInFailedTitle, exact: true }).waitFor();
+    await screenshot(page, 'console-12-sign-in-failed');
+    await page.getByRole('link', { name: PAGE_STRINGS.signInFailedConsoleLink, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: T.signInTitle, exact: true }).waitFor();
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { source as axeSource } from 'axe-core';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
@@ -127,11 +127,20 @@ export function useBrowser(options: BrowserContextOptions = {}): BrowserSession 
   };
 }
 
-/** A full-page PNG under test-output/screenshots/ for a reviewer; returns its path. */
+/** Where the README's screenshots live. */
+export const DOCS_DIR = join(__dirname, '..', '..', 'docs');
+
+/**
+ * A full-page PNG under test-output/screenshots/ for a reviewer; returns its
+ * path. The console's pages (`console-*`) are the README's screenshots: with
+ * DOCS_SCREENSHOTS=1 they are written to docs/ as well, so a run regenerates
+ * them on purpose rather than on every test run.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  if (process.env.DOCS_SCREENSHOTS === '1' && name.startsWith('console-')) copyFileSync(path, join(DOCS_DIR, `${name}.png`));
   return path;
 }
 
