@@ -49,6 +49,9 @@ export const CONSOLE_STRINGS = {
   filterSince: 'Since (ISO 8601)',
   filterUntil: 'Until (ISO 8601)',
   filterButton: 'Filter',
+  exportLead: 'Export the events this filter selects:',
+  exportNdjson: 'NDJSON',
+  exportCsv: 'CSV (for spreadsheets)',
   nextPage: 'Next page',
   noEvents: 'No event matches.',
   chainOk: 'The digest chain verifies: {events} events in {seals} seals; the newest sealed event is {lastEventId}.',
@@ -92,10 +95,6 @@ export const CONSOLE_STRINGS = {
   offboarded: 'The person was off-boarded: {count} authorizations revoked.',
   clientChanged: 'The client was changed.',
   alreadyGone: 'That authorization was already revoked or has expired.',
-
-  exportLead: 'Export the events this filter selects:',
-  exportNdjson: 'NDJSON',
-  exportCsv: 'CSV (for spreadsheets)',
 };
 
 export type ConsoleStrings = typeof CONSOLE_STRINGS;
