@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AUDIT_CSV_COLUMNS } from '../src/audit/audit-csv';
 import { AuditRepository } from '../src/audit/audit.repository';
 import { queryDatabase } from './support/database';
 import { expectOAuthError, obtainToken, uniqueLabel } from './support/flows';
@@ -6,7 +7,7 @@ import { DeviceGateHttp, type Reply } from './support/http';
 import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
 
 /**
- * The auditor's read side: GET /v1/audit/events and its NDJSON export.
+ * The auditor's read side: GET /v1/audit/events and its NDJSON and CSV export.
  * Other spec files write events to the same database at the same time, so
  * every assertion on an exact set first narrows to events of this file
  * (its own organization, clients and subject).
@@ -89,8 +90,8 @@ describe('Audit query API (GET /v1/audit/events and /v1/audit/events/export)', (
   const get = (path: string, token: string | null = auditor) =>
     http.request(path, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
   const events = (query: Record<string, string>, token?: string) => get(`/v1/audit/events?${new URLSearchParams(query)}`, token);
-  const exportOf = (query: Record<string, string>) =>
-    fetch(`${testApp.baseUrl}/v1/audit/events/export?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${auditor}` } });
+  const exportOf = (query: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${testApp.baseUrl}/v1/audit/events/export?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${auditor}`, ...headers } });
 
   /** Every page of a query, following next_cursor. */
   async function walk(query: Record<string, string>): Promise<{ pages: Reply[]; all: Record<string, any>[] }> {
@@ -302,7 +303,8 @@ describe('Audit query API (GET /v1/audit/events and /v1/audit/events/export)', (
     it.each([
       ['type=nope', 'Unknown event type "nope"; the catalog is in the README'],
       ['since=2025-13-01T00:00:00Z', 'since must be an RFC 3339 timestamp, e.g. 2025-01-31T23:59:59Z'],
-      ['limit=10', 'Unknown parameter limit; use type, subject, organization, client, since, until or cursor'],
+      ['limit=10', 'Unknown parameter limit; use type, subject, organization, client, since, until, cursor or format'],
+      ['format=xlsx', 'format must be ndjson or csv'],
     ])('GET /v1/audit/events/export?%s', async (query, description) => {
       expectOAuthError(await get(`/v1/audit/events/export?${query}`), 400, { error: 'invalid_request', error_description: description });
     });
@@ -359,6 +361,33 @@ describe('Audit query API (GET /v1/audit/events and /v1/audit/events/export)', (
       });
     });
 
+    it('writes CSV for format=csv or Accept: text/csv: a header line, then the same events', async () => {
+      const expected = (await events({ organization: ORG, limit: '1000' })).body.events;
+      for (const response of [await exportOf({ organization: ORG, format: 'csv' }), await exportOf({ organization: ORG }, { accept: 'text/csv' })]) {
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+        expect(response.headers.get('cache-control')).toBe('no-store');
+        const rows = parseCsv(await response.text());
+        expect(rows[0]).toEqual([...AUDIT_CSV_COLUMNS]);
+        expect(rows.slice(1).map((row) => row[1])).toEqual(expected.map((event: { sequence: string }) => event.sequence));
+        expect(rows.slice(1).map((row) => JSON.parse(row[17]))).toEqual(expected.map((event: { details: unknown }) => event.details));
+      }
+      const ndjson = await exportOf({ organization: ORG, format: 'ndjson' }, { accept: 'text/csv' });
+      expect(ndjson.headers.get('content-type')).toBe('application/x-ndjson');
+      const empty = await exportOf({ organization: `org-nobody-${run}`, format: 'csv' });
+      expect(await empty.text()).toBe(`${AUDIT_CSV_COLUMNS.join(',')}\r\n`);
+    });
+
+    it('prefixes a field a spreadsheet would run as a formula with a quote', async () => {
+      const organization = `org-csv-${run}`;
+      await queryDatabase(
+        `INSERT INTO audit_events (occurred_at, type, outcome, actor_type, organization_id, device_label, details) VALUES (now(), 'token.minted', 'success', 'client', $1, $2, '{}')`,
+        [organization, '=HYPERLINK("http://evil.example","click")'],
+      );
+      const rows = parseCsv(await (await exportOf({ organization, format: 'csv' })).text());
+      expect(rows[1][12]).toBe(`'=HYPERLINK("http://evil.example","click")`);
+    });
+
     describe('over many batches', () => {
       afterEach(() => jest.restoreAllMocks());
 
@@ -395,6 +424,21 @@ describe('Audit query API (GET /v1/audit/events and /v1/audit/events/export)', (
     });
   });
 });
+
+/** RFC 4180 records of a CSV text (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  const field = /("(?:[^"]|"")*"|[^,\r\n]*)(,|\r\n)/g;
+  let row: string[] = [];
+  for (let match = field.exec(text); match; match = field.exec(text)) {
+    row.push(match[1].startsWith('"') ? match[1].slice(1, -1).replace(/""/g, '"') : match[1]);
+    if (match[2] === '\r\n') {
+      rows.push(row);
+      row = [];
+    }
+  }
+  return rows;
+}
 
 function ndjsonIndexes(text: string): number[] {
   return text.trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line).details.i);

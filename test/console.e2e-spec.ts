@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AUDIT_CSV_COLUMNS } from '../src/audit/audit-csv';
 import { hashPasswordSync } from '../src/common/crypto';
 import { createMigratedDatabase, queryDatabase, type TestDatabase } from './support/database';
 import { type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
@@ -405,7 +406,7 @@ describe('the console (HTTP)', () => {
       expect((await new ConsoleVisitor(http).get('/console/audit')).status).toBe(401);
     });
 
-    it('filters with the API filters, shows the chain status, opens an event, pages and exports the filter as NDJSON', async () => {
+    it('filters with the API filters, shows the chain status, opens an event, pages and exports the filter as NDJSON and CSV', async () => {
       const label = `<img src=x onerror=alert(1)>${uniqueLabel('')}`.slice(0, 64);
       await obtainToken(http, { user: USERS.bob, deviceLabel: label });
       await obtainToken(http, { user: USERS.bob, deviceLabel: uniqueLabel('second') });
@@ -442,6 +443,16 @@ describe('the console (HTTP)', () => {
       const lines = String(exported.body).trim().split('\n').map((line) => JSON.parse(line));
       for (const line of lines) expect(line).toMatchObject({ type: 'token.minted', actor: { email: USERS.bob.email } });
       expect(lines.map((line) => line.device_label)).toContain(label);
+
+      expect(filtered.body).toContain(`href="/console/audit/export?type=token.minted&#38;subject=${encodeURIComponent(USERS.bob.email)}&#38;format=csv" download>`);
+      const csv = await visitor.get(`/console/audit/export?type=token.minted&subject=${encodeURIComponent(USERS.bob.email)}&format=csv`);
+      expect(csv.status).toBe(200);
+      expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      expect(csv.headers.get('content-disposition')).toBe('attachment; filename="audit-events.csv"');
+      const [header, ...records] = String(csv.body).split('\r\n').filter(Boolean);
+      expect(header).toBe(AUDIT_CSV_COLUMNS.join(','));
+      expect(records.map((record) => record.split(',')[1])).toEqual(lines.map((line) => line.sequence));
+      expect((await visitor.get('/console/audit/export?format=xlsx')).status).toBe(400);
 
       const bad = await visitor.get('/console/audit?type=no.such.event');
       expect(bad.status).toBe(400);
@@ -619,6 +630,10 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
     expect(other.status).toBe(403);
     const exported = await visitor.get('/console/audit/export');
     for (const line of String(exported.body).trim().split('\n')) expect(JSON.parse(line).organization).toBe('acme');
+    const csv = String((await visitor.get('/console/audit/export?format=csv')).body).split('\r\n').filter(Boolean);
+    expect(csv.length).toBeGreaterThan(1);
+    for (const record of csv.slice(1)) expect(record.split(',')[10]).toBe('acme');
+    expect((await visitor.get('/console/audit/export?format=csv&organization=globex')).status).toBe(403);
   });
 
   /** A console visitor signed in at the IdP as `login`. */

@@ -128,7 +128,11 @@ describe('OpenAPI document (/docs)', () => {
       if (route.takesQuery) {
         const query = (op.parameters ?? []).filter((parameter: Json) => parameter.in === 'query');
         if (query.length === 0) problems.push(`${route.operation}: no query parameters`);
-        for (const parameter of query) if (!parameter.schema?.type) problems.push(`${route.operation}: query ${parameter.name} without a schema`);
+        for (const parameter of query) {
+          // A named enum is a reference to its schema.
+          const schema = parameter.schema?.allOf?.length === 1 ? resolve(document, parameter.schema.allOf[0]) : parameter.schema;
+          if (!schema?.type) problems.push(`${route.operation}: query ${parameter.name} without a schema`);
+        }
       }
       for (const name of route.path.match(/\{(\w+)\}/g) ?? []) {
         const parameter = (op.parameters ?? []).find((candidate: Json) => candidate.in === 'path' && `{${candidate.name}}` === name);
@@ -219,6 +223,16 @@ describe('OpenAPI document (/docs)', () => {
       expect({ path, statuses }).toEqual({ path, statuses: expect.arrayContaining(['303']) });
       expect(statuses.filter((status) => status.startsWith('2'))).toEqual([]);
     }
+  });
+
+  it('documents both formats of the audit export: the format parameter, and NDJSON and CSV answers', () => {
+    const exported = document.paths['/v1/audit/events/export'].get;
+    const format = exported.parameters.find((parameter: Json) => parameter.name === 'format');
+    expect(format).toMatchObject({ in: 'query', required: false });
+    expect(resolve(document, format.schema.allOf[0])?.enum).toEqual(['ndjson', 'csv']);
+    expect(exported.parameters.find((parameter: Json) => parameter.in === 'header' && parameter.name === 'accept')).toMatchObject({ required: false });
+    expect(Object.keys(exported.responses['200'].content).sort()).toEqual(['application/x-ndjson', 'text/csv']);
+    expect(resolve(document, exported.responses['200'].content['application/x-ndjson'].schema)?.properties.sequence).toBeDefined();
   });
 
   it('describes bearer tokens as opaque (no JWT format) and uses them on the /v1 routes', () => {

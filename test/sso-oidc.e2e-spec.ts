@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { PAGE_CATALOG, PAGE_STRINGS } from '../src/web/page-strings';
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { expectOAuthError, type StartedFlow, startFlow } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
@@ -374,6 +375,20 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
       expect(String(reply.body)).toContain('Sign-in failed');
       expect(String(reply.body)).toContain('href="/device"');
       expect(String(reply.body)).not.toMatch(/at \S+ \(|Error:/);
+      expect(reply.headers.get('content-language')).toBe('en');
+    });
+
+    it('shows that page in German to a browser that prefers German, as /device does', async () => {
+      const reply = await http.request('/oauth/device/sso/oidc/acme-oidc/callback?code=x&state=forged', {
+        headers: { accept: 'text/html', 'accept-language': 'de-DE,de;q=0.9,en;q=0.8' },
+      });
+      expect(reply.status).toBe(400);
+      expect(reply.headers.get('content-language')).toBe('de');
+      const page = String(reply.body);
+      expect(page).toContain('<html lang="de">');
+      expect(page).toContain(`<h1>${PAGE_CATALOG.de.signInFailedTitle}</h1>`);
+      expect(page).toContain(`<a href="/device">${PAGE_CATALOG.de.signInFailedDeviceLink}</a>`);
+      expect(page).not.toContain(PAGE_STRINGS.signInFailedTitle);
     });
   });
 

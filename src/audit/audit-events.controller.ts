@@ -1,11 +1,12 @@
-import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Query, StreamableFile } from '@nestjs/common';
+import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { AUDIT_CSV_COLUMNS } from './audit-csv';
 import { ApiErrors } from '../common/api-responses';
 import { InvalidRequest } from '../common/oauth-errors';
 import { NoStore } from '../common/no-store';
 import { CurrentToken, RequireScopes } from '../tokens/bearer-auth.guard';
 import type { AuthenticatedToken } from '../tokens/token-validation.service';
-import { AuditQueryService } from './audit-query.service';
+import { AUDIT_EXPORT_FORMATS, AuditQueryService } from './audit-query.service';
 import { AuditEventDto, AuditEventPageDto, AuditEventsQueryDto, AuditExportQueryDto } from './dto/audit-events.dto';
 
 @ApiTags('audit')
@@ -27,12 +28,26 @@ export class AuditEventsController {
   @Get('export')
   @RequireScopes('audit:read')
   @NoStore()
-  @ApiOperation({ summary: 'Every matching event as NDJSON, streamed in chain order' })
+  @ApiOperation({
+    summary: 'Every matching event as NDJSON or CSV, streamed in chain order',
+    description:
+      'NDJSON unless `format=csv` or an Accept header naming text/csv before application/x-ndjson. CSV follows RFC 4180 (CRLF lines, a header line, ' +
+      "fields quoted when they hold a comma, quote or line break); a field starting with =, +, -, @, tab or CR gets a leading ' so spreadsheets read it as text.",
+  })
   @ApiQuery({ type: AuditExportQueryDto })
-  @ApiProduces('application/x-ndjson')
-  @ApiOkResponse({ type: AuditEventDto, description: 'One event per line (NDJSON), as in /v1/audit/events' })
+  @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOkResponse({
+    description: 'One event per line (NDJSON), as in /v1/audit/events; or CSV, one event per line after the header line',
+    content: {
+      'application/x-ndjson': { schema: { $ref: getSchemaPath(AuditEventDto) } },
+      'text/csv': { schema: { type: 'string', description: `Columns: ${AUDIT_CSV_COLUMNS.join(', ')} (actor flattened, details as JSON text)` } },
+    },
+  })
+  @ApiExtraModels(AuditEventDto)
+  @ApiHeader({ name: 'accept', required: false, description: 'text/csv chooses CSV when format is not given' })
   @ApiErrors(InvalidRequest)
-  async export(@Query() query: unknown, @CurrentToken() token: AuthenticatedToken): Promise<StreamableFile> {
-    return new StreamableFile(await this.auditQuery.export(query, token), { type: 'application/x-ndjson' });
+  async export(@Query() query: unknown, @CurrentToken() token: AuthenticatedToken, @Headers('accept') accept?: string): Promise<StreamableFile> {
+    const { format, stream } = await this.auditQuery.export(query, token, accept);
+    return new StreamableFile(stream, { type: AUDIT_EXPORT_FORMATS[format].contentType });
   }
 }

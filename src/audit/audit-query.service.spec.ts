@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { ForeignOrganization, InvalidRequest } from '../common/oauth-errors';
+import { AUDIT_CSV_HEADER } from './audit-csv';
 import type { AuditRecord } from './audit-event';
 import { AuditQueryService, encodeCursor, EXPORT_BATCH_SIZE, readTimestamp } from './audit-query.service';
 import type { AuditVerifierService } from './audit-verifier.service';
@@ -119,7 +120,7 @@ describe('AuditQueryService', () => {
     it('reads batch after batch, by keyset, up to the newest event at the start', async () => {
       const total = EXPORT_BATCH_SIZE * 2 + 7;
       const { service, calls } = fakeRepository(total);
-      const text = await readAll(await service.export({ client: 'cli' }, EVERY_ORGANIZATION));
+      const text = await readAll((await service.export({ client: 'cli' }, EVERY_ORGANIZATION)).stream);
       const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line));
       expect(lines.map((line) => Number(line.sequence))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
       expect(calls.map((call) => call.filter)).toEqual([
@@ -131,7 +132,7 @@ describe('AuditQueryService', () => {
 
     it('reads the next batch only when the consumer wants more (backpressure)', async () => {
       const { service, repository } = fakeRepository(EXPORT_BATCH_SIZE * 10);
-      const stream = await service.export({}, EVERY_ORGANIZATION);
+      const { stream } = await service.export({}, EVERY_ORGANIZATION);
       expect(repository.findEvents).toHaveBeenCalledTimes(1);
       stream.once('data', () => stream.pause());
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -148,7 +149,7 @@ describe('AuditQueryService', () => {
     it('errors the stream after what it wrote, and logs it, when a later batch fails', async () => {
       const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
       const { service, repository } = fakeRepository(EXPORT_BATCH_SIZE * 3);
-      const stream = await service.export({}, EVERY_ORGANIZATION);
+      const { stream } = await service.export({}, EVERY_ORGANIZATION);
       repository.findEvents.mockRejectedValueOnce(new Error('gone'));
       let lines = 0;
       await expect(
@@ -161,9 +162,26 @@ describe('AuditQueryService', () => {
       logged.mockRestore();
     });
 
+    it('writes CSV with a header line for format=csv, or for an Accept header naming text/csv first; NDJSON otherwise', async () => {
+      const { service } = fakeRepository(3);
+      const csv = await service.export({ format: 'csv' }, EVERY_ORGANIZATION);
+      expect(csv.format).toBe('csv');
+      const lines = (await readAll(csv.stream)).split('\r\n');
+      expect(lines[0]).toBe(AUDIT_CSV_HEADER.trimEnd());
+      expect(lines.slice(1, -1).map((line) => line.split(',')[1])).toEqual(['1', '2', '3']);
+      expect(lines[lines.length - 1]).toBe('');
+      expect((await service.export({}, EVERY_ORGANIZATION, 'text/csv')).format).toBe('csv');
+      expect((await service.export({}, EVERY_ORGANIZATION, 'application/x-ndjson, text/csv')).format).toBe('ndjson');
+      expect((await service.export({}, EVERY_ORGANIZATION, 'text/csv;q=0, */*')).format).toBe('ndjson');
+      expect((await service.export({}, EVERY_ORGANIZATION, 'text/html')).format).toBe('ndjson');
+      expect((await service.export({ format: 'ndjson' }, EVERY_ORGANIZATION, 'text/csv')).format).toBe('ndjson');
+      await expect(service.export({ format: 'xlsx' }, EVERY_ORGANIZATION)).rejects.toThrow('format must be ndjson or csv');
+      expect(await readAll((await fakeRepository(0).service.export({ format: 'csv' }, EVERY_ORGANIZATION)).stream)).toBe(AUDIT_CSV_HEADER);
+    });
+
     it('is empty when there are no events at all', async () => {
       const { service, repository } = fakeRepository(0);
-      expect(await readAll(await service.export({}, EVERY_ORGANIZATION))).toBe('');
+      expect(await readAll((await service.export({}, EVERY_ORGANIZATION)).stream)).toBe('');
       expect(repository.findEvents).not.toHaveBeenCalled();
     });
   });

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { OAuthParams } from '../common/http';
 import { ForeignOrganization, InvalidRequest } from '../common/oauth-errors';
 import { AUDIT_EVENT_TYPES, type AuditEventType, type AuditEventView, type AuditRecord, toView } from './audit-event';
+import { AUDIT_CSV_HEADER, auditCsvRow } from './audit-csv';
 import { type AuditVerifyReport, AuditVerifierService } from './audit-verifier.service';
 import { type AuditEventFilter, AuditRepository } from './audit.repository';
 
@@ -13,7 +14,19 @@ export const EXPORT_BATCH_SIZE = 1000;
 
 const FILTERS = ['type', 'subject', 'organization', 'client', 'since', 'until'];
 const PAGE_PARAMETERS = [...FILTERS, 'limit', 'cursor'];
-const EXPORT_PARAMETERS = [...FILTERS, 'cursor'];
+const EXPORT_PARAMETERS = [...FILTERS, 'cursor', 'format'];
+
+/** The export's formats: NDJSON, one event a line as the query API writes it, or CSV (RFC 4180) with a header line. */
+export const AUDIT_EXPORT_FORMATS = {
+  ndjson: { contentType: 'application/x-ndjson', filename: 'audit-events.ndjson' },
+  csv: { contentType: 'text/csv; charset=utf-8', filename: 'audit-events.csv' },
+} as const;
+export type AuditExportFormat = keyof typeof AUDIT_EXPORT_FORMATS;
+
+export interface AuditExport {
+  format: AuditExportFormat;
+  stream: Readable;
+}
 
 export interface AuditEventPage {
   events: AuditEventView[];
@@ -29,7 +42,7 @@ export type AuditReader = { organizationId: string | null };
 
 /**
  * The auditor's read side of the trail: filtered, keyset-paginated pages,
- * and an NDJSON export that reads and writes batch by batch so a range of
+ * and an NDJSON or CSV export that reads and writes batch by batch so a range of
  * any size streams in constant memory. A reader of one organization sees
  * only that organization's events, whatever its filter says.
  */
@@ -55,19 +68,23 @@ export class AuditQueryService {
   }
 
   /**
-   * NDJSON of every matching event that exists when the export starts. The
+   * Every matching event that exists when the export starts, as NDJSON or
+   * CSV (`format`, else the first of the two media types `accept` names). The
    * first batch is read before this resolves, so a bad request or a down
    * database is still an ordinary error response; a failure after that is
    * logged and cuts the stream short, which the client sees as an incomplete
    * response rather than a complete-looking file.
    */
-  async export(query: unknown, reader: AuditReader): Promise<Readable> {
-    const filter = scoped(readFilter(readParams(query, EXPORT_PARAMETERS)), reader);
+  async export(query: unknown, reader: AuditReader, accept?: string): Promise<AuditExport> {
+    const params = readParams(query, EXPORT_PARAMETERS);
+    const format = readFormat(params.optional('format'), accept);
+    const filter = scoped(readFilter(params), reader);
     const upToId = await this.audit.lastEventId();
-    if (upToId === null) return Readable.from([]);
+    const header = format === 'csv' ? [Buffer.from(AUDIT_CSV_HEADER)] : [];
+    if (upToId === null) return { format, stream: Readable.from(header) };
     const bounded = { ...filter, upToId };
     const first = await this.audit.findEvents(bounded, EXPORT_BATCH_SIZE);
-    return Readable.from(this.batches(bounded, first), { objectMode: false });
+    return { format, stream: Readable.from(this.batches(bounded, first, format, header), { objectMode: false }) };
   }
 
   /**
@@ -91,12 +108,13 @@ export class AuditQueryService {
     return { ok: false, break: named ? report.break : where };
   }
 
-  private async *batches(filter: AuditEventFilter, first: AuditRecord[]): AsyncGenerator<Buffer> {
+  private async *batches(filter: AuditEventFilter, first: AuditRecord[], format: AuditExportFormat, header: Buffer[]): AsyncGenerator<Buffer> {
+    yield* header;
     let batch = first;
     let written = 0;
     try {
       while (batch.length > 0) {
-        yield ndjson(batch);
+        yield encode(batch, format);
         written += batch.length;
         if (batch.length < EXPORT_BATCH_SIZE) return;
         batch = await this.audit.findEvents({ ...filter, afterId: batch[batch.length - 1].id }, EXPORT_BATCH_SIZE);
@@ -118,8 +136,24 @@ function scoped(filter: AuditEventFilter, reader: AuditReader): AuditEventFilter
   return { ...filter, organizationId };
 }
 
-function ndjson(records: AuditRecord[]): Buffer {
-  return Buffer.from(records.map((record) => `${JSON.stringify(toView(record))}\n`).join(''));
+function encode(records: AuditRecord[], format: AuditExportFormat): Buffer {
+  const line = format === 'csv' ? auditCsvRow : (view: AuditEventView) => `${JSON.stringify(view)}\n`;
+  return Buffer.from(records.map((record) => line(toView(record))).join(''));
+}
+
+/** `format` when given; else the first of text/csv and application/x-ndjson that an Accept header names (not at q=0); else NDJSON. */
+function readFormat(format: string | undefined, accept: string | undefined): AuditExportFormat {
+  if (format !== undefined) {
+    if (!Object.hasOwn(AUDIT_EXPORT_FORMATS, format)) throw new InvalidRequest('format must be ndjson or csv');
+    return format as AuditExportFormat;
+  }
+  for (const range of (accept ?? '').split(',')) {
+    const [type, ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (parameters.some((parameter) => /^q=0(\.0*)?$/.test(parameter))) continue;
+    if (type === 'text/csv') return 'csv';
+    if (type === 'application/x-ndjson') return 'ndjson';
+  }
+  return 'ndjson';
 }
 
 export function encodeCursor(id: string): string {

@@ -1,7 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { isDependencyFailure } from './dependency-errors';
-import { PAGE_SECURITY_HEADERS, signInErrorPage } from './html';
+import { signInErrorPage } from '../web/sign-in-error.view';
+import { PAGE_SECURITY_HEADERS } from './html';
 import { BODY_LIMIT_BYTES } from '../http/http-edge';
 import { InvalidRequest, NotFound, OAuthError, TemporarilyUnavailable } from './oauth-errors';
 
@@ -24,11 +25,11 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries({ ...error.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' })) {
       adapter.setHeader(response, name, headerSafe(value));
     }
-    if (wantsPage(http.getRequest())) {
-      for (const [name, value] of Object.entries({ ...PAGE_SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' })) {
-        adapter.setHeader(response, name, value);
-      }
-      adapter.reply(response, signInErrorPage(error.description), error.status);
+    const request = http.getRequest();
+    if (wantsPage(request)) {
+      const page = signInErrorPage(error.description, request.headers?.['accept-language']);
+      for (const [name, value] of Object.entries(pageHeaders(page.locale))) adapter.setHeader(response, name, value);
+      adapter.reply(response, page.html, error.status);
       return;
     }
     // A route may have set another Content-Type (metadata XML) before it threw.
@@ -116,6 +117,11 @@ function fromHttpException(exception: HttpException): OAuthError {
 export function wantsPage(request: { url?: string; headers?: Record<string, string | string[] | undefined> }): boolean {
   const accept = String(request.headers?.accept ?? '');
   return /^\/oauth\/device\/sso\/(initiate|saml\/[^/]+\/acs|oidc\/[^/]+\/callback)(\?|$)/.test(request.url ?? '') && accept.includes('text/html');
+}
+
+/** The headers of the sign-in error page, in the language it was written in. */
+export function pageHeaders(locale: string): Record<string, string> {
+  return { ...PAGE_SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Content-Language': locale, Vary: 'Accept, Accept-Language' };
 }
 
 /** Name, message and the top of the stack: enough to debug, never request data. */

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Param, Query, StreamableFile, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AuditQueryService, encodeCursor } from '../audit/audit-query.service';
+import { AUDIT_EXPORT_FORMATS, AuditQueryService, encodeCursor } from '../audit/audit-query.service';
 import { PageSecurityHeaders } from '../common/html';
 import { RequestCookie } from '../common/http';
 import { NotFound } from '../common/oauth-errors';
@@ -14,7 +14,7 @@ import { CONSOLE_SESSION_COOKIE, type ConsoleSession, ConsoleSessionService } fr
 const PAGE_SIZE = '50';
 const SEQUENCE = /^[1-9]\d{0,18}$/;
 
-/** The auditor's view: the API's filters and keyset pages, one event in full, the chain status, NDJSON export; scoped to the person's organization as the API is to a token's. */
+/** The auditor's view: the API's filters and keyset pages, one event in full, the chain status, NDJSON or CSV export; scoped to the person's organization as the API is to a token's. */
 @ApiExcludeController()
 @UseFilters(ConsolePageFilter)
 @Controller('console/audit')
@@ -56,12 +56,14 @@ export class ConsoleAuditController {
   }
 
   @Get('export')
-  @Header('Content-Disposition', 'attachment; filename="audit-events.ndjson"')
   @PageSecurityHeaders()
   async export(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Query() query: Record<string, unknown>): Promise<StreamableFile> {
     const session = await this.sessions.read(cookie);
     this.access.assert(session, 'audit');
-    return new StreamableFile(await this.auditQuery.export(filterOf(query), reader(session)), { type: 'application/x-ndjson' });
+    const format = typeof query.format === 'string' ? { format: query.format } : {};
+    const { format: chosen, stream } = await this.auditQuery.export({ ...filterOf(query), ...format }, reader(session));
+    const { contentType, filename } = AUDIT_EXPORT_FORMATS[chosen];
+    return new StreamableFile(stream, { type: contentType, disposition: `attachment; filename="${filename}"` });
   }
 }
 

@@ -48,7 +48,7 @@ ${organization ? `<p class="notice">${t('auditScope', { organization })}</p>` : 
 ${fields}
 <div><button type="submit">${t('filterButton')}</button></div>
 </form>
-<p><a href="/console/audit/export${escapeHtml(query(filter))}" download>${t('exportLink')}</a></p>
+<p>${t('exportLead')} <a href="/console/audit/export${escapeHtml(query({ ...filter, format: 'ndjson' }))}" download>${t('exportNdjson')}</a> · <a href="/console/audit/export${escapeHtml(query({ ...filter, format: 'csv' }))}" download>${t('exportCsv')}</a></p>
 ${
   rows.length
     ? `<table>

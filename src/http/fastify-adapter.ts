@@ -3,8 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { normalizeIp } from '../common/request-context';
-import { PAGE_SECURITY_HEADERS, signInErrorPage } from '../common/html';
-import { wantsPage } from '../common/oauth-exception.filter';
+import { pageHeaders, wantsPage } from '../common/oauth-exception.filter';
+import { signInErrorPage } from '../web/sign-in-error.view';
 import { answerClientError, BODY_LIMIT_BYTES, createEdgeServer, type EdgeOptions, errorBody, type HttpEdge, jsonHeaders, requestIdFrom } from './http-edge';
 
 /** Fastify's part of the edge: the same server, body limits and request hooks as on Express. */
@@ -21,7 +21,8 @@ export function fastifyEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
       const description = 'The request target is not a valid URL';
       reply.header('X-Request-Id', request.id).code(400);
       if (wantsPage(request)) {
-        reply.headers({ ...PAGE_SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', Pragma: 'no-cache' }).send(signInErrorPage(description));
+        const page = signInErrorPage(description, request.headers['accept-language']);
+        reply.headers({ ...pageHeaders(page.locale), 'Cache-Control': 'no-store', Pragma: 'no-cache' }).send(page.html);
         return;
       }
       const body = errorBody('invalid_request', description);

@@ -109,8 +109,8 @@ describe('DevicePageView', () => {
     expect(JSON.parse(decode(attribute))).toEqual(['write', '"><img src=x>']);
   });
 
-  it('has no string the page does not use, and the script uses no string the table lacks', () => {
-    const source = readFileSync(join(__dirname, 'device-page.view.ts'), 'utf8');
+  it('has no string the pages do not use, and the script uses no string the table lacks', () => {
+    const source = ['device-page.view.ts', 'sign-in-error.view.ts'].map((file) => readFileSync(join(__dirname, file), 'utf8')).join('\n');
     const script = readFileSync(join(__dirname, 'assets', 'device.js'), 'utf8');
     const usedByScript = new Set([...script.matchAll(/\bT\.(\w+)/g)].map((match) => match[1]));
 

@@ -1,7 +1,7 @@
 /**
- * Every word the /device page shows, server-rendered or written by its
- * script, in one table per language so the page can be translated; this
- * English one is the reference. `{name}` is a value filled in when the page
+ * Every word the /device page (server-rendered or written by its script) and
+ * the sign-in error page show, in one table per language so the pages can be
+ * translated; this English one is the reference. `{name}` is a value filled in when the page
  * runs. A translation supplies every key, and only those (PAGE_CATALOG).
  */
 export const PAGE_STRINGS = {
@@ -103,6 +103,13 @@ export const PAGE_STRINGS = {
   unavailable: 'The service is not available right now. Please try again in a moment.',
   unreachable: 'The server cannot be reached. Check your connection and try again.',
   unexpected: 'That did not work.',
+
+  signInFailedTitle: 'Sign-in failed',
+  signInFailedLead: 'Your sign-in could not be completed. What the server said:',
+  signInFailedDevice: 'Nothing was approved. If you were approving a device, it is still waiting:',
+  signInFailedDeviceLink: 'enter its code again',
+  signInFailedConsole: 'If you were signing in to the console:',
+  signInFailedConsoleLink: 'sign in to the console again',
 } as const;
 
 export type PageStrings = Record<keyof typeof PAGE_STRINGS, string>;
@@ -208,6 +215,13 @@ const PAGE_STRINGS_DE: PageStrings = {
   unavailable: 'Der Dienst ist gerade nicht verfügbar. Bitte versuchen Sie es gleich noch einmal.',
   unreachable: 'Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.',
   unexpected: 'Das hat nicht funktioniert.',
+
+  signInFailedTitle: 'Anmeldung fehlgeschlagen',
+  signInFailedLead: 'Ihre Anmeldung konnte nicht abgeschlossen werden. Die Meldung des Servers (auf Englisch):',
+  signInFailedDevice: 'Nichts wurde freigegeben. Wenn Sie ein Gerät freigeben wollten, wartet es weiter:',
+  signInFailedDeviceLink: 'Code erneut eingeben',
+  signInFailedConsole: 'Wenn Sie sich an der Konsole anmelden wollten:',
+  signInFailedConsoleLink: 'erneut an der Konsole anmelden',
 };
 
 /** The page's languages, by primary language subtag; English first, the fallback. */

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { source as axeSource } from 'axe-core';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import type { DeviceGateHttp, Reply } from './http';
@@ -126,11 +127,20 @@ export function useBrowser(options: BrowserContextOptions = {}): BrowserSession 
   };
 }
 
-/** A full-page PNG under test-output/screenshots/ for a reviewer; returns its path. */
+/** Where the README's screenshots live. */
+export const DOCS_DIR = join(__dirname, '..', '..', 'docs');
+
+/**
+ * A full-page PNG under test-output/screenshots/ for a reviewer; returns its
+ * path. The console's pages (`console-*`) are the README's screenshots: with
+ * DOCS_SCREENSHOTS=1 they are written to docs/ as well, so a run regenerates
+ * them on purpose rather than on every test run.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  if (process.env.DOCS_SCREENSHOTS === '1' && name.startsWith('console-')) copyFileSync(path, join(DOCS_DIR, `${name}.png`));
   return path;
 }
 
@@ -255,4 +265,24 @@ export function accessibilityProblems(page: Page): Promise<string[]> {
 /** The id of the element that has the keyboard focus ('' for one without an id). */
 export function focusedId(page: Page): Promise<string> {
   return page.evaluate(() => document.activeElement?.id ?? '');
+}
+
+/** The axe-core rules of WCAG 2.0 and 2.1, levels A and AA. */
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+interface AxeResults {
+  violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[] }[] }[];
+}
+declare const axe: { run(context: unknown, options: unknown): Promise<AxeResults> } | undefined;
+
+/**
+ * axe-core's serious and critical WCAG 2.1 AA violations on the page as it
+ * is now, one line per element. axe is injected as an inline script, so the
+ * page's context must be opened with `bypassCSP: true`.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => typeof axe !== 'undefined'))) await page.addScriptTag({ content: axeSource });
+  const results = await page.evaluate((tags) => axe!.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }), WCAG_21_AA);
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .flatMap((violation) => violation.nodes.map((node) => `${violation.id} (${violation.impact}): ${violation.help} at ${node.target.join(' ')}`));
 }

@@ -4,7 +4,7 @@ import { AUDIT_EVENT_TYPES } from '../audit-event';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../audit-query.service';
 
 /** The filters of the query and the export; the service reads them and refuses any other parameter. */
-export class AuditExportQueryDto {
+export class AuditFilterQueryDto {
   @ApiPropertyOptional({ type: String, description: `One event type, or several separated by commas: ${Object.keys(AUDIT_EVENT_TYPES).join(', ')}` })
   @IsOptional()
   @IsString()
@@ -41,7 +41,14 @@ export class AuditExportQueryDto {
   cursor?: string;
 }
 
-export class AuditEventsQueryDto extends AuditExportQueryDto {
+export class AuditExportQueryDto extends AuditFilterQueryDto {
+  @ApiPropertyOptional({ enum: ['ndjson', 'csv'], enumName: 'AuditExportFormat', description: 'The format; without it, the Accept header chooses (text/csv or application/x-ndjson), else NDJSON' })
+  @IsOptional()
+  @IsString()
+  format?: string;
+}
+
+export class AuditEventsQueryDto extends AuditFilterQueryDto {
   @ApiPropertyOptional({ type: Number, minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'Events per page' })
   @IsOptional()
   @IsInt()
