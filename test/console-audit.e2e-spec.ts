@@ -215,7 +215,7 @@ describe('the console for auditors and admins (browser)', () => {
     expect((await session.context.request.get(`${testApp.baseUrl}/console/audit/events/${sequence}`)).status()).toBe(404);
   });
 
-  it('an admin registers a client and sees its secret once (not after a reload, nor going back), and off-boards a person', async () => {
+  it('an admin registers a client and sees its secret once (a reload registers nothing more and shows no secret, nor does going back), and off-boards a person', async () => {
     const { page } = session;
     await signInLocally(page, USERS.alice);
     await page.getByRole('link', { name: T.navAdmin, exact: true }).click();
@@ -233,6 +233,8 @@ describe('the console for auditors and admins (browser)', () => {
       if (response.url().startsWith(testApp.baseUrl)) seen.push(await response.text().catch(() => ''));
     });
     await page.reload();
+    await page.getByRole('status').filter({ hasText: T.registrationSentAlready }).waitFor();
+    expect(await database.query(`SELECT client_id FROM oauth_clients WHERE name = 'Release pipeline'`)).toHaveLength(1);
     await page.goBack();
     await page.getByRole('heading', { level: 1, name: T.adminTitle, exact: true }).waitFor();
     expect(seen.length).toBeGreaterThan(0);

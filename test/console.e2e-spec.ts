@@ -481,7 +481,7 @@ describe('the console (HTTP)', () => {
       expect(page.body).toContain(`<code>${CLIENTS.cli}</code>`);
       const csrf = field(page.body, 'csrf_token');
       const clientId = `console-${randomUUID().slice(0, 8)}`;
-      const fields = { name: '<b onmouseover=alert(1)>Build bot</b>', type: 'confidential', scopes: 'profile read', client_id: clientId };
+      const fields = { name: '<b onmouseover=alert(1)>Build bot</b>', type: 'confidential', scopes: 'profile read', client_id: clientId, registration_id: field(page.body, 'registration_id') };
       expect((await visitor.post('/console/admin/clients', fields)).status).toBe(403);
       const registered = await visitor.post('/console/admin/clients', { ...fields, csrf_token: csrf });
       expect(registered.status).toBe(200);
@@ -493,9 +493,24 @@ describe('the console (HTTP)', () => {
       expect(listed.body).toContain(`<code>${clientId}</code>`);
       expect(listed.body).not.toContain(secret);
       expect(listed.body).not.toContain('<b onmouseover');
-      const [created] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'client.created' AND client_id = $1`, [clientId]);
+      const [created, ...more] = await queryDatabase(`SELECT * FROM audit_events WHERE type = 'client.created' AND client_id = $1`, [clientId]);
       expect(created).toMatchObject({ actor_type: 'user', actor_email: USERS.alice.email });
+      expect(more).toEqual([]);
       expect(JSON.stringify(created)).not.toContain(secret);
+
+      // The same form sent again (a reload of the answer) registers nothing and shows no secret; a new form registers.
+      const { client_id: _named, ...unnamed } = fields;
+      const again = await visitor.post('/console/admin/clients', { ...unnamed, csrf_token: csrf });
+      const resent = await visitor.post('/console/admin/clients', { ...unnamed, csrf_token: csrf });
+      expect(again.body).toMatch(/<code id="client-secret">/);
+      expect(resent.status).toBe(200);
+      expect(resent.body).toContain('This registration form was sent already');
+      expect(resent.body).not.toMatch(/<code id="client-secret">/);
+      const named = await queryDatabase(`SELECT client_id FROM oauth_clients WHERE name = $1`, [fields.name]);
+      expect(named).toHaveLength(2);
+      const fresh = field((await visitor.get('/console/admin')).body, 'registration_id');
+      expect(fresh).not.toBe(fields.registration_id);
+      expect((await visitor.post('/console/admin/clients', { ...unnamed, registration_id: fresh, csrf_token: csrf })).body).toMatch(/<code id="client-secret">/);
 
       const toggle = `/console/admin/clients/${clientId}/enabled`;
       expect((await visitor.post(toggle, { enabled: 'false' })).status).toBe(403);
@@ -671,13 +686,14 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
       expect(page.body).not.toContain('name="organization"');
       const csrf = field(page.body, 'csrf_token');
 
-      const forged = await carol.post('/console/admin/clients', { csrf_token: csrf, name: 'Sneaky', type: 'public', scopes: 'profile', organization: 'globex', client_id: `sneaky-${randomUUID().slice(0, 8)}` });
+      const registrationId = field(page.body, 'registration_id');
+      const forged = await carol.post('/console/admin/clients', { csrf_token: csrf, registration_id: registrationId, name: 'Sneaky', type: 'public', scopes: 'profile', organization: 'globex', client_id: `sneaky-${randomUUID().slice(0, 8)}` });
       expect(forged.status).toBe(403);
       expect(forged.body).toContain('You administer organization acme');
       expect(await database.query(`SELECT * FROM oauth_clients WHERE name = 'Sneaky'`)).toEqual([]);
 
       const clientId = `acme-bot-${randomUUID().slice(0, 8)}`;
-      const registered = await carol.post('/console/admin/clients', { csrf_token: csrf, name: 'Acme bot', type: 'confidential', scopes: 'profile', client_id: clientId });
+      const registered = await carol.post('/console/admin/clients', { csrf_token: csrf, registration_id: registrationId, name: 'Acme bot', type: 'confidential', scopes: 'profile', client_id: clientId });
       expect(registered.status).toBe(200);
       expect(registered.body).toMatch(/<code id="client-secret">[\w-]{43}<\/code>/);
       const [stored] = await database.query('SELECT * FROM oauth_clients WHERE client_id = $1', [clientId]);

@@ -1,7 +1,10 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Redirect, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { AppConfig } from '../config/app-config';
+import { randomToken, sha256Hex } from '../common/crypto';
 import { PageSecurityHeaders } from '../common/html';
 import { OAuthParams, RequestCookie } from '../common/http';
+import { OnceStore } from '../redis/once.store';
 import { ConsoleAccessService } from './console-access.service';
 import { adminSection, registeredSection } from './console-admin.view';
 import { ConsoleAdminService } from './console-admin.service';
@@ -21,6 +24,8 @@ export class ConsoleAdminController {
     private readonly sessions: ConsoleSessionService,
     private readonly access: ConsoleAccessService,
     private readonly admin: ConsoleAdminService,
+    private readonly once: OnceStore,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
@@ -29,24 +34,31 @@ export class ConsoleAdminController {
   async page(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Query('notice') notice: unknown, @Query('count') count: unknown) {
     const session = await this.sessions.read(cookie);
     const access = this.access.assert(session, 'admin');
-    const clients = await this.admin.list(session);
     const shown =
       notice === 'offboarded' && typeof count === 'string' && /^\d{1,9}$/.test(count)
         ? fill(CONSOLE_STRINGS.offboarded, { count })
         : notice === 'client_changed'
           ? CONSOLE_STRINGS.clientChanged
           : undefined;
-    const alert = shown ? `<p class="notice" role="status">${shown}</p>\n` : '';
-    return this.pages.view.signedIn(session, access, CONSOLE_STRINGS.adminTitle, alert + adminSection(clients, session.csrfToken, session.person.organizationId));
+    return this.adminPage(session, access, shown);
   }
 
-  /** Registers a client; the answer is a page (never cached) that shows a confidential client's secret this once. */
+  /**
+   * Registers a client; the answer is a page (never cached) that shows a
+   * confidential client's secret this once. Each registration form carries a
+   * `registration_id`, and a form is registered once: the same form sent
+   * again (a reload of the answer, a double click) registers nothing more.
+   */
   @Post('clients')
   @HttpCode(200)
   @Header('Content-Type', 'text/html; charset=utf-8')
   @PageSecurityHeaders()
   async register(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Body() body: unknown) {
     const { session, access, params } = await this.checked(cookie, body);
+    const form = sha256Hex(`${params.required('registration_id')}\n${JSON.stringify(body)}`);
+    if (!(await this.once.consume(`console-registration:${form}`, this.config.consoleSessionAbsoluteSeconds * 1000))) {
+      return this.adminPage(session, access, CONSOLE_STRINGS.registrationSentAlready);
+    }
     const registered = await this.admin.register(session, params);
     return this.pages.view.signedIn(session, access, CONSOLE_STRINGS.registeredTitle, registeredSection(registered));
   }
@@ -67,6 +79,12 @@ export class ConsoleAdminController {
     const { session, params } = await this.checked(cookie, body);
     const revoked = await this.admin.offboard(session, params.required('subject'), params.required('reason'));
     return { url: `/console/admin?notice=offboarded&count=${revoked}`, statusCode: 303 };
+  }
+
+  private async adminPage(session: ConsoleSession, access: ReturnType<ConsoleAccessService['of']>, notice: string | undefined): Promise<string> {
+    const clients = await this.admin.list(session);
+    const alert = notice ? `<p class="notice" role="status">${notice}</p>\n` : '';
+    return this.pages.view.signedIn(session, access, CONSOLE_STRINGS.adminTitle, alert + adminSection(clients, session.csrfToken, session.person.organizationId, randomToken(16)));
   }
 
   /** A form post of an admin's session with its CSRF token. */

@@ -7,8 +7,11 @@ type ClientView = ReturnType<typeof clientView>;
 const t = (key: keyof typeof CONSOLE_STRINGS, values: Record<string, string> = {}) => escapeHtml(fill(CONSOLE_STRINGS[key], values));
 const csrfField = (csrfToken: string) => `<input type="hidden" name="csrf_token" value="${escapeHtml(csrfToken)}">`;
 
-/** Clients with their enable/disable forms, the registration form and the off-boarding form; `organization` confines them to one. */
-export function adminSection(clients: ClientView[], csrfToken: string, organization: string | undefined): string {
+/**
+ * Clients with their enable/disable forms, the registration form (sent once:
+ * `registrationId`) and the off-boarding form; `organization` confines them to one.
+ */
+export function adminSection(clients: ClientView[], csrfToken: string, organization: string | undefined, registrationId: string): string {
   const rows = clients.map((client) => {
     const toggle =
       client.source === 'database'
@@ -42,6 +45,7 @@ ${rows.join('\n')}
 <h2 id="register-heading">${t('registerHeading')}</h2>
 <form method="post" action="/console/admin/clients">
   ${csrfField(csrfToken)}
+  <input type="hidden" name="registration_id" value="${escapeHtml(registrationId)}">
   ${input('name', 'fieldName')}
   ${input('type', 'fieldType')}
   ${input('scopes', 'fieldScopes')}

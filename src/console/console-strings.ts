@@ -94,6 +94,7 @@ export const CONSOLE_STRINGS = {
   offboardButton: 'Revoke all their authorizations',
   offboarded: 'The person was off-boarded: {count} authorizations revoked.',
   clientChanged: 'The client was changed.',
+  registrationSentAlready: 'This registration form was sent already, so nothing more was registered. Its secret is not shown again; if it was lost, disable that client and register a new one.',
   alreadyGone: 'That authorization was already revoked or has expired.',
 
   columnOrigin: 'Approved from',
