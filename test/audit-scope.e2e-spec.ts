@@ -72,7 +72,7 @@ describe('the audit trail as a token of one organization reads it', () => {
     for (const path of ['/v1/audit/events?organization=globex', '/v1/audit/events/export?organization=globex']) {
       expectOAuthError(await get(acme, path, acmeToken), 403, {
         error: 'insufficient_scope',
-        error_description: 'This token reads the audit trail of organization acme only',
+        error_description: 'You may read the audit trail of organization acme only',
       });
     }
   });

@@ -131,7 +131,7 @@ function scoped(filter: AuditEventFilter, reader: AuditReader): AuditEventFilter
   const { organizationId } = reader;
   if (organizationId === null) return filter;
   if (filter.organizationId !== undefined && filter.organizationId !== organizationId) {
-    throw new ForeignOrganization(`This token reads the audit trail of organization ${organizationId} only`);
+    throw new ForeignOrganization(`You may read the audit trail of organization ${organizationId} only`);
   }
   return { ...filter, organizationId };
 }
