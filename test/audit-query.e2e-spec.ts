@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AUDIT_CSV_COLUMNS } from '../src/audit/audit-csv';
 import { AuditRepository } from '../src/audit/audit.repository';
+import { parseCsv } from './support/csv';
 import { queryDatabase } from './support/database';
 import { expectOAuthError, obtainToken, uniqueLabel } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
@@ -424,21 +425,6 @@ describe('Audit query API (GET /v1/audit/events and /v1/audit/events/export)', (
     });
   });
 });
-
-/** RFC 4180 records of a CSV text (quoted fields may hold commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  const field = /("(?:[^"]|"")*"|[^,\r\n]*)(,|\r\n)/g;
-  let row: string[] = [];
-  for (let match = field.exec(text); match; match = field.exec(text)) {
-    row.push(match[1].startsWith('"') ? match[1].slice(1, -1).replace(/""/g, '"') : match[1]);
-    if (match[2] === '\r\n') {
-      rows.push(row);
-      row = [];
-    }
-  }
-  return rows;
-}
 
 function ndjsonIndexes(text: string): number[] {
   return text.trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line).details.i);

@@ -6,6 +6,7 @@ import { AuditVerifierService } from '../src/audit/audit-verifier.service';
 import { CONSOLE_STRINGS as T } from '../src/console/console-strings';
 import { PAGE_STRINGS } from '../src/web/page-strings';
 import { screenshot, useBrowser } from './support/browser';
+import { parseCsv } from './support/csv';
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { obtainToken, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
@@ -17,21 +18,6 @@ const IDP_CLIENT = { id: 'devicegate-console-audit', secret: 'console-audit-idp-
 const CAROL = { sub: 'idp-user-carol-0002', email: 'carol@acme.test', name: 'Carol Acme' };
 
 type Event = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** RFC 4180 records of a CSV text, as a spreadsheet reads them. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  const field = /("(?:[^"]|"")*"|[^,\r\n]*)(,|\r\n)/g;
-  let row: string[] = [];
-  for (let match = field.exec(text); match; match = field.exec(text)) {
-    row.push(match[1].startsWith('"') ? match[1].slice(1, -1).replace(/""/g, '"') : match[1]);
-    if (match[2] === '\r\n') {
-      rows.push(row);
-      row = [];
-    }
-  }
-  return rows;
-}
 
 /** What a click on a download link saves. */
 async function download(page: Page, link: string): Promise<string> {
