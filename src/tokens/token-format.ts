@@ -20,8 +20,11 @@ function base62(value: bigint, length: number): string {
   return text.padStart(length, '0');
 }
 
+/** The CRC-32 in base62; in Number arithmetic (it fits), as every presented token is checked before its lookup. */
 function checksum(prefixAndBody: string): string {
-  return base62(BigInt(crc32(prefixAndBody)), CHECKSUM_LENGTH);
+  let text = '';
+  for (let rest = crc32(prefixAndBody); rest > 0; rest = Math.floor(rest / 62)) text = BASE62[rest % 62] + text;
+  return text.padStart(CHECKSUM_LENGTH, '0');
 }
 
 export function generateToken(kind: TokenKind): string {
