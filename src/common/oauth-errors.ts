@@ -12,7 +12,11 @@ export abstract class OAuthError extends Error {
   readonly extra: Record<string, unknown> = {};
 
   constructor(readonly description: string) {
+    // A protocol answer, not a fault: its stack is never read, and capturing one cost a pending poll more than its Redis call.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(description);
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 

@@ -4,10 +4,6 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { normalizeIp } from '../common/request-context';
 import { answerClientError, BODY_LIMIT_BYTES, createEdgeServer, type EdgeOptions, type HttpEdge, requestIdFrom } from './http-edge';
 
-const REQUEST_ID = Symbol('devicegate:request-id');
-
-type EdgeRequest = Request & { [REQUEST_ID]?: string };
-
 /** Express's part of the edge: the same server, body limits, routing and request hooks as on Fastify. */
 export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
   const instance = express();
@@ -37,10 +33,16 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
     nestOptions: { bodyParser: false },
     install(nest: INestApplication) {
       const app = nest as NestExpressApplication;
-      app.use((request: EdgeRequest, response: Response, next: NextFunction) => {
+      // Fastify's parsers, Express-side: JSON (any JSON value), flat forms, plain text; nothing else.
+      const parsers = [
+        express.json({ limit: BODY_LIMIT_BYTES, strict: false }),
+        express.urlencoded({ limit: BODY_LIMIT_BYTES, extended: false }),
+        express.text({ limit: BODY_LIMIT_BYTES, type: 'text/plain' }),
+      ];
+      // One middleware for the whole edge (a router layer each cost more than the work they did).
+      app.use((request: Request, response: Response, next: NextFunction) => {
         const started = process.hrtime.bigint();
         const requestId = requestIdFrom(request.headers['x-request-id']);
-        request[REQUEST_ID] = requestId;
         response.setHeader('X-Request-Id', requestId);
         response.once('finish', () =>
           hooks.finished({
@@ -53,22 +55,15 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
             ip: request.ip ?? '',
           }),
         );
-        next();
-      });
-      // Fastify's parsers, Express-side: JSON (any JSON value), flat forms, plain text; nothing else.
-      app.useBodyParser('json', { limit: BODY_LIMIT_BYTES, strict: false });
-      app.useBodyParser('urlencoded', { limit: BODY_LIMIT_BYTES, extended: false });
-      app.useBodyParser('text', { limit: BODY_LIMIT_BYTES, type: 'text/plain' });
-      app.use((request: Request, _response: Response, next: NextFunction) => {
-        next(hasUnreadBody(request) ? Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }) : undefined);
-      });
-      // After the parsers: their callbacks run outside the async context of the request.
-      app.use((request: EdgeRequest, _response: Response, next: NextFunction) => {
-        const userAgent = request.headers['user-agent'];
-        hooks.enter(
-          { requestId: request[REQUEST_ID] as string, ip: normalizeIp(request.ip), userAgent: (userAgent ?? '').slice(0, 512) },
-          next,
-        );
+        const parse = (index: number, error?: unknown): void => {
+          if (error) return next(error);
+          if (index < parsers.length) return parsers[index](request, response, (parserError?: unknown) => parse(index + 1, parserError));
+          if (hasUnreadBody(request)) return next(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }));
+          // Entered after the parsers: their callbacks run outside the async context of the request.
+          const userAgent = request.headers['user-agent'];
+          hooks.enter({ requestId, ip: normalizeIp(request.ip), userAgent: (userAgent ?? '').slice(0, 512) }, next);
+        };
+        parse(0);
       });
     },
   };

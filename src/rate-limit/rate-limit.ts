@@ -13,6 +13,7 @@ import {
 } from '@nestjs/throttler';
 import { AuditService } from '../audit/audit.service';
 import { ApiErrors } from '../common/api-responses';
+import { sha256Hex } from '../common/crypto';
 import { TemporarilyUnavailable, TooManyRequests } from '../common/oauth-errors';
 import type { RateLimits } from '../config/app-config';
 
@@ -103,6 +104,11 @@ export class RateLimitGuard extends ThrottlerGuard {
       }
       throw error;
     }
+  }
+
+  /** The base guard's key (a SHA-256 of class, handler, limit and tracker), hashed without a Hash object per call. */
+  protected override generateKey(context: ExecutionContext, suffix: string, name: string): string {
+    return sha256Hex(`${context.getClass().name}-${context.getHandler().name}-${name}-${suffix}`);
   }
 
   protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {

@@ -20,8 +20,11 @@ function base62(value: bigint, length: number): string {
   return text.padStart(length, '0');
 }
 
+/** The CRC-32 in base62; in Number arithmetic (it fits), as every presented token is checked before its lookup. */
 function checksum(prefixAndBody: string): string {
-  return base62(BigInt(crc32(prefixAndBody)), CHECKSUM_LENGTH);
+  let text = '';
+  for (let rest = crc32(prefixAndBody); rest > 0; rest = Math.floor(rest / 62)) text = BASE62[rest % 62] + text;
+  return text.padStart(CHECKSUM_LENGTH, '0');
 }
 
 export function generateToken(kind: TokenKind): string {
@@ -32,8 +35,8 @@ export function generateToken(kind: TokenKind): string {
 
 /** The token's kind when it is well formed and its checksum holds; undefined otherwise (no lookup needed). */
 export function parseToken(token: string): TokenKind | undefined {
-  const match = TOKEN_PATTERN.exec(token);
-  if (!match) return undefined;
-  const [, kind, body, sum] = match;
-  return checksum(`${kind}_${body}`) === sum ? (kind as TokenKind) : undefined;
+  // test() and slices: the capture groups of exec() cost every bearer check an allocation more.
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  const checked = token.length - CHECKSUM_LENGTH;
+  return checksum(token.slice(0, checked)) === token.slice(checked) ? (token.slice(0, 4) as TokenKind) : undefined;
 }

@@ -96,7 +96,10 @@ export class TokenValidationService implements OnModuleInit {
 
   private async validateKind(token: string, kind: TokenKindName, ip?: string): Promise<AuthenticatedToken | undefined> {
     if (!TOKEN_KINDS[kind].bearer) return undefined;
-    const record = await this.lookup(sha256Hex(token));
+    const tokenHash = sha256Hex(token);
+    // A hit of the per-instance cache is answered without awaiting anything.
+    const cached = this.cached(tokenHash);
+    const record = cached ? cached.record : await this.lookup(tokenHash);
     const now = this.clock.now();
     if (!record || record.revokedAt || record.expiresAt.getTime() <= now) return undefined;
     const client = await this.clients.find(record.clientId);
@@ -132,13 +135,16 @@ export class TokenValidationService implements OnModuleInit {
     await this.cache.invalidate(hashes, Math.max(1000, this.config.tokenSharedCacheTtlSeconds * 1000));
   }
 
+  private cached(tokenHash: string): { record?: TokenRecord } | undefined {
+    const cached = this.local.get(tokenHash);
+    if (!cached || cached.until <= this.clock.now()) return undefined;
+    this.metrics.tokenLookups.inc({ source: 'local' });
+    return cached;
+  }
+
+  /** The shared cache in Redis, then Postgres; each answer is kept in the per-instance cache. */
   private async lookup(tokenHash: string): Promise<TokenRecord | undefined> {
     const now = this.clock.now();
-    const cached = this.local.get(tokenHash);
-    if (cached && cached.until > now) {
-      this.metrics.tokenLookups.inc({ source: 'local' });
-      return cached.record;
-    }
     const shared = await this.cache.get(tokenHash).catch(() => undefined);
     if (shared) {
       this.metrics.tokenLookups.inc({ source: 'shared' });
