@@ -270,7 +270,10 @@ const FLOWS: FlowCase[] = [
       await http.approveAs(started.user_code, USERS.bob);
       expect((await poll(http, app, started.device_code)).status).toBe(200);
       const page = await http.request<string>('/console');
-      const login = (page.headers.getSetCookie()[0] ?? '').split(';')[0];
+      const login = page.headers
+        .getSetCookie()
+        .map((cookie) => cookie.split(';')[0])
+        .join('; ');
       const csrf = (text: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(text)?.[1];
       const signedIn = await http.form('/console/sign-in/local', { login_csrf: csrf(page.body, 'login_csrf'), ...USERS.bob }, { cookie: login });
       const session = (signedIn.headers.getSetCookie().find((cookie) => cookie.startsWith('devicegate_console=')) ?? '').split(';')[0];
