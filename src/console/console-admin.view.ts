@@ -1,6 +1,7 @@
 import type { clientView } from '../admin/clients-admin.service';
 import { escapeHtml } from '../common/html';
 import { CONSOLE_STRINGS, fill } from './console-strings';
+import { scrollingTable } from './console-style';
 
 type ClientView = ReturnType<typeof clientView>;
 
@@ -35,12 +36,12 @@ export function adminSection(clients: ClientView[], csrfToken: string, organizat
   const input = (name: string, label: keyof typeof CONSOLE_STRINGS, required = true) =>
     `<label for="${name}">${t(label)}</label><input id="${name}" name="${name}"${required ? ' required' : ''}>`;
   return `${organization ? `<p class="notice">${t('adminScope', { organization })}</p>\n` : ''}<h2>${t('clientsHeading')}</h2>
-<table>
+${scrollingTable(t('clientsHeading'), `<table>
 <thead><tr><th scope="col">${t('columnClientId')}</th><th scope="col">${t('columnName')}</th><th scope="col">${t('columnKind')}</th><th scope="col">${t('columnScopes')}</th><th scope="col">${t('columnOrganization')}</th><th scope="col">${t('columnSource')}</th><th scope="col">${t('columnState')}</th><th scope="col">${t('columnAction')}</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
-</table>
+</table>`)}
 <section aria-labelledby="register-heading">
 <h2 id="register-heading">${t('registerHeading')}</h2>
 <form method="post" action="/console/admin/clients">

@@ -3,6 +3,7 @@ import type { AuditEventPage } from '../audit/audit-query.service';
 import type { AuditVerifyReport } from '../audit/audit-verifier.service';
 import { escapeHtml } from '../common/html';
 import { CONSOLE_STRINGS, fill } from './console-strings';
+import { scrollingTable } from './console-style';
 
 export const AUDIT_FILTERS = ['type', 'subject', 'organization', 'client', 'since', 'until'] as const;
 export type AuditFilterValues = Partial<Record<(typeof AUDIT_FILTERS)[number], string>>;
@@ -51,12 +52,12 @@ ${fields}
 <p>${t('exportLead')} <a href="/console/audit/export${escapeHtml(query({ ...filter, format: 'ndjson' }))}" download>${t('exportNdjson')}</a> · <a href="/console/audit/export${escapeHtml(query({ ...filter, format: 'csv' }))}" download>${t('exportCsv')}</a></p>
 ${
   rows.length
-    ? `<table>
+    ? scrollingTable(t('auditTitle'), `<table>
 <thead><tr><th scope="col">${t('columnTime')}</th><th scope="col">${t('columnType')}</th><th scope="col">${t('columnOutcome')}</th><th scope="col">${t('columnActor')}</th><th scope="col">${t('columnOrganization')}</th><th scope="col">${t('columnClient')}</th><th scope="col">${t('columnDevice')}</th><th scope="col">${t('columnIp')}</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
-</table>`
+</table>`)
     : `<p>${t('noEvents')}</p>`
 }
 ${page.next_cursor ? `<p><a href="/console/audit${escapeHtml(query({ ...filter, cursor: page.next_cursor }))}">${t('nextPage')}</a></p>` : ''}`;

@@ -23,6 +23,8 @@ button.danger { background: #fff; color: var(--red); border-color: var(--red); m
 .error { background: #fef2f2; border-left: 4px solid var(--red); padding: .6rem .8rem; color: #7f1d1d; }
 .connector { border-top: 1px solid #d1d5db; margin-top: 1.25rem; padding-top: .25rem; }
 table { border-collapse: collapse; width: 100%; margin-top: 1rem; font-size: .95rem; }
+.table-scroll { overflow-x: auto; margin-top: 1rem; }
+.table-scroll table { margin-top: 0; }
 th, td { text-align: left; vertical-align: top; padding: .45rem .5rem; border-bottom: 1px solid #d1d5db; overflow-wrap: break-word; }
 th { background: #f8fafc; }
 .filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 0 1rem; align-items: end; }
@@ -32,3 +34,12 @@ dl.event dd { margin: 0; overflow-wrap: anywhere; }
 pre { margin: 0; white-space: pre-wrap; font-size: .9rem; }
 code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .9rem; }
 `;
+
+/**
+ * A table in a region that scrolls sideways when the window is narrower than
+ * the table, instead of spilling out of the page; the region takes the focus
+ * so keyboard users can scroll it too. `label` is HTML-escaped already.
+ */
+export function scrollingTable(label: string, table: string): string {
+  return `<div class="table-scroll" role="region" aria-label="${label}" tabindex="0">\n${table}\n</div>`;
+}

@@ -2,6 +2,7 @@ import { escapeHtml } from '../common/html';
 import type { ConnectorDefinition } from '../config/app-config';
 import { CONSOLE_STRINGS, type ConsoleStrings, fill } from './console-strings';
 import type { ConsoleDevice } from './console-devices.service';
+import { scrollingTable } from './console-style';
 import type { ConsoleSession } from './session/console-session.service';
 
 export interface SignInPageModel {
@@ -114,12 +115,12 @@ ${this.revokeOthers(model.session)}` : `<p>${this.t('noDevices')}</p>`}
   </form></td>
 </tr>`;
     });
-    return `<table>
+    return scrollingTable(t('devicesTitle'), `<table>
 <thead><tr><th scope="col">${t('columnClient')}</th><th scope="col">${t('columnDevice')}</th><th scope="col">${t('columnOrganization')}</th><th scope="col">${t('columnScopes')}</th><th scope="col">${t('columnApproved')}</th><th scope="col">${t('columnLastUsed')}</th><th scope="col">${t('columnExpires')}</th><th scope="col">${t('columnOrigin')}</th><th scope="col">${t('columnAction')}</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
-</table>`;
+</table>`);
   }
 
   /** Where the approval came from: the browser's address and software, and whether it was this browser. */
