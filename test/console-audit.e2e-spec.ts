@@ -10,7 +10,7 @@ import { parseCsv } from './support/csv';
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { obtainToken, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { type OidcIdp, startOidcIdp } from './support/oidc-idp';
+import { acmeOidcConnector, type OidcIdp, startOidcIdp } from './support/oidc-idp';
 import { CLIENTS, freePort, startTestApp, type TestApp, USERS } from './support/test-app';
 
 const CONNECTOR = 'acme-oidc';
@@ -53,15 +53,7 @@ describe('the console for auditors and admins (browser)', () => {
           { id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] },
           { id: 'globex', name: 'Globex', email_domains: ['globex.test'] },
         ];
-        file.connectors = [
-          {
-            id: CONNECTOR,
-            type: 'oidc',
-            organization: 'acme',
-            display_name: 'Acme SSO',
-            oidc: { issuer: idp.issuer, client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, allow_insecure_http: true },
-          },
-        ];
+        file.connectors = [acmeOidcConnector(CONNECTOR, idp, IDP_CLIENT)];
       },
     });
     http = new DeviceGateHttp(testApp.baseUrl);

@@ -7,7 +7,7 @@ import { useBrowser } from './support/browser';
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { expectInvalidToken, obtainToken, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { type OidcIdp, signInAtIdp as signInAtIdpOverHttp, startOidcIdp } from './support/oidc-idp';
+import { acmeOidcConnector, type OidcIdp, signInAtIdp as signInAtIdpOverHttp, startOidcIdp } from './support/oidc-idp';
 import { CLIENTS, deleteKeys, freePort, startTestApp, type TestApp, type TestUser } from './support/test-app';
 
 const CONNECTOR = 'acme-oidc';
@@ -55,15 +55,7 @@ describe('revoking devices from the console, seen by a second instance (browser)
         env: { DATABASE_URL: database.url, REDIS_KEY_PREFIX: prefix, TOKEN_CACHE_TTL: '60s' },
         configure: (file) => {
           file.organizations = [{ id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] }];
-          file.connectors = [
-            {
-              id: CONNECTOR,
-              type: 'oidc',
-              organization: 'acme',
-              display_name: 'Acme SSO',
-              oidc: { issuer: idp.issuer, client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, allow_insecure_http: true },
-            },
-          ];
+          file.connectors = [acmeOidcConnector(CONNECTOR, idp, IDP_CLIENT)];
           file.clients.push({ client_id: ACME_CLI, name: 'Acme CLI', type: 'public', scopes: ['profile', 'read'], organization: 'acme' });
           (file.users as Record<string, unknown>[]).push({ username: FRANK.username, email: FRANK.email, name: FRANK.name, password_hash: hashPasswordSync(FRANK.password) });
         },

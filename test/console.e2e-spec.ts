@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AUDIT_CSV_COLUMNS } from '../src/audit/audit-csv';
 import { hashPasswordSync } from '../src/common/crypto';
 import { createMigratedDatabase, queryDatabase, type TestDatabase } from './support/database';
-import { type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
+import { acmeOidcConnector, type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
 import { expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
 import { CLIENTS, freePort, startTestApp, type TestApp, type TestConfigFile, type TestUser, USERS } from './support/test-app';
@@ -581,15 +581,7 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
           { client_id: ACME_CLI, name: 'Acme CLI', type: 'public', scopes: ['profile', 'read'], organization: 'acme' },
           { client_id: GLOBEX_CLI, name: 'Globex CLI', type: 'public', scopes: ['profile', 'read'], organization: 'globex' },
         );
-        file.connectors = [
-          {
-            id: 'acme-oidc',
-            type: 'oidc',
-            organization: 'acme',
-            display_name: 'Acme SSO',
-            oidc: { issuer: idp.issuer, client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, allow_insecure_http: true },
-          },
-        ];
+        file.connectors = [acmeOidcConnector('acme-oidc', idp, IDP_CLIENT)];
       },
     });
     http = new DeviceGateHttp(testApp.baseUrl);

@@ -4,7 +4,7 @@ import { accessibilityProblems, pollInBackground, screenshot, useBrowser } from 
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { expectOAuthError, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { type OidcIdp, startOidcIdp } from './support/oidc-idp';
+import { acmeOidcConnector, type OidcIdp, startOidcIdp } from './support/oidc-idp';
 import { freePort, startTestApp, type TestApp, USERS } from './support/test-app';
 
 const ACME_CLI = 'acme-fast-cli';
@@ -36,15 +36,7 @@ describe('the /device page with an OpenID Connect connector (browser)', () => {
       env: { DATABASE_URL: database.url },
       configure: (file) => {
         file.organizations = [{ id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] }];
-        file.connectors = [
-          {
-            id: CONNECTOR,
-            type: 'oidc',
-            organization: 'acme',
-            display_name: 'Acme SSO',
-            oidc: { issuer: idp.issuer, client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, allow_insecure_http: true },
-          },
-        ];
+        file.connectors = [acmeOidcConnector(CONNECTOR, idp, IDP_CLIENT)];
         file.clients.push({ client_id: ACME_CLI, name: 'Acme CLI', type: 'public', scopes: ['profile', 'read'], organization: 'acme', poll_interval: 1 });
       },
     });

@@ -1,7 +1,7 @@
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { startFlow } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
-import { type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
+import { acmeOidcConnector, type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
 import { CLIENTS, freePort, startTestApp, type TestApp, USERS } from './support/test-app';
 
 const IDP_CLIENT = { id: 'devicegate-acme', secret: 'acme-idp-client-secret-0123456789abcdef' };
@@ -41,13 +41,7 @@ describe('the wrong-code budget and codes that were already verified', () => {
         file.organizations = [{ id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] }];
         file.connectors = [
           { id: 'local', type: 'local', display_name: 'Local accounts' },
-          {
-            id: 'acme-oidc',
-            type: 'oidc',
-            organization: 'acme',
-            display_name: 'Acme SSO',
-            oidc: { issuer: idp.issuer, client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, allow_insecure_http: true },
-          },
+          acmeOidcConnector('acme-oidc', idp, IDP_CLIENT),
         ];
       },
     });

@@ -209,3 +209,14 @@ export async function signInAtIdp(authorizationUrl: string, login: string, optio
   if ('leftIdp' in done) return done.leftIdp;
   throw await unexpected(`the IdP did not redirect back to the client after signing in as ${login}`, done);
 }
+
+/** A connector of organization acme ("Acme SSO") for the config file, signing in at `idp` as `client` over plain http on loopback. */
+export function acmeOidcConnector(id: string, idp: OidcIdp, client: { id: string; secret: string }) {
+  return {
+    id,
+    type: 'oidc',
+    organization: 'acme',
+    display_name: 'Acme SSO',
+    oidc: { issuer: idp.issuer, client_id: client.id, client_secret: client.secret, allow_insecure_http: true },
+  };
+}
