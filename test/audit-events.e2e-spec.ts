@@ -49,8 +49,18 @@ class TracedHttp extends DeviceGateHttp {
 
 type Row = Record<string, unknown>;
 
-async function eventsOf(http: TracedHttp): Promise<Row[]> {
-  return queryDatabase('SELECT * FROM audit_events WHERE request_id LIKE $1 ORDER BY id', [`${http.trace}-%`]);
+/**
+ * The events of this trace's requests, once at least `count` are in
+ * audit_events (or after 5 s): an issued code's event reaches Postgres
+ * through the outbox drain, moments after the answer.
+ */
+async function eventsOf(http: TracedHttp, count = 0): Promise<Row[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const rows = await queryDatabase('SELECT * FROM audit_events WHERE request_id LIKE $1 ORDER BY id', [`${http.trace}-%`]);
+    if (rows.length >= count || Date.now() > deadline) return rows;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const requestMeta = {
@@ -354,7 +364,7 @@ describe('audit events of every flow', () => {
   it.each(FLOWS.map((flow) => [flow.name, flow] as const))('%s', async (_name, flow) => {
     const http = new TracedHttp(testApp.baseUrl);
     const { expected } = await flow.run(http, testApp);
-    const events = await eventsOf(http);
+    const events = await eventsOf(http, expected.length);
     expect(events.map((event) => event.type)).toEqual(expected.map((event) => event.type));
     events.forEach((event, index) => expect(event).toMatchObject(expected[index]));
     const text = JSON.stringify(events);
@@ -364,7 +374,7 @@ describe('audit events of every flow', () => {
   it('mirrors every event as one JSON log line', async () => {
     const http = new TracedHttp(testApp.baseUrl);
     await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('mirrored') });
-    const [event] = await eventsOf(http);
+    const [event] = await eventsOf(http, 1);
     const line = testApp.logs.map((text) => JSON.parse(text)).find((entry) => entry.audit?.request_id === event.request_id);
     expect(line).toMatchObject({
       msg: 'audit',
