@@ -1,4 +1,4 @@
-import { createHmac, hash, hkdfSync, randomBytes, randomInt, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, hkdfSync, randomBytes, randomFillSync, randomInt, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const scryptAsync = promisify(scrypt) as (
@@ -8,8 +8,23 @@ const scryptAsync = promisify(scrypt) as (
   options: { N: number; r: number; p: number; maxmem: number },
 ) => Promise<Buffer>;
 
+/** Random bytes are drawn from the CSPRNG this many at a time (one call per 128 device codes, not one per code). */
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomPoolOffset = 0;
+
+/** `bytes` bytes from the CSPRNG, base64url; each byte of the pool is handed out once and then zeroed. */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
+  if (bytes > RANDOM_POOL_BYTES) return randomBytes(bytes).toString('base64url');
+  if (randomPoolOffset + bytes > randomPool.length) {
+    randomPool = randomFillSync(Buffer.allocUnsafeSlow(RANDOM_POOL_BYTES));
+    randomPoolOffset = 0;
+  }
+  const end = randomPoolOffset + bytes;
+  const token = randomPool.toString('base64url', randomPoolOffset, end);
+  randomPool.fill(0, randomPoolOffset, end);
+  randomPoolOffset = end;
+  return token;
 }
 
 // crypto.hash, one call without a Hash object: several times faster for the short inputs of every request.
