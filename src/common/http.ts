@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { InvalidRequest } from './oauth-errors';
-import { normalizeIp } from './request-context';
+import { normalizeIp, requestContext } from './request-context';
 
 /**
  * Adapter-neutral access to what controllers need from the request and
@@ -17,12 +17,18 @@ interface AnyResponse {
   header: (name: string, value: string) => void;
 }
 
-/** The caller's address; honours TRUST_PROXY through the adapter, never a raw X-Forwarded-For. */
-export const ClientIp = createParamDecorator((_data: unknown, context: ExecutionContext): string =>
-  normalizeIp(context.switchToHttp().getRequest<AnyRequest>().ip),
+/**
+ * The caller's address; honours TRUST_PROXY through the adapter, never a raw
+ * X-Forwarded-For. The edge read it once into the request's context.
+ */
+export const ClientIp = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string =>
+    requestContext.current()?.ip ?? normalizeIp(context.switchToHttp().getRequest<AnyRequest>().ip),
 );
 
 export const UserAgent = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
+  const known = requestContext.current()?.userAgent;
+  if (known !== undefined) return known;
   const value = context.switchToHttp().getRequest<AnyRequest>().headers['user-agent'];
   return (Array.isArray(value) ? value[0] : (value ?? '')).slice(0, 512);
 });

@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { normalizeIp } from '../common/request-context';
-import { answerClientError, BODY_LIMIT_BYTES, createEdgeServer, type EdgeOptions, type HttpEdge, requestIdFrom } from './http-edge';
+import { readBody } from './express-body';
+import { answerClientError, createEdgeServer, type EdgeOptions, type HttpEdge, requestIdFrom } from './http-edge';
 
 /** Express's part of the edge: the same server, body limits, routing and request hooks as on Fastify. */
 export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
@@ -20,11 +21,24 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
       this.httpServer.on('clientError', answerClientError);
     }
 
-    // Express would rewrite the Content-Type a route set for its text (reordering its parameters); Fastify sends it as set.
+    /**
+     * Text a route typed itself goes out as set (Express would reorder the
+     * parameters of its Content-Type, Fastify does not); JSON is written
+     * straight to Node, past Express's send (no ETag, no freshness check
+     * apply to these answers). Anything else takes Nest's way.
+     */
     override reply(response: Response, body: unknown, statusCode?: number) {
-      if (typeof body !== 'string' || response.getHeader('Content-Type') === undefined) return super.reply(response, body, statusCode);
-      if (statusCode) response.status(statusCode);
-      return response.send(Buffer.from(body));
+      const typed = response.getHeader('Content-Type');
+      if (typeof body === 'string' && typed !== undefined) {
+        if (statusCode) response.status(statusCode);
+        return response.send(Buffer.from(body));
+      }
+      if (!isPlainJson(body) || (typed !== undefined && !String(typed).startsWith('application/json'))) return super.reply(response, body, statusCode);
+      if (statusCode) response.statusCode = statusCode;
+      const text = JSON.stringify(body);
+      if (typed === undefined) response.setHeader('Content-Type', 'application/json; charset=utf-8');
+      response.setHeader('Content-Length', Buffer.byteLength(text));
+      response.end(text);
     }
   }
 
@@ -33,16 +47,12 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
     nestOptions: { bodyParser: false },
     install(nest: INestApplication) {
       const app = nest as NestExpressApplication;
-      // Fastify's parsers, Express-side: JSON (any JSON value), flat forms, plain text; nothing else.
-      const parsers = [
-        express.json({ limit: BODY_LIMIT_BYTES, strict: false }),
-        express.urlencoded({ limit: BODY_LIMIT_BYTES, extended: false }),
-        express.text({ limit: BODY_LIMIT_BYTES, type: 'text/plain' }),
-      ];
       // One middleware for the whole edge (a router layer each cost more than the work they did).
       app.use((request: Request, response: Response, next: NextFunction) => {
         const started = process.hrtime.bigint();
         const requestId = requestIdFrom(request.headers['x-request-id']);
+        // Express computes it from the proxy settings on every read.
+        const ip = request.ip ?? '';
         response.setHeader('X-Request-Id', requestId);
         response.once('finish', () =>
           hooks.finished({
@@ -52,26 +62,23 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
             path: (request.originalUrl ?? request.url).split('?')[0],
             status: response.statusCode,
             ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
-            ip: request.ip ?? '',
+            ip,
           }),
         );
-        const parse = (index: number, error?: unknown): void => {
+        readBody(request, response, (error?: Error) => {
           if (error) return next(error);
-          if (index < parsers.length) return parsers[index](request, response, (parserError?: unknown) => parse(index + 1, parserError));
-          if (hasUnreadBody(request)) return next(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }));
-          // Entered after the parsers: their callbacks run outside the async context of the request.
+          // Entered after the body is read: its callbacks run outside the async context of the request.
           const userAgent = request.headers['user-agent'];
-          hooks.enter({ requestId, ip: normalizeIp(request.ip), userAgent: (userAgent ?? '').slice(0, 512) }, next);
-        };
-        parse(0);
+          hooks.enter({ requestId, ip: normalizeIp(ip), userAgent: (userAgent ?? '').slice(0, 512) }, next);
+        });
       });
     },
   };
 }
 
-/** A body none of the parsers took, as Fastify refuses it with 415. */
-function hasUnreadBody(request: Request): boolean {
-  if (request.method === 'GET' || request.method === 'HEAD' || request.body !== undefined) return false;
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+/** A plain object or array: what Nest would hand to Express's res.json. */
+function isPlainJson(body: unknown): body is object {
+  if (body === null || typeof body !== 'object') return false;
+  const prototype = Object.getPrototypeOf(body);
+  return prototype === Object.prototype || prototype === null || Array.isArray(body);
 }
