@@ -5,7 +5,7 @@ import { createMigratedDatabase, queryDatabase, type TestDatabase } from './supp
 import { acmeOidcConnector, type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
 import { approveThroughIdp, expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
-import { CLIENTS, freePort, startTestApp, type TestApp, type TestConfigFile, type TestUser, USERS } from './support/test-app';
+import { CLIENTS, freePort, grantAuditRead, startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
 
 /** A person of this spec alone, so off-boarding her touches no other spec's tokens. */
 const DORA_SUFFIX = randomUUID().slice(0, 8);
@@ -87,14 +87,6 @@ function expectPageHeaders(reply: Reply<unknown>): void {
   expect(reply.headers.get('cache-control')).toBe('no-store');
 }
 
-/** The config's audit:read scope, granted by name (`granted_to`) to these people. */
-function grantAuditRead(...grantees: string[]) {
-  return (file: TestConfigFile) => {
-    const scopes = file.scopes as { name: string; granted_to?: string[] }[];
-    (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = grantees;
-  };
-}
-
 async function consoleEvents(type: string, email: string) {
   return queryDatabase('SELECT * FROM audit_events WHERE type = $1 AND actor_email = $2 ORDER BY id', [type, email]);
 }
@@ -106,7 +98,7 @@ describe('the console (HTTP)', () => {
   beforeAll(async () => {
     testApp = await startTestApp({
       configure: (file) => {
-        grantAuditRead(USERS.alice.email)(file);
+        grantAuditRead(file, USERS.alice.email);
         for (const person of [DORA, EVE, GRACE]) {
           (file.users as Record<string, unknown>[]).push({ username: person.username, email: person.email, name: person.name, password_hash: hashPasswordSync(person.password) });
         }
@@ -570,7 +562,7 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
       port,
       env: { DATABASE_URL: database.url },
       configure: (file) => {
-        grantAuditRead(`acme:${CAROL.email}`)(file);
+        grantAuditRead(file, `acme:${CAROL.email}`);
         const scopes = file.scopes as { name: string; granted_to?: string[] }[];
         (scopes.find((scope) => scope.name === 'admin') as { granted_to: string[] }).granted_to.push(`acme:${CAROL.email}`);
         file.organizations = [
