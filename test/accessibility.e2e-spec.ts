@@ -4,7 +4,7 @@ import { PAGE_CATALOG } from '../src/web/page-strings';
 import { axeViolations, useBrowser } from './support/browser';
 import { type StartedFlow, startFlow, uniqueLabel, obtainToken } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
+import { CLIENTS, grantAuditRead, startTestApp, type TestApp, USERS } from './support/test-app';
 
 // The DOM, as the function below that runs inside the page uses it: the project compiles without lib "dom".
 interface FocusedElement {
@@ -63,8 +63,7 @@ describe('accessibility of the console and /device (axe-core in Chromium)', () =
   beforeAll(async () => {
     testApp = await startTestApp({
       configure: (file) => {
-        const scopes = file.scopes as { name: string; granted_to?: string[] }[];
-        (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = [USERS.alice.email];
+        grantAuditRead(file, USERS.alice.email);
       },
     });
     http = new DeviceGateHttp(testApp.baseUrl);

@@ -11,7 +11,7 @@ import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { obtainToken, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
 import { acmeOidcConnector, type OidcIdp, startOidcIdp } from './support/oidc-idp';
-import { CLIENTS, freePort, startTestApp, type TestApp, USERS } from './support/test-app';
+import { CLIENTS, freePort, grantAuditRead, startTestApp, type TestApp, USERS } from './support/test-app';
 
 const CONNECTOR = 'acme-oidc';
 const IDP_CLIENT = { id: 'devicegate-console-audit', secret: 'console-audit-idp-client-secret-0123456789' };
@@ -47,8 +47,7 @@ describe('the console for auditors and admins (browser)', () => {
       port,
       env: { DATABASE_URL: database.url, AUDIT_SEAL_LAG: '0s', AUDIT_SEAL_INTERVAL: '0s' },
       configure: (file) => {
-        const scopes = file.scopes as { name: string; granted_to?: string[] }[];
-        (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = [USERS.alice.email, `acme:${CAROL.email}`];
+        grantAuditRead(file, USERS.alice.email, `acme:${CAROL.email}`);
         file.organizations = [
           { id: 'acme', name: 'Acme Corp', email_domains: ['acme.test'] },
           { id: 'globex', name: 'Globex', email_domains: ['globex.test'] },

@@ -5,9 +5,9 @@ import { CONSOLE_STRINGS as T } from '../src/console/console-strings';
 import { PAGE_STRINGS as P } from '../src/web/page-strings';
 import { useBrowser } from './support/browser';
 import { createMigratedDatabase, type TestDatabase } from './support/database';
-import { expectInvalidToken, obtainToken, startFlow, uniqueLabel } from './support/flows';
+import { approveThroughIdp, expectInvalidToken, obtainToken, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { acmeOidcConnector, type OidcIdp, signInAtIdp as signInAtIdpOverHttp, startOidcIdp } from './support/oidc-idp';
+import { acmeOidcConnector, type OidcIdp, startOidcIdp } from './support/oidc-idp';
 import { CLIENTS, deleteKeys, freePort, startTestApp, type TestApp, type TestUser } from './support/test-app';
 
 const CONNECTOR = 'acme-oidc';
@@ -73,17 +73,8 @@ describe('revoking devices from the console, seen by a second instance (browser)
   });
 
   /** A device of the Acme CLI that Carol approved through the IdP, from some other browser; its token. */
-  async function approvedByCarolElsewhere(label: string): Promise<string> {
-    const started = await startFlow(one, ACME_CLI, { device_label: label });
-    const initiated = await one.request(`/oauth/device/sso/initiate?${new URLSearchParams({ user_code: started.user_code, connector: CONNECTOR })}`);
-    const callback = new URL(await signInAtIdpOverHttp(initiated.headers.get('location') as string, 'carol'));
-    const returned = await one.request(`${callback.pathname}${callback.search}`);
-    const cookie = (returned.headers.get('set-cookie') ?? '').split(';')[0];
-    const context = await one.approvalContext(cookie);
-    expect((await one.decide('approve', cookie, context.body.csrf_token, started.user_code)).status).toBe(200);
-    const token = await one.poll(ACME_CLI, started.device_code);
-    expect(token.status).toBe(200);
-    return token.body.access_token;
+  function approvedByCarolElsewhere(label: string): Promise<string> {
+    return approveThroughIdp(one, { clientId: ACME_CLI, connector: CONNECTOR, login: 'carol', deviceLabel: label });
   }
 
   /** Valid on both instances, so each holds it in its own cache. */

@@ -4,7 +4,7 @@ import { CONSOLE_STRINGS as T } from '../src/console/console-strings';
 import { accessibilityProblems, screenshot, useBrowser } from './support/browser';
 import { expectInvalidToken, obtainToken, uniqueLabel } from './support/flows';
 import { DeviceGateHttp } from './support/http';
-import { startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
+import { grantAuditRead, startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
 
 /** A person of this spec alone, so the devices listed are only the ones this spec approved. */
 const FRANK_SUFFIX = randomUUID().slice(0, 8);
@@ -19,8 +19,7 @@ describe('the console with the local connector (browser)', () => {
   beforeAll(async () => {
     testApp = await startTestApp({
       configure: (file) => {
-        const scopes = file.scopes as { name: string; granted_to?: string[] }[];
-        (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = [USERS.alice.email];
+        grantAuditRead(file, USERS.alice.email);
         (file.users as Record<string, unknown>[]).push({ username: FRANK.username, email: FRANK.email, name: FRANK.name, password_hash: hashPasswordSync(FRANK.password) });
       },
     });

@@ -3,9 +3,9 @@ import { AUDIT_CSV_COLUMNS } from '../src/audit/audit-csv';
 import { hashPasswordSync } from '../src/common/crypto';
 import { createMigratedDatabase, queryDatabase, type TestDatabase } from './support/database';
 import { acmeOidcConnector, type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
-import { expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
+import { approveThroughIdp, expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp, type Reply } from './support/http';
-import { CLIENTS, freePort, startTestApp, type TestApp, type TestConfigFile, type TestUser, USERS } from './support/test-app';
+import { CLIENTS, freePort, grantAuditRead, startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
 
 /** A person of this spec alone, so off-boarding her touches no other spec's tokens. */
 const DORA_SUFFIX = randomUUID().slice(0, 8);
@@ -87,14 +87,6 @@ function expectPageHeaders(reply: Reply<unknown>): void {
   expect(reply.headers.get('cache-control')).toBe('no-store');
 }
 
-/** The config's audit:read scope, granted by name (`granted_to`) to these people. */
-function grantAuditRead(...grantees: string[]) {
-  return (file: TestConfigFile) => {
-    const scopes = file.scopes as { name: string; granted_to?: string[] }[];
-    (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = grantees;
-  };
-}
-
 async function consoleEvents(type: string, email: string) {
   return queryDatabase('SELECT * FROM audit_events WHERE type = $1 AND actor_email = $2 ORDER BY id', [type, email]);
 }
@@ -106,7 +98,7 @@ describe('the console (HTTP)', () => {
   beforeAll(async () => {
     testApp = await startTestApp({
       configure: (file) => {
-        grantAuditRead(USERS.alice.email)(file);
+        grantAuditRead(file, USERS.alice.email);
         for (const person of [DORA, EVE, GRACE]) {
           (file.users as Record<string, unknown>[]).push({ username: person.username, email: person.email, name: person.name, password_hash: hashPasswordSync(person.password) });
         }
@@ -570,7 +562,7 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
       port,
       env: { DATABASE_URL: database.url },
       configure: (file) => {
-        grantAuditRead(`acme:${CAROL.email}`)(file);
+        grantAuditRead(file, `acme:${CAROL.email}`);
         const scopes = file.scopes as { name: string; granted_to?: string[] }[];
         (scopes.find((scope) => scope.name === 'admin') as { granted_to: string[] }).granted_to.push(`acme:${CAROL.email}`);
         file.organizations = [
@@ -652,20 +644,6 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
     return visitor;
   }
 
-  /** A device of `clientId` approved by `login` through the IdP at /device; its token. */
-  async function approvedThroughIdp(login: string, clientId: string): Promise<string> {
-    const started = await startFlow(http, clientId, { device_label: uniqueLabel(login) });
-    const initiated = await http.request(`/oauth/device/sso/initiate?${new URLSearchParams({ user_code: started.user_code, connector: 'acme-oidc' })}`);
-    const callback = new URL(await signInAtIdp(initiated.headers.get('location') as string, login));
-    const returned = await http.request(`${callback.pathname}${callback.search}`);
-    const cookie = (returned.headers.get('set-cookie') ?? '').split(';')[0];
-    const context = await http.approvalContext(cookie);
-    expect((await http.decide('approve', cookie, context.body.csrf_token, started.user_code)).status).toBe(200);
-    const token = await http.poll(clientId, started.device_code);
-    expect(token.status).toBe(200);
-    return token.body.access_token;
-  }
-
   describe("an organization's admin", () => {
     it("sees and changes that organization's clients only, and registers into it whatever the form says", async () => {
       const carol = await signedInThroughIdp('carol');
@@ -711,7 +689,7 @@ describe('the console signing in through OpenID Connect (HTTP)', () => {
     });
 
     it("off-boards that organization's people only, audited in that organization", async () => {
-      const daveAcme = await approvedThroughIdp('dave', ACME_CLI);
+      const daveAcme = await approveThroughIdp(http, { clientId: ACME_CLI, connector: 'acme-oidc', login: 'dave' });
       const alice = await obtainToken(http, { user: USERS.alice, deviceLabel: uniqueLabel('not-acme') });
       const carol = await signedInThroughIdp('carol');
       const csrf = field((await carol.get('/console/admin')).body, 'csrf_token');

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { userActor } from '../audit/audit-event';
+import { type AuditEvent, userActor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import type { ResponseHeaders } from '../common/http';
 import { OrganizationMismatch, SignInRejected } from '../common/oauth-errors';
@@ -28,36 +28,33 @@ export class SignInService {
   async complete(connector: string, identity: SignedInSubject, pending: PendingFlow, headers: ResponseHeaders): Promise<void> {
     await this.assertInTenant(connector, identity.email, pending);
     await this.assertMayApprove(connector, identity.organizationId, pending);
-    const subjectId = await this.audit.transaction(async (transaction) => {
-      const id = await this.subjects.upsertSignIn(identity, transaction.manager);
-      await transaction.record({
-        type: 'sso.assertion_accepted',
-        outcome: 'success',
-        actor: userActor({ ...identity, subjectId: id }),
-        organizationId: identity.organizationId,
-        clientId: pending.client.clientId,
-        deviceLabel: pending.flow.deviceLabel,
-        details: { connector },
-      });
-      return id;
+    const subjectId = await this.recordSignIn(identity, {
+      type: 'sso.assertion_accepted',
+      clientId: pending.client.clientId,
+      deviceLabel: pending.flow.deviceLabel,
+      details: { connector },
     });
     await this.approvalGrants.issue({ subjectId, ...identity }, pending.userCode, pending.flow.expiresAt, headers);
   }
 
   async completeConsole(connector: string, identity: SignedInSubject, headers: ResponseHeaders): Promise<void> {
     await this.assertInTenant(connector, identity.email, undefined, { purpose: 'console' });
-    const subjectId = await this.audit.transaction(async (transaction) => {
-      const id = await this.subjects.upsertSignIn(identity, transaction.manager);
-      await transaction.record({
-        type: 'console.signed_in',
-        outcome: 'success',
-        actor: userActor({ ...identity, subjectId: id }),
-        organizationId: identity.organizationId,
-        details: { connector },
-      });
-      return id;
-    });
+    const subjectId = await this.recordSignIn(identity, { type: 'console.signed_in', details: { connector } });
     await this.consoleSessions.open({ subjectId, ...identity }, connector, headers);
+  }
+
+  /** The subject provisioned and its sign-in audited in one transaction; the subject's id. */
+  private recordSignIn(identity: SignedInSubject, event: Pick<AuditEvent, 'type' | 'clientId' | 'deviceLabel' | 'details'>): Promise<string> {
+    return this.audit.transaction(async (transaction) => {
+      const subjectId = await this.subjects.upsertSignIn(identity, transaction.manager);
+      await transaction.record({
+        ...event,
+        outcome: 'success',
+        actor: userActor({ ...identity, subjectId }),
+        organizationId: identity.organizationId,
+      });
+      return subjectId;
+    });
   }
 
   /**

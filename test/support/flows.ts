@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceAuthorizationResponse } from '../../src/device-flow/device-flow.service';
 import type { DeviceGateHttp, Reply } from './http';
+import { signInAtIdp } from './oidc-idp';
 import { CLIENTS, type TestUser, USERS } from './test-app';
 
 /** RFC 8628 §3.2 */
@@ -81,6 +82,39 @@ export function parseSetCookie(header: string): SetCookie {
       }),
     ),
   };
+}
+
+/** The approval-grant cookie a sign-in set, as name=value, picked by name among whatever else the reply set. */
+export function approvalGrantCookie(reply: Reply<unknown>): string {
+  const cookie = reply.headers
+    .getSetCookie()
+    .map(parseSetCookie)
+    .find(({ name }) => name === 'devicegate_approval');
+  if (!cookie) throw new Error(`no approval-grant cookie among ${JSON.stringify(reply.headers.getSetCookie())}`);
+  return `${cookie.name}=${cookie.value}`;
+}
+
+export interface ApproveThroughIdpOptions {
+  clientId: string;
+  /** An OpenID Connect connector, signed in at over plain HTTP. */
+  connector: string;
+  /** The account at the IdP. */
+  login: string;
+  /** Defaults to a fresh unique label. */
+  deviceLabel?: string;
+}
+
+/** A device of `clientId` approved by `login` at /device through the IdP behind `connector`, from a browser of its own; its access token. */
+export async function approveThroughIdp(http: DeviceGateHttp, options: ApproveThroughIdpOptions): Promise<string> {
+  const started = await startFlow(http, options.clientId, { device_label: options.deviceLabel ?? uniqueLabel(options.login) });
+  const initiated = await http.request(`/oauth/device/sso/initiate?${new URLSearchParams({ user_code: started.user_code, connector: options.connector })}`);
+  const callback = new URL(await signInAtIdp(initiated.headers.get('location') as string, options.login));
+  const cookie = approvalGrantCookie(await http.request(`${callback.pathname}${callback.search}`));
+  const context = await http.approvalContext(cookie);
+  expect((await http.decide('approve', cookie, context.body.csrf_token, started.user_code)).status).toBe(200);
+  const token = await http.poll(options.clientId, started.device_code);
+  expect(token.status).toBe(200);
+  return token.body.access_token;
 }
 
 /** Retry-After as RFC 9110 §10.2.3 delay-seconds. */

@@ -63,6 +63,12 @@ let passwordHashes: Record<string, string> | undefined;
 /** The config file of a test app, as a plain object a spec may add organizations, connectors and clients to. */
 export type TestConfigFile = Record<string, unknown> & { clients: Record<string, unknown>[] };
 
+/** The audit:read scope granted by name (`granted_to`) to these people, as the console's audit pages require. */
+export function grantAuditRead(file: TestConfigFile, ...grantees: string[]): void {
+  const scopes = file.scopes as { name: string; granted_to?: string[] }[];
+  (scopes.find((scope) => scope.name === 'audit:read') as { granted_to?: string[] }).granted_to = grantees;
+}
+
 export function configFile(configure?: (file: TestConfigFile) => void): string {
   passwordHashes ??= Object.fromEntries(
     Object.values(USERS).map((user) => [user.username, hashPasswordSync(user.password)]),
