@@ -18,7 +18,7 @@ import { TokenController } from './token.controller';
 
 @Module({
   imports: [AuditModule, ClientsModule, TokensModule],
-  controllers: [DiscoveryController, DeviceAuthorizationController, TokenController, LookupController],
+  controllers: [TokenController, DeviceAuthorizationController, LookupController, DiscoveryController],
   providers: [
     DeviceFlowService,
     {

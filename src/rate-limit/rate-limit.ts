@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
-  SkipThrottle,
+  type ThrottlerGenerateKeyFunction,
+  type ThrottlerGetTrackerFunction,
   ThrottlerGuard,
   type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
@@ -64,33 +65,38 @@ export class RateLimitGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
-  private readonly checks = new WeakMap<object, Promise<boolean>[]>();
+  /** Each route's limits, resolved from its metadata on its first request (they are static). */
+  private readonly plans = new WeakMap<object, PlannedLimit[]>();
 
   /**
-   * The base guard awaits each named limit in turn; here every limit of the
-   * route starts at once and they are awaited together, so their Redis
-   * calls share one round trip.
+   * Every limit the route opted into starts at once and they are awaited
+   * together, so their Redis calls share one round trip; the base guard
+   * would look up five names' metadata and await each limit in turn on
+   * every request.
    */
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<object>();
-    const checks: Promise<boolean>[] = [];
-    this.checks.set(request, checks);
-    try {
-      await super.canActivate(context);
-      return (await Promise.all(checks)).every(Boolean);
-    } finally {
-      this.checks.delete(request);
-    }
+    const plan = this.planFor(context);
+    if (plan.length === 1) return this.check({ context, ...plan[0] });
+    return (await Promise.all(plan.map((limit) => this.check({ context, ...limit })))).every(Boolean);
   }
 
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const check = this.check(request);
-    const checks = this.checks.get(request.context.switchToHttp().getRequest<object>());
-    if (!checks) return check;
-    // Swallowed here, raised by canActivate's Promise.all.
-    check.catch(() => undefined);
-    checks.push(check);
-    return true;
+  private planFor(context: ExecutionContext): PlannedLimit[] {
+    const handler = context.getHandler();
+    const known = this.plans.get(handler);
+    if (known) return known;
+    const names = this.reflector.get(RouteLimits, handler) ?? [];
+    const plan = this.throttlers
+      .filter((throttler) => names.includes(throttler.name as LimitName))
+      .map((throttler) => ({
+        throttler,
+        limit: throttler.limit as number,
+        ttl: throttler.ttl as number,
+        blockDuration: (throttler.blockDuration ?? throttler.ttl) as number,
+        getTracker: throttler.getTracker ?? (this.commonOptions.getTracker as ThrottlerGetTrackerFunction),
+        generateKey: throttler.generateKey ?? (this.commonOptions.generateKey as ThrottlerGenerateKeyFunction),
+      }));
+    this.plans.set(handler, plan);
+    return plan;
   }
 
   private async check(request: ThrottlerRequest): Promise<boolean> {
@@ -132,12 +138,12 @@ class Tripped extends Error {
   }
 }
 
+/** The named limits a route applies; read by RateLimitGuard. */
+const RouteLimits = Reflector.createDecorator<LimitName[]>();
+
 /** Applies exactly the named limits to a route. */
 export function RateLimited(...names: LimitName[]) {
-  const skipped = Object.fromEntries(
-    Object.values(RATE_LIMITS)
-      .filter((name) => !names.includes(name))
-      .map((name) => [name, true]),
-  );
-  return applyDecorators(SkipThrottle(skipped), UseGuards(RateLimitGuard), ApiErrors(TooManyRequests, TemporarilyUnavailable));
+  return applyDecorators(RouteLimits(names), UseGuards(RateLimitGuard), ApiErrors(TooManyRequests, TemporarilyUnavailable));
 }
+
+type PlannedLimit = Omit<ThrottlerRequest, 'context'>;

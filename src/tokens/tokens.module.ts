@@ -19,7 +19,7 @@ import { TokensService } from './tokens.service';
 
 @Module({
   imports: [AuditModule, ClientsModule],
-  controllers: [MeController, IntrospectionController, RevocationController, AuthorizationsController],
+  controllers: [IntrospectionController, RevocationController, MeController, AuthorizationsController],
   providers: [
     TokensRepository,
     RefreshTokensRepository,
