@@ -28,31 +28,35 @@ export function readBody(request: IncomingMessage & { body?: unknown }, response
 
   const chunks: Buffer[] = [];
   let length = 0;
-  const finish = (error?: Error) => {
-    request.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+  // The first of end, error or refusal settles the body; the stream is not read further after any of them.
+  let settled = false;
+  const settle = (error?: Error) => {
+    if (settled) return;
+    settled = true;
     done(error);
   };
-  const onData = (chunk: Buffer) => {
+  request.on('data', (chunk: Buffer) => {
+    if (settled) return;
     length += chunk.length;
     if (length > BODY_LIMIT_BYTES) {
-      request.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+      settled = true;
       return refuseTooLarge(request, response, done);
     }
     chunks.push(chunk);
-  };
-  const onEnd = () => {
+  });
+  request.on('end', () => {
+    if (settled) return;
     const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
     const text = bytes.toString(charset === 'iso-8859-1' ? 'latin1' : 'utf8');
     try {
       request.body = parseAs(kind, text);
     } catch {
-      return finish(refusal(400, 'Unreadable JSON'));
+      return settle(refusal(400, 'Unreadable JSON'));
     }
-    finish();
-  };
-  const onError = () => finish(refusal(400, 'The request body could not be read'));
-  const onAborted = () => finish(refusal(400, 'The request was aborted'));
-  request.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+    settle();
+  });
+  // A client that goes away mid-body (Node emits error after aborting the request).
+  request.on('error', () => settle(refusal(400, 'The request body could not be read')));
 }
 
 type BodyKind = 'json' | 'form' | 'text';
