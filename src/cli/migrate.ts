@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../database/data-source-options';
+import { migrateExclusively } from '../database/migrate';
 import { checkPostgres } from '../startup/dependency-preflight';
 import { StartupError } from '../startup/startup-error';
 
@@ -25,7 +26,7 @@ async function main(): Promise<number> {
   const dataSource = new DataSource({ ...dataSourceOptions({ databaseUrl, poolSize: 1, dataDir }), migrationsRun: false });
   await dataSource.initialize();
   try {
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    const applied = await migrateExclusively(dataSource);
     for (const migration of applied) process.stdout.write(`applied ${migration.name}\n`);
     const total = dataSource.migrations.length;
     process.stdout.write(applied.length > 0 ? `the schema is up to date (${total} migrations)\n` : `nothing to apply: the schema is up to date (${total} migrations)\n`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { migrateExclusively } from '../../src/database/migrate';
 
 export const ADMIN_DATABASE_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -27,15 +28,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database of its own, for specs that change what other specs would see (pruning, tampering, faults). */
-export async function createMigratedDatabase(name = `devicegate_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`): Promise<TestDatabase> {
+/** A fresh, empty database of its own (no schema). */
+export async function createEmptyDatabase(name = `devicegate_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`): Promise<TestDatabase> {
   await query(ADMIN_DATABASE_URL, `CREATE DATABASE ${name}`);
   const url = new URL(ADMIN_DATABASE_URL);
   url.pathname = `/${name}`;
-  const dataSource = new DataSource(dataSourceOptions({ databaseUrl: url.toString(), dataDir: '' }));
-  await dataSource.initialize();
-  await dataSource.runMigrations();
-  await dataSource.destroy();
   return {
     name,
     url: url.toString(),
@@ -44,4 +41,14 @@ export async function createMigratedDatabase(name = `devicegate_test_${randomUUI
       await query(ADMIN_DATABASE_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+/** A fresh, migrated database of its own, for specs that change what other specs would see (pruning, tampering, faults). */
+export async function createMigratedDatabase(name?: string): Promise<TestDatabase> {
+  const database = await createEmptyDatabase(name);
+  const dataSource = new DataSource(dataSourceOptions({ databaseUrl: database.url, dataDir: '' }));
+  await dataSource.initialize();
+  await migrateExclusively(dataSource);
+  await dataSource.destroy();
+  return database;
 }

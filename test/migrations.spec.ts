@@ -1,0 +1,44 @@
+import { DataSource } from 'typeorm';
+import { MIGRATIONS } from '../migrations';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { migrateExclusively } from '../src/database/migrate';
+import { createEmptyDatabase, type TestDatabase } from './support/database';
+
+describe('migrations', () => {
+  let database: TestDatabase;
+  const dataSources: DataSource[] = [];
+
+  async function connect(): Promise<DataSource> {
+    const dataSource = await new DataSource({ ...dataSourceOptions({ databaseUrl: database.url, poolSize: 2, dataDir: '' }), migrationsRun: false }).initialize();
+    dataSources.push(dataSource);
+    return dataSource;
+  }
+
+  beforeEach(async () => {
+    database = await createEmptyDatabase();
+  });
+
+  afterEach(async () => {
+    await Promise.all(dataSources.splice(0).map((dataSource) => dataSource.destroy()));
+    await database.drop();
+  });
+
+  it('lets instances that migrate at the same moment take turns: each migration applied once, none fails', async () => {
+    const instances = await Promise.all([connect(), connect(), connect(), connect()]);
+    const applied = await Promise.all(instances.map((dataSource) => migrateExclusively(dataSource)));
+    expect(applied.flat().map((migration) => migration.name).sort()).toEqual(MIGRATIONS.map((migration) => migration.name).sort());
+    const recorded = await database.query<{ name: string }>('SELECT name FROM schema_migrations');
+    expect(recorded).toHaveLength(MIGRATIONS.length);
+    // The lock is released: nobody holds it once the migrators are done.
+    expect(await database.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).toEqual([]);
+  });
+
+  it('reverts every migration down to an empty schema, and applies them all again', async () => {
+    const dataSource = await connect();
+    await migrateExclusively(dataSource);
+    for (let left = MIGRATIONS.length; left > 0; left--) await dataSource.undoLastMigration({ transaction: 'each' });
+    const tables = await database.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+    expect(tables.map((table) => table.tablename)).toEqual(['schema_migrations']);
+    expect(await migrateExclusively(dataSource)).toHaveLength(MIGRATIONS.length);
+  });
+});
