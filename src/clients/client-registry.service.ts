@@ -40,8 +40,8 @@ export class ClientRegistry {
   }
 
   async find(clientId: string): Promise<ClientDefinition | undefined> {
-    const configured = this.configured.get(clientId);
-    if (configured) return configured;
+    const known = this.known(clientId);
+    if (known) return known;
     if (!STORABLE_CLIENT_ID.test(clientId)) return undefined;
     const now = this.clock.now();
     const cached = this.cache.get(clientId);
@@ -50,6 +50,14 @@ export class ClientRegistry {
     if (this.cache.size >= CLIENT_CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(clientId, { client, until: now + CLIENT_CACHE_TTL_MS });
     return client;
+  }
+
+  /** The client when it is known without a database read (the config file, a fresh cache entry); undefined otherwise. */
+  known(clientId: string): ClientDefinition | undefined {
+    const configured = this.configured.get(clientId);
+    if (configured) return configured;
+    const cached = this.cache.get(clientId);
+    return cached && cached.until > this.clock.now() ? cached.client : undefined;
   }
 
   /** Every client: those of the config file, then those of the database. */

@@ -44,12 +44,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly tokenLookups = new Counter({
+  /** Hits of the per-instance token cache since the last scrape: a plain count per bearer check, not a labelled increment. */
+  private localTokenLookups = 0;
+
+  readonly tokenLookups: Counter<'source'> = new Counter({
     name: 'devicegate_token_lookups_total',
     help: 'Bearer and introspected tokens looked up, by where the answer came from (local, shared, database)',
     labelNames: ['source'] as const,
     registers: [this.registry],
+    collect: () => {
+      if (this.localTokenLookups === 0) return;
+      this.tokenLookups.inc({ source: 'local' }, this.localTokenLookups);
+      this.localTokenLookups = 0;
+    },
   });
+
+  /** One answer from the per-instance token cache; added to tokenLookups{source="local"} when Prometheus scrapes. */
+  countLocalTokenLookup(): void {
+    this.localTokenLookups += 1;
+  }
 
   readonly tokenInvalidations = new Counter({
     name: 'devicegate_token_invalidations_received_total',

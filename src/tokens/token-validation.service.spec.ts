@@ -45,7 +45,7 @@ describe('TokenValidationService', () => {
       { scopes: [{ name: 'read', description: 'Read' }], tokenCacheTtlSeconds: 60, tokenSharedCacheTtlSeconds: 60 } as AppConfig,
       { findByHash } as unknown as TokensRepository,
       cache,
-      { find: async () => CLIENT } as unknown as ClientRegistry,
+      { known: () => undefined, find: async () => CLIENT } as unknown as ClientRegistry,
       { touch: () => undefined } as unknown as LastUsedService,
       new Metrics(),
       clock,

@@ -102,7 +102,7 @@ export class TokenValidationService implements OnModuleInit {
     const record = cached ? cached.record : await this.lookup(tokenHash);
     const now = this.clock.now();
     if (!record || record.revokedAt || record.expiresAt.getTime() <= now) return undefined;
-    const client = await this.clients.find(record.clientId);
+    const client = this.clients.known(record.clientId) ?? (await this.clients.find(record.clientId));
     if (!client?.enabled) return undefined;
     this.lastUsed.touch(record.id, new Date(now), ip);
     return {
@@ -138,7 +138,7 @@ export class TokenValidationService implements OnModuleInit {
   private cached(tokenHash: string): { record?: TokenRecord } | undefined {
     const cached = this.local.get(tokenHash);
     if (!cached || cached.until <= this.clock.now()) return undefined;
-    this.metrics.tokenLookups.inc({ source: 'local' });
+    this.metrics.countLocalTokenLookup();
     return cached;
   }
 
