@@ -81,7 +81,8 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/^RUN npm ci\b/m);
     expect(dockerfile).not.toMatch(/npm install/);
     expect(dockerfile).toMatch(/^RUN npm run build && npm prune --omit=dev$/m);
-    expect(dockerfile).toMatch(/^USER node$/m);
+    // A numeric user, so a Kubernetes runAsNonRoot check can verify it without a runAsUser of its own.
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).toMatch(/^CMD \["node", "dist\/src\/main\.js"\]$/m);
   });
 
