@@ -4,7 +4,7 @@ import { sha256Hex } from '../src/common/crypto';
 import { DEVICE_CODE_GRANT } from '../src/config/app-config';
 import { queryDatabase } from './support/database';
 import { startFlow, uniqueLabel } from './support/flows';
-import { DeviceGateHttp, type Reply } from './support/http';
+import { DeviceGateHttp, parseSetCookie, type Reply } from './support/http';
 import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
 
 /**
@@ -40,9 +40,10 @@ class TracedHttp extends DeviceGateHttp {
         if (field === 'user_code') this.secrets.add(value.replace('-', ''));
       }
     }
-    const cookie = reply.headers.get('set-cookie');
-    const cookieValue = cookie?.split(';')[0].split('=').slice(1).join('=');
-    if (cookieValue) this.secrets.add(cookieValue);
+    for (const cookie of reply.headers.getSetCookie()) {
+      const { value } = parseSetCookie(cookie);
+      if (value) this.secrets.add(value);
+    }
     return reply;
   }
 }

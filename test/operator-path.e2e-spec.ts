@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { hashPasswordSync } from '../src/common/crypto';
 import { ADMIN_DATABASE_URL } from './support/database';
 import { startFlow } from './support/flows';
-import { DeviceGateHttp } from './support/http';
+import { approvalGrantCookie, DeviceGateHttp } from './support/http';
 import { type OidcIdp, startOidcIdp } from './support/oidc-idp';
 import { READ_ONLY_ROOT, type ServerProcess, spawnServer } from './support/server-process';
 import { deleteKeys, freePort, REDIS_URL } from './support/test-app';
@@ -186,7 +186,7 @@ describe('the production path, as an operator runs it', () => {
     const back = new URL(signedIn.stdout.trim());
     const returned = await http.request(`${back.pathname}${back.search}`);
     expect(returned.status).toBe(303);
-    const cookie = (returned.headers.get('set-cookie') ?? '').split(';')[0];
+    const cookie = approvalGrantCookie(returned);
     const context = await http.approvalContext(cookie);
     expect(context.status).toBe(200);
     expect(context.body.subject).toMatchObject({ issuer: idp.issuer, email: CAROL.email, organization: { id: 'acme', name: 'Acme Corp' } });

@@ -1,6 +1,6 @@
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { expectOAuthError, type StartedFlow, startFlow } from './support/flows';
-import { DeviceGateHttp, type Reply } from './support/http';
+import { approvalGrantCookie, DeviceGateHttp, type Reply } from './support/http';
 import { type LdapServer, startLdapServer } from './support/ldap-server';
 import { CLIENTS, startTestApp, type TestApp, type TestConfigFile } from './support/test-app';
 
@@ -63,7 +63,7 @@ describe('sign-in through an LDAP directory (a real OpenLDAP on loopback, passpo
     const signedIn = await login(flow, CAROL);
     expect(signedIn.status).toBe(303);
     expect(signedIn.headers.get('location')).toBe('/device?sso_verified=1');
-    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0];
+    const cookie = approvalGrantCookie(signedIn);
     const context = await http.approvalContext(cookie);
     expect(context.body.subject).toMatchObject({ email: CAROL.mail, name: CAROL.cn, issuer: 'urn:devicegate:ldap:acme-ad', organization: { id: 'acme' } });
     expect((await http.decide('approve', cookie, context.body.csrf_token, flow.user_code)).status).toBe(200);

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { PAGE_CATALOG, PAGE_STRINGS } from '../src/web/page-strings';
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { expectOAuthError, type StartedFlow, startFlow } from './support/flows';
-import { DeviceGateHttp, type Reply } from './support/http';
+import { approvalGrantCookie, DeviceGateHttp, type Reply } from './support/http';
 import { type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
 import { CLIENTS, freePort, REDIS_URL, startTestApp, type TestApp, type TestConfigFile, USERS } from './support/test-app';
 
@@ -100,7 +100,7 @@ describe('SSO through an OpenID Connect IdP (a real oidc-provider on loopback)',
   }
 
   async function approveWith(reply: Reply, userCode: string) {
-    const cookie = (reply.headers.get('set-cookie') ?? '').split(';')[0];
+    const cookie = approvalGrantCookie(reply);
     const context = await http.approvalContext(cookie);
     expect(context.status).toBe(200);
     const decided = await http.decide('approve', cookie, context.body.csrf_token, userCode);

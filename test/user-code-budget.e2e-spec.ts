@@ -1,6 +1,6 @@
 import { createMigratedDatabase, type TestDatabase } from './support/database';
 import { startFlow } from './support/flows';
-import { DeviceGateHttp, type Reply } from './support/http';
+import { approvalGrantCookie, DeviceGateHttp, type Reply } from './support/http';
 import { acmeOidcConnector, type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
 import { CLIENTS, freePort, startTestApp, type TestApp, USERS } from './support/test-app';
 
@@ -64,7 +64,7 @@ describe('the wrong-code budget and codes that were already verified', () => {
   }
 
   function cookieOf(reply: Reply): string {
-    return (reply.headers.get('set-cookie') ?? '').split(';')[0];
+    return approvalGrantCookie(reply);
   }
 
   it('a person holding a verified envelope or approval grant completes after someone drained the budget', async () => {

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceAuthorizationResponse } from '../../src/device-flow/device-flow.service';
-import type { DeviceGateHttp, Reply } from './http';
+import { approvalGrantCookie, type DeviceGateHttp, type Reply } from './http';
+
+// Where the specs have always found them.
+export { approvalGrantCookie, parseSetCookie, type SetCookie } from './http';
 import { signInAtIdp } from './oidc-idp';
 import { CLIENTS, type TestUser, USERS } from './test-app';
 
@@ -60,38 +63,6 @@ export function expectOAuthError(reply: Reply<unknown>, status: number, body: Re
   expect({ status: reply.status, body: reply.body }).toEqual({ status, body });
   expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
   expectNoStore(reply);
-}
-
-export interface SetCookie {
-  name: string;
-  value: string;
-  /** Attribute names in lower case; flags map to true. */
-  attributes: Record<string, string | true>;
-}
-
-export function parseSetCookie(header: string): SetCookie {
-  const [pair, ...attributes] = header.split(';').map((part) => part.trim());
-  const separator = pair.indexOf('=');
-  return {
-    name: pair.slice(0, separator),
-    value: pair.slice(separator + 1),
-    attributes: Object.fromEntries(
-      attributes.map((attribute) => {
-        const at = attribute.indexOf('=');
-        return at < 0 ? [attribute.toLowerCase(), true] : [attribute.slice(0, at).toLowerCase(), attribute.slice(at + 1)];
-      }),
-    ),
-  };
-}
-
-/** The approval-grant cookie a sign-in set, as name=value, picked by name among whatever else the reply set. */
-export function approvalGrantCookie(reply: Reply<unknown>): string {
-  const cookie = reply.headers
-    .getSetCookie()
-    .map(parseSetCookie)
-    .find(({ name }) => name === 'devicegate_approval');
-  if (!cookie) throw new Error(`no approval-grant cookie among ${JSON.stringify(reply.headers.getSetCookie())}`);
-  return `${cookie.name}=${cookie.value}`;
 }
 
 export interface ApproveThroughIdpOptions {

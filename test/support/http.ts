@@ -65,8 +65,7 @@ export class DeviceGateHttp {
       password: user.password,
     });
     if (reply.status !== 303) throw new Error(`sign-in failed: ${reply.status} ${JSON.stringify(reply.body)}`);
-    const cookie = reply.headers.get('set-cookie') ?? '';
-    return cookie.split(';')[0];
+    return approvalGrantCookie(reply);
   }
 
   approvalContext(cookie: string) {
@@ -107,4 +106,36 @@ export class DeviceGateHttp {
     }
     return 0;
   }
+}
+
+export interface SetCookie {
+  name: string;
+  value: string;
+  /** Attribute names in lower case; flags map to true. */
+  attributes: Record<string, string | true>;
+}
+
+export function parseSetCookie(header: string): SetCookie {
+  const [pair, ...attributes] = header.split(';').map((part) => part.trim());
+  const separator = pair.indexOf('=');
+  return {
+    name: pair.slice(0, separator),
+    value: pair.slice(separator + 1),
+    attributes: Object.fromEntries(
+      attributes.map((attribute) => {
+        const at = attribute.indexOf('=');
+        return at < 0 ? [attribute.toLowerCase(), true] : [attribute.slice(0, at).toLowerCase(), attribute.slice(at + 1)];
+      }),
+    ),
+  };
+}
+
+/** The approval-grant cookie a sign-in set, as name=value, picked by name among whatever else the reply set. */
+export function approvalGrantCookie(reply: Reply<unknown>): string {
+  const cookie = reply.headers
+    .getSetCookie()
+    .map(parseSetCookie)
+    .find(({ name }) => name === 'devicegate_approval');
+  if (!cookie) throw new Error(`no approval-grant cookie among ${JSON.stringify(reply.headers.getSetCookie())}`);
+  return `${cookie.name}=${cookie.value}`;
 }
