@@ -4,12 +4,11 @@ import { deriveKey } from '../src/common/crypto';
 import {
   expectNoStore,
   expectOAuthError,
-  parseSetCookie,
   retryAfterSeconds,
   startFlow,
   uniqueLabel,
 } from './support/flows';
-import { DeviceGateHttp, type Reply } from './support/http';
+import { DeviceGateHttp, parseSetCookie, type Reply } from './support/http';
 import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
 
 const INVALID_USER_CODE = {

@@ -3,8 +3,8 @@ import { AUDIT_CSV_COLUMNS } from '../src/audit/audit-csv';
 import { hashPasswordSync } from '../src/common/crypto';
 import { createMigratedDatabase, queryDatabase, type TestDatabase } from './support/database';
 import { acmeOidcConnector, type OidcIdp, signInAtIdp, startOidcIdp } from './support/oidc-idp';
-import { approveThroughIdp, expectInvalidToken, obtainToken, parseSetCookie, startFlow, uniqueLabel } from './support/flows';
-import { DeviceGateHttp, type Reply } from './support/http';
+import { approveThroughIdp, expectInvalidToken, obtainToken, startFlow, uniqueLabel } from './support/flows';
+import { DeviceGateHttp, parseSetCookie, type Reply } from './support/http';
 import { CLIENTS, freePort, grantAuditRead, startTestApp, type TestApp, type TestUser, USERS } from './support/test-app';
 
 /** A person of this spec alone, so off-boarding her touches no other spec's tokens. */

@@ -1,6 +1,6 @@
 import { createMigratedDatabase, type TestDatabase } from './support/database';
-import { expectOAuthError, parseSetCookie, startFlow, type StartedFlow, uniqueLabel } from './support/flows';
-import { DeviceGateHttp, type Reply } from './support/http';
+import { expectOAuthError, startFlow, type StartedFlow, uniqueLabel } from './support/flows';
+import { DeviceGateHttp, parseSetCookie, type Reply } from './support/http';
 import {
   buildSamlResponse,
   createSamlTestKey,

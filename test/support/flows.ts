@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceAuthorizationResponse } from '../../src/device-flow/device-flow.service';
 import { approvalGrantCookie, type DeviceGateHttp, type Reply } from './http';
-
-// Where the specs have always found them.
-export { approvalGrantCookie, parseSetCookie, type SetCookie } from './http';
 import { signInAtIdp } from './oidc-idp';
 import { CLIENTS, type TestUser, USERS } from './test-app';
 
