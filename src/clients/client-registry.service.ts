@@ -40,12 +40,12 @@ export class ClientRegistry {
   }
 
   async find(clientId: string): Promise<ClientDefinition | undefined> {
-    const known = this.known(clientId);
-    if (known) return known;
+    const configured = this.configured.get(clientId);
+    if (configured) return configured;
     if (!STORABLE_CLIENT_ID.test(clientId)) return undefined;
+    const cached = this.freshEntry(clientId);
+    if (cached) return cached.client;
     const now = this.clock.now();
-    const cached = this.cache.get(clientId);
-    if (cached && cached.until > now) return cached.client;
     const client = await this.clients.find(clientId);
     if (this.cache.size >= CLIENT_CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(clientId, { client, until: now + CLIENT_CACHE_TTL_MS });
@@ -54,10 +54,12 @@ export class ClientRegistry {
 
   /** The client when it is known without a database read (the config file, a fresh cache entry); undefined otherwise. */
   known(clientId: string): ClientDefinition | undefined {
-    const configured = this.configured.get(clientId);
-    if (configured) return configured;
+    return this.configured.get(clientId) ?? this.freshEntry(clientId)?.client;
+  }
+
+  private freshEntry(clientId: string): { client?: ClientDefinition } | undefined {
     const cached = this.cache.get(clientId);
-    return cached && cached.until > this.clock.now() ? cached.client : undefined;
+    return cached && cached.until > this.clock.now() ? cached : undefined;
   }
 
   /** Every client: those of the config file, then those of the database. */
