@@ -24,7 +24,7 @@ export function readBody(request: IncomingMessage & { body?: unknown }, response
   }
   const encoding = request.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return done(refusal(415, 'Unsupported Content-Encoding'));
-  if (Number(declaredLength ?? 0) > BODY_LIMIT_BYTES) return refuseTooLarge(request, response, done);
+  if (Number(declaredLength ?? 0) > BODY_LIMIT_BYTES) return done(tooLarge(request, response));
 
   const chunks: Buffer[] = [];
   let length = 0;
@@ -38,10 +38,7 @@ export function readBody(request: IncomingMessage & { body?: unknown }, response
   request.on('data', (chunk: Buffer) => {
     if (settled) return;
     length += chunk.length;
-    if (length > BODY_LIMIT_BYTES) {
-      settled = true;
-      return refuseTooLarge(request, response, done);
-    }
+    if (length > BODY_LIMIT_BYTES) return settle(tooLarge(request, response));
     chunks.push(chunk);
   });
   request.on('end', () => {
@@ -90,10 +87,10 @@ function mediaType(header: string | undefined): { kind?: BodyKind; charset?: str
 }
 
 /** The rest of the body is not read: the connection closes after the 413. */
-function refuseTooLarge(request: IncomingMessage, response: ServerResponse, done: (error?: Error) => void): void {
+function tooLarge(request: IncomingMessage, response: ServerResponse): Error {
   request.pause();
   response.setHeader('Connection', 'close');
-  done(refusal(413, 'Payload Too Large'));
+  return refusal(413, 'Payload Too Large');
 }
 
 function refusal(statusCode: number, message: string): Error {
