@@ -9,15 +9,27 @@ export interface DirectoryChange {
   organizationId: string | null;
 }
 
+/** The transaction-scoped advisory lock instances take to sync the directory: 'dgdr' in ASCII. */
+export const DIRECTORY_SYNC_LOCK = 0x64676472;
+
 /** Keeps the `organizations` and `sso_connectors` tables in step with the config file. */
 @Injectable()
 export class DirectoryRepository {
-  /** Upserts what the config declares and disables connectors it no longer declares; returns what changed. */
+  /**
+   * Upserts what the config declares and disables connectors it no longer
+   * declares; returns what changed. Must run in a transaction: it holds the
+   * sync lock until that transaction ends.
+   */
   async sync(
     organizations: OrganizationDefinition[],
     connectors: { definition: ConnectorDefinition; settings: Record<string, unknown> }[],
     manager: EntityManager,
   ): Promise<DirectoryChange[]> {
+    // Instances booting at the same moment take turns, so the later one sees the
+    // rows the first committed. Without it both insert the same organization:
+    // ON CONFLICT (id) settles the id, but the slug's unique index is not its
+    // arbiter, so the second insert fails and that instance does not start.
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [DIRECTORY_SYNC_LOCK]);
     const changes: DirectoryChange[] = [];
     for (const organization of organizations) {
       const rows: { created: boolean }[] = await manager.query(
