@@ -6,9 +6,12 @@ import { normalizeIp } from '../common/request-context';
 import { pageHeaders, wantsPage } from '../common/oauth-exception.filter';
 import { signInErrorPage } from '../web/sign-in-error.view';
 import { answerClientError, BODY_LIMIT_BYTES, createEdgeServer, type EdgeOptions, errorBody, type HttpEdge, jsonHeaders, requestIdFrom } from './http-edge';
+import { useLeanAsyncResourceBind } from './lean-async-bind';
 
 /** Fastify's part of the edge: the same server, body limits and request hooks as on Express. */
 export function fastifyEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
+  // Fastify's body parsing binds a callback per request; see lean-async-bind.ts.
+  useLeanAsyncResourceBind();
   const adapter = new FastifyAdapter({
     trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
