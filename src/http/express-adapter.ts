@@ -1,6 +1,5 @@
-import type { INestApplication } from '@nestjs/common';
-import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import express, { type NextFunction, type Response } from 'express';
 import { normalizeIp } from '../common/request-context';
 import { readBody } from './express-body';
 import { answerClientError, createEdgeServer, type EdgeOptions, type HttpEdge, requestIdFrom } from './http-edge';
@@ -42,13 +41,16 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
     }
   }
 
+  const adapter = new EdgeExpressAdapter(instance);
   return {
-    adapter: new EdgeExpressAdapter(instance),
+    adapter,
     nestOptions: { bodyParser: false },
-    install(nest: INestApplication) {
-      const app = nest as NestExpressApplication;
-      // One middleware for the whole edge (a router layer each cost more than the work they did).
-      app.use((request: Request, response: Response, next: NextFunction) => {
+    install() {
+      // One hook for the whole edge (a router layer each cost more than the work they did), run by the
+      // layer Nest's ExpressAdapter always puts first, so Express walks no layer of ours.
+      adapter.setOnRequestHook((request, response, done) => {
+        // Express's next, which also takes an error.
+        const next = done as NextFunction;
         const started = performance.now();
         const requestId = requestIdFrom(request.headers['x-request-id']);
         // Express computes it from the proxy settings on every read.
