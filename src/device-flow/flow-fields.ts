@@ -1,6 +1,5 @@
 import type { DeviceFlow } from './device-flow.store';
 
-/** The flat string fields a flow is kept as (a Redis hash, or the in-process map). */
 /** The fields a decision writes, and an undone decision must clear. */
 export const DECISION_FIELDS = [
   'decided_at',
@@ -15,7 +14,8 @@ export const DECISION_FIELDS = [
   'approved_browser',
 ] as const;
 
-export function flowToFields(flow: Partial<DeviceFlow>): Record<string, string> {
+/** The flow's defined fields as the strings of its Redis hash, in the order HSET takes them: field, value, field, value… */
+export function flowToFieldList(flow: Partial<DeviceFlow>): string[] {
   const fields: Record<string, string | number | undefined> = {
     user_code_hash: flow.userCodeHash,
     client_id: flow.clientId,
@@ -38,11 +38,13 @@ export function flowToFields(flow: Partial<DeviceFlow>): Record<string, string> 
     approved_user_agent: flow.approvalOrigin?.userAgent,
     approved_browser: flow.approvalOrigin?.browserHash,
   };
-  return Object.fromEntries(
-    Object.entries(fields)
-      .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => [key, String(value)]),
-  );
+  // A loop, not entries/filter/map: this runs on every device authorization.
+  const list: string[] = [];
+  for (const key in fields) {
+    const value = fields[key];
+    if (value !== undefined) list.push(key, String(value));
+  }
+  return list;
 }
 
 export function flowFromFields(deviceCodeHash: string, fields: Record<string, string>): DeviceFlow {

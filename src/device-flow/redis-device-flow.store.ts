@@ -14,7 +14,7 @@ import {
   type PollOutcome,
   SLOW_DOWN_STEP_SECONDS,
 } from './device-flow.store';
-import { DECISION_FIELDS, flowFromFields, flowToFields } from './flow-fields';
+import { DECISION_FIELDS, flowFromFields, flowToFieldList } from './flow-fields';
 
 // KEYS[1] flow, KEYS[2] audit outbox (both of one shard); ARGV retain_ms, event, field, value, field, value, ...
 const CREATE_IN_SHARD = `
@@ -124,7 +124,7 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
    */
   async create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean> {
     const codeTtlMs = Math.max(1, flow.expiresAt - flow.createdAt);
-    const fields = Object.entries(flowToFields(flow)).flat();
+    const fields = flowToFieldList(flow);
     if (!this.sharded) {
       const created = await this.redis.deviceFlowCreateAudited(
         userCodeKey(flow.userCodeHash),
@@ -186,13 +186,13 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
   }
 
   async decide(deviceCodeHash: string, decision: Decision, now: number): Promise<DecisionOutcome> {
-    const fields = flowToFields({
+    const fields = flowToFieldList({
       status: HELD[decision.status],
       decidedAt: now,
       approver: decision.status === 'approved' ? decision.approver : undefined,
       approvalOrigin: decision.status === 'approved' ? decision.origin : undefined,
     });
-    return this.redis.deviceFlowDecide(this.flowKey(deviceCodeHash), now, ...Object.entries(fields).flat());
+    return this.redis.deviceFlowDecide(this.flowKey(deviceCodeHash), now, ...fields);
   }
 
   async confirmDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean> {
