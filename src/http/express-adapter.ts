@@ -1,3 +1,4 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import express, { type NextFunction, type Response } from 'express';
 import { normalizeIp } from '../common/request-context';
@@ -16,7 +17,12 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
 
   class EdgeExpressAdapter extends ExpressAdapter {
     override initHttpServer(): void {
-      this.httpServer = createEdgeServer(this.getInstance());
+      // Node makes each request and response with Express's prototypes already: Express sets both
+      // prototypes on every request it handles, and setting the one an object has changes nothing.
+      this.httpServer = createEdgeServer(instance, {
+        IncomingMessage: madeWithPrototype<typeof IncomingMessage>(IncomingMessage, instance.request),
+        ServerResponse: madeWithPrototype<typeof ServerResponse>(ServerResponse, instance.response),
+      });
       this.httpServer.on('clientError', answerClientError);
     }
 
@@ -77,6 +83,19 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
       });
     },
   };
+}
+
+/**
+ * A constructor that builds what `base` builds, on `prototype` (which must
+ * inherit from `base.prototype`). Node's message classes are plain functions
+ * underneath, so they can construct an object made here.
+ */
+function madeWithPrototype<T extends abstract new (...args: any[]) => object>(base: T, prototype: object): T {
+  function Made(this: object, ...args: unknown[]) {
+    Reflect.apply(base, this, args);
+  }
+  Made.prototype = prototype;
+  return Made as unknown as T;
 }
 
 /** A plain object or array: what Nest would hand to Express's res.json. */

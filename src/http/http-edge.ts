@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
@@ -58,9 +58,13 @@ export interface HttpEdge {
  * body shorter than its Content-Length, an endless chunk) is cut off within
  * seconds; a missing Host header reaches the application, which answers it.
  */
-export function createEdgeServer(handler: RequestListener): Server {
+/** The classes Node makes each request and response of (its own by default). */
+export type EdgeMessages = Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
+
+export function createEdgeServer(handler: RequestListener, messages: EdgeMessages = {}): Server {
   const server = createServer(
     {
+      ...messages,
       headersTimeout: HEADERS_TIMEOUT_MS,
       requestTimeout: REQUEST_TIMEOUT_MS,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
