@@ -52,15 +52,15 @@ export interface HttpEdge {
   install(app: INestApplication): void;
 }
 
+/** The classes Node makes each request and response of (its own by default). */
+export type EdgeMessages = Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
+
 /**
  * The Node server under either adapter: header and request timeouts checked
  * every second, so a client that stops sending (an unfinished header block, a
  * body shorter than its Content-Length, an endless chunk) is cut off within
  * seconds; a missing Host header reaches the application, which answers it.
  */
-/** The classes Node makes each request and response of (its own by default). */
-export type EdgeMessages = Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
-
 export function createEdgeServer(handler: RequestListener, messages: EdgeMessages = {}): Server {
   const server = createServer(
     {
