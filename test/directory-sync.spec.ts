@@ -1,8 +1,7 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { OrganizationDefinition } from '../src/config/app-config';
-import { dataSourceOptions } from '../src/database/data-source-options';
 import { DirectoryRepository } from '../src/organizations/directory.repository';
-import { createMigratedDatabase, type TestDatabase } from './support/database';
+import { createMigratedDatabase, openDataSource, type TestDatabase } from './support/database';
 
 /**
  * Every instance writes the config file's directory to Postgres at boot, so
@@ -19,7 +18,7 @@ describe('directory sync by instances booting together', () => {
 
   beforeAll(async () => {
     database = await createMigratedDatabase();
-    dataSource = await new DataSource({ ...dataSourceOptions({ databaseUrl: database.url, poolSize: INSTANCES, dataDir: '' }), migrationsRun: false }).initialize();
+    dataSource = await openDataSource(database, INSTANCES);
   });
 
   afterAll(async () => {

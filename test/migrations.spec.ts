@@ -1,15 +1,14 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../migrations';
-import { dataSourceOptions } from '../src/database/data-source-options';
 import { migrateExclusively } from '../src/database/migrate';
-import { createEmptyDatabase, type TestDatabase } from './support/database';
+import { createEmptyDatabase, openDataSource, type TestDatabase } from './support/database';
 
 describe('migrations', () => {
   let database: TestDatabase;
   const dataSources: DataSource[] = [];
 
   async function connect(): Promise<DataSource> {
-    const dataSource = await new DataSource({ ...dataSourceOptions({ databaseUrl: database.url, poolSize: 2, dataDir: '' }), migrationsRun: false }).initialize();
+    const dataSource = await openDataSource(database, 2);
     dataSources.push(dataSource);
     return dataSource;
   }

@@ -46,9 +46,13 @@ export async function createEmptyDatabase(name = `devicegate_test_${randomUUID()
 /** A fresh, migrated database of its own, for specs that change what other specs would see (pruning, tampering, faults). */
 export async function createMigratedDatabase(name?: string): Promise<TestDatabase> {
   const database = await createEmptyDatabase(name);
-  const dataSource = new DataSource(dataSourceOptions({ databaseUrl: database.url, dataDir: '' }));
-  await dataSource.initialize();
+  const dataSource = await openDataSource(database);
   await migrateExclusively(dataSource);
   await dataSource.destroy();
   return database;
+}
+
+/** A TypeORM data source on the database (it runs no migration itself), for specs that drive the migrator or a repository directly. */
+export function openDataSource(database: TestDatabase, poolSize?: number): Promise<DataSource> {
+  return new DataSource(dataSourceOptions({ databaseUrl: database.url, poolSize, dataDir: '' })).initialize();
 }
