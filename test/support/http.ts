@@ -1,3 +1,4 @@
+import { APPROVAL_GRANT_COOKIE } from '../../src/sso-bridge/approval-grant.service';
 import { DEVICE_GRANT } from './test-app';
 
 /** Whom to sign in as: a test user, or any other local user (the dev-mode demo user). */
@@ -135,7 +136,7 @@ export function approvalGrantCookie(reply: Reply<unknown>): string {
   const cookie = reply.headers
     .getSetCookie()
     .map(parseSetCookie)
-    .find(({ name }) => name === 'devicegate_approval');
+    .find(({ name }) => name === APPROVAL_GRANT_COOKIE);
   if (!cookie) throw new Error(`no approval-grant cookie among ${JSON.stringify(reply.headers.getSetCookie())}`);
   return `${cookie.name}=${cookie.value}`;
 }
