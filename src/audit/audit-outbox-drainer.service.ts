@@ -12,11 +12,21 @@ const BATCH = 500;
 export const ABANDONED_AFTER_MS = 30_000;
 
 /**
+ * Under sustained issuance, how long a drain waits after the previous one:
+ * the events of that pause share one batch (one INSERT, one acknowledgement)
+ * instead of each drain taking the few that arrived during the last one.
+ */
+const FOLLOW_UP_PAUSE_MS = 25;
+
+/**
  * Copies the audit outbox into audit_events off the request path: in
  * batches, soon after each write (`kick`) and every
  * AUDIT_OUTBOX_DRAIN_INTERVAL. Each event keeps the id it was given when it
  * entered the outbox, so a batch written twice (a drainer died between its
- * INSERT and its acknowledgement) lands once.
+ * INSERT and its acknowledgement) lands once. The drain after a write takes
+ * only fresh entries; entries this drainer failed to write, and those
+ * another drainer abandoned, are taken up by the first drain, the interval's
+ * and the one after a failure.
  */
 @Injectable()
 export class AuditOutboxDrainer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -26,6 +36,8 @@ export class AuditOutboxDrainer implements OnApplicationBootstrap, BeforeApplica
   private running?: Promise<number>;
   private again = false;
   private stopping = false;
+  /** The next drain looks for entries left unacknowledged (its own after a failure, or another drainer's). */
+  private recover = true;
 
   constructor(
     private readonly outbox: AuditOutboxStore,
@@ -35,6 +47,7 @@ export class AuditOutboxDrainer implements OnApplicationBootstrap, BeforeApplica
     private readonly clock: Clock,
   ) {
     audit.onOutboxWritten(() => this.kick());
+    metrics.outboxLagReader = () => this.lag();
   }
 
   private get enabled(): boolean {
@@ -43,7 +56,10 @@ export class AuditOutboxDrainer implements OnApplicationBootstrap, BeforeApplica
 
   onApplicationBootstrap(): void {
     if (!this.enabled) return;
-    this.timer = setInterval(() => this.kick(), this.config.auditOutboxDrainIntervalSeconds * 1000);
+    this.timer = setInterval(() => {
+      this.recover = true;
+      this.kick();
+    }, this.config.auditOutboxDrainIntervalSeconds * 1000);
     this.timer.unref();
     this.kick();
   }
@@ -61,7 +77,11 @@ export class AuditOutboxDrainer implements OnApplicationBootstrap, BeforeApplica
       this.again = true;
       return;
     }
-    this.running = new Promise<number>((resolve) => setImmediate(resolve, 0))
+    this.start((resolve) => setImmediate(resolve));
+  }
+
+  private start(wait: (resolve: () => void) => void): void {
+    this.running = new Promise<void>(wait)
       .then(() => this.drainAll())
       .catch((error: Error) => {
         this.metrics.auditOutboxDrainFailures.inc();
@@ -70,9 +90,9 @@ export class AuditOutboxDrainer implements OnApplicationBootstrap, BeforeApplica
       })
       .finally(() => {
         this.running = undefined;
-        if (this.again) {
+        if (this.again && this.enabled) {
           this.again = false;
-          this.kick();
+          this.start((resolve) => setTimeout(resolve, FOLLOW_UP_PAUSE_MS));
         }
       });
   }
@@ -80,6 +100,7 @@ export class AuditOutboxDrainer implements OnApplicationBootstrap, BeforeApplica
   /** Drains until the outbox is empty (after any drain in progress); the number of events this call wrote. */
   async drain(): Promise<number> {
     await this.running?.catch(() => undefined);
+    this.recover = true;
     return this.drainAll();
   }
 
@@ -91,9 +112,22 @@ export class AuditOutboxDrainer implements OnApplicationBootstrap, BeforeApplica
   }
 
   private async drainAll(): Promise<number> {
+    try {
+      return await this.drainBatches();
+    } catch (error) {
+      // What this drainer took and did not acknowledge is its own to retry.
+      this.recover = true;
+      throw error;
+    }
+  }
+
+  private async drainBatches(): Promise<number> {
     let written = 0;
     for (;;) {
-      const entries = await this.outbox.take(this.consumer, BATCH, ABANDONED_AFTER_MS);
+      const recover = this.recover;
+      const entries = await this.outbox.take(this.consumer, BATCH, recover ? ABANDONED_AFTER_MS : undefined);
+      // A full batch may have left more unacknowledged entries behind it.
+      this.recover = recover && entries.length === BATCH;
       let done = entries;
       try {
         written += await this.audit.writeDrained(entries.map((entry) => entry.payload));
@@ -116,7 +150,6 @@ export class AuditOutboxDrainer implements OnApplicationBootstrap, BeforeApplica
       if (done.length < entries.length) throw new Error(`${entries.length - done.length} audit events could not be written`);
       if (entries.length < BATCH || this.stopping) break;
     }
-    await this.lag();
     return written;
   }
 }

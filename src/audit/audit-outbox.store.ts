@@ -31,12 +31,12 @@ export interface OutboxLag {
 
 export abstract class AuditOutboxStore {
   /**
-   * Up to `count` entries for `consumer`: first those it took before and
-   * has not acknowledged (a write that failed), then those another drainer
-   * took and left unacknowledged for `idleMs`, then entries no drainer took
-   * yet.
+   * Up to `count` entries for `consumer`. With `recoverIdleMs`: first those
+   * it took before and has not acknowledged (a write that failed), then
+   * those another drainer took and left unacknowledged for that long, then
+   * entries no drainer took yet. Without it, only the last.
    */
-  abstract take(consumer: string, count: number, idleMs: number): Promise<OutboxEntry[]>;
+  abstract take(consumer: string, count: number, recoverIdleMs?: number): Promise<OutboxEntry[]>;
 
   /** The entries are in audit_events: they leave the outbox. */
   abstract acknowledge(ids: string[]): Promise<void>;

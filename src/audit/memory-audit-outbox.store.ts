@@ -23,19 +23,24 @@ export class MemoryAuditOutboxStore extends AuditOutboxStore {
     this.entries.push({ id: `${addedAt}-${this.sequence++}`, payload, addedAt });
   }
 
-  async take(consumer: string, count: number, idleMs: number): Promise<OutboxEntry[]> {
+  async take(consumer: string, count: number, recoverIdleMs?: number): Promise<OutboxEntry[]> {
     const now = this.clock.now();
-    const own = this.entries.filter((entry) => entry.consumer === consumer);
-    const abandoned = this.entries.filter(
-      (entry) => entry.consumer !== undefined && entry.consumer !== consumer && now - (entry.takenAt as number) >= idleMs,
-    );
     const fresh = this.entries.filter((entry) => entry.consumer === undefined);
-    const taken = [...own, ...abandoned, ...fresh].slice(0, count);
+    const taken = (recoverIdleMs === undefined ? fresh : [...this.unacknowledged(consumer, now, recoverIdleMs), ...fresh]).slice(0, count);
     for (const entry of taken) {
       entry.consumer = consumer;
       entry.takenAt = now;
     }
     return taken.map(({ id, payload }) => ({ id, payload }));
+  }
+
+  /** This consumer's entries, then those other consumers took at least `idleMs` ago. */
+  private unacknowledged(consumer: string, now: number, idleMs: number): Held[] {
+    const own = this.entries.filter((entry) => entry.consumer === consumer);
+    const abandoned = this.entries.filter(
+      (entry) => entry.consumer !== undefined && entry.consumer !== consumer && now - (entry.takenAt as number) >= idleMs,
+    );
+    return [...own, ...abandoned];
   }
 
   async acknowledge(ids: string[]): Promise<void> {

@@ -47,30 +47,31 @@ export class RedisAuditOutboxStore extends AuditOutboxStore {
     this.streams = redis instanceof Cluster ? SHARD_TAGS.map(auditOutboxShardKey) : [AUDIT_OUTBOX_KEY];
   }
 
-  async take(consumer: string, count: number, idleMs: number): Promise<OutboxEntry[]> {
+  async take(consumer: string, count: number, recoverIdleMs?: number): Promise<OutboxEntry[]> {
     try {
-      return await this.takeInGroups(consumer, count, idleMs);
+      return await this.takeInGroups(consumer, count, recoverIdleMs);
     } catch (error) {
       // A Redis that restarted without persistence has lost the group along with the stream.
       if (!String((error as Error).message).includes('NOGROUP')) throw error;
       this.groupsReady = false;
-      return this.takeInGroups(consumer, count, idleMs);
+      return this.takeInGroups(consumer, count, recoverIdleMs);
     }
   }
 
   /** Across streams: own entries, then abandoned ones, then fresh ones, each by the time they entered. */
-  private async takeInGroups(consumer: string, count: number, idleMs: number): Promise<OutboxEntry[]> {
+  private async takeInGroups(consumer: string, count: number, recoverIdleMs?: number): Promise<OutboxEntry[]> {
     await this.ensureGroups();
-    const taken = await Promise.all(this.streams.map((_, index) => this.takeInGroup(index, consumer, count, idleMs)));
+    const taken = await Promise.all(this.streams.map((_, index) => this.takeInGroup(index, consumer, count, recoverIdleMs)));
     const merged = (pick: (from: Taken) => OutboxEntry[]) => taken.flatMap(pick).sort(byEntryTime);
     return [...merged((from) => from.own), ...merged((from) => from.abandoned), ...merged((from) => from.fresh)].slice(0, count);
   }
 
-  private async takeInGroup(index: number, consumer: string, count: number, idleMs: number): Promise<Taken> {
+  private async takeInGroup(index: number, consumer: string, count: number, recoverIdleMs?: number): Promise<Taken> {
     const stream = this.streams[index];
+    if (recoverIdleMs === undefined) return { own: [], abandoned: [], fresh: toEntries(index, await this.read(stream, consumer, count, '>')) };
     const own = toEntries(index, await this.read(stream, consumer, count, '0'));
     if (own.length >= count) return { own, abandoned: [], fresh: [] };
-    const [, claimed] = (await this.redis.xautoclaim(stream, AUDIT_OUTBOX_GROUP, consumer, idleMs, '0-0', 'COUNT', count)) as [
+    const [, claimed] = (await this.redis.xautoclaim(stream, AUDIT_OUTBOX_GROUP, consumer, recoverIdleMs, '0-0', 'COUNT', count)) as [
       string,
       StreamEntry[],
     ];

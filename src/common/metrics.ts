@@ -94,16 +94,22 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Reads the outbox's lag into the two gauges below; the drainer provides it, and each scrape calls it once. */
+  outboxLagReader?: () => Promise<unknown>;
+  private outboxLagRead?: Promise<void>;
+
   readonly auditOutboxLength = new Gauge({
     name: 'devicegate_audit_outbox_length',
-    help: 'Audit events in the outbox, not yet drained into audit_events (as this instance last saw)',
+    help: 'Audit events in the outbox, not yet drained into audit_events (read at each scrape)',
     registers: [this.registry],
+    collect: () => this.readOutboxLag(),
   });
 
   readonly auditOutboxOldestAge = new Gauge({
     name: 'devicegate_audit_outbox_oldest_age_seconds',
-    help: 'Age of the oldest audit event not yet drained into audit_events (as this instance last saw)',
+    help: 'Age of the oldest audit event not yet drained into audit_events (read at each scrape)',
     registers: [this.registry],
+    collect: () => this.readOutboxLag(),
   });
 
   readonly auditOutboxDrained = new Counter({
@@ -154,6 +160,18 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Both outbox gauges share one read per scrape; a read that fails (Redis down) leaves the last values. */
+  private readOutboxLag(): Promise<void> | undefined {
+    if (!this.outboxLagReader) return undefined;
+    this.outboxLagRead ??= this.outboxLagReader()
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => (this.outboxLagRead = undefined));
+    return this.outboxLagRead;
   }
 }
 

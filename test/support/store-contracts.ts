@@ -172,6 +172,20 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
       expect((await outbox.take('drainer-a', 1, 60_000))[0]).toEqual(failed);
     });
 
+    it('without a recovery idle time takes only entries no drainer took: unacknowledged ones wait for a recovering take', async () => {
+      await flows.create(newFlow(), RETAIN_MS, '{"n":"own"}');
+      await flows.create(newFlow(), RETAIN_MS, '{"n":"theirs"}');
+      const [own] = await outbox.take('drainer-a', 1, 200);
+      const [theirs] = await outbox.take('drainer-b', 1, 200);
+      await subject.elapse(300);
+      await flows.create(newFlow(), RETAIN_MS, '{"n":"fresh"}');
+      const fresh = await outbox.take('drainer-a', 10);
+      expect(fresh.map((entry) => entry.payload)).toEqual(['{"n":"fresh"}']);
+      expect(await outbox.take('drainer-a', 10)).toEqual([]);
+      // Its own first (both unacknowledged), then the abandoned one.
+      expect(await outbox.take('drainer-a', 10, 200)).toEqual([own, ...fresh, theirs]);
+    });
+
     it('takes at most the count asked for', async () => {
       for (let n = 0; n < 5; n++) await flows.create(newFlow(), RETAIN_MS, `{"n":${n}}`);
       const first = await outbox.take('drainer-a', 3, 60_000);
