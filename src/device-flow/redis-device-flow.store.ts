@@ -14,6 +14,7 @@ import {
   type PollOutcome,
   SLOW_DOWN_STEP_SECONDS,
 } from './device-flow.store';
+import { TurnBatch } from '../redis/turn-batch';
 import { DECISION_FIELDS, flowFromFields, flowToFieldList } from './flow-fields';
 
 // KEYS[1] flow, KEYS[2] audit outbox (both of one shard); ARGV retain_ms, event, field, value, field, value, ...
@@ -22,13 +23,34 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 if ARGV[2] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[2]) end`;
 
-// KEYS[1] user code, KEYS[2] flow, KEYS[3] audit outbox; ARGV device code hash, code ttl ms, retain ms, event, field, value, ...
+// KEYS[1] audit outbox, then user code, flow for each flow; ARGV for each flow: device code hash, code ttl ms,
+// retain ms, event, field count, field, value, ... Returns 1 (created) or 0 (user code taken) for each flow, in order.
 const CREATE_AUDITED = `
-if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-if ARGV[4] ~= '' then redis.call('XADD', KEYS[3], '*', 'event', ARGV[4]) end
-return 1`;
+local created = {}
+local at = 1
+for flow = 1, (#KEYS - 1) / 2 do
+  local userCodeKey, flowKey = KEYS[flow * 2], KEYS[flow * 2 + 1]
+  local fieldCount = tonumber(ARGV[at + 4])
+  if redis.call('SET', userCodeKey, ARGV[at], 'PX', ARGV[at + 1], 'NX') then
+    redis.call('HSET', flowKey, unpack(ARGV, at + 5, at + 4 + fieldCount))
+    redis.call('PEXPIRE', flowKey, ARGV[at + 2])
+    if ARGV[at + 3] ~= '' then redis.call('XADD', KEYS[1], '*', 'event', ARGV[at + 3]) end
+    created[flow] = 1
+  else
+    created[flow] = 0
+  end
+  at = at + 5 + fieldCount
+end
+return created`;
+
+/** Flows one create script writes at most (its keys and arguments travel in one command). */
+const MAX_CREATE_BATCH = 100;
+
+interface NewFlow {
+  flow: DeviceFlow;
+  retainMs: number;
+  auditEvent?: string;
+}
 
 // KEYS[1] flow; ARGV client_id, now, lease_ms, tolerance_ms, step_s, max_interval_s
 const POLL = `
@@ -84,7 +106,7 @@ return 'decided'`;
 
 type ScriptedRedis = RedisConnection & {
   deviceFlowCreateInShard(flowKey: string, outboxKey: string, retainMs: number, auditEvent: string, ...fields: string[]): Promise<null>;
-  deviceFlowCreateAudited(userCodeKey: string, flowKey: string, outboxKey: string, ...args: (string | number)[]): Promise<number>;
+  deviceFlowCreateAudited(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
   deviceFlowPoll(key: string, ...args: (string | number)[]): Promise<[string, number?, string[]?]>;
   deviceFlowEndDelivery(key: string, attempt: number, next: string): Promise<number>;
   deviceFlowDecide(key: string, ...args: (string | number)[]): Promise<DecisionOutcome>;
@@ -101,43 +123,34 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
    * code, found before the device code is known, lives in a slot of its own.
    */
   private readonly sharded: boolean;
+  /** Off a Cluster: the flows issued in one event-loop turn are written by one script call. */
+  private readonly createBatch?: TurnBatch<NewFlow, boolean>;
 
   constructor(redis: RedisConnection) {
     super();
     this.sharded = redis instanceof Cluster;
     redis.defineCommand('deviceFlowCreateInShard', { numberOfKeys: 2, lua: CREATE_IN_SHARD });
-    redis.defineCommand('deviceFlowCreateAudited', { numberOfKeys: 3, lua: CREATE_AUDITED });
+    redis.defineCommand('deviceFlowCreateAudited', { lua: CREATE_AUDITED });
     redis.defineCommand('deviceFlowPoll', { numberOfKeys: 1, lua: POLL });
     redis.defineCommand('deviceFlowEndDelivery', { numberOfKeys: 1, lua: END_DELIVERY });
     redis.defineCommand('deviceFlowDecide', { numberOfKeys: 1, lua: DECIDE });
     redis.defineCommand('deviceFlowConfirmDecision', { numberOfKeys: 1, lua: CONFIRM_DECISION });
     redis.defineCommand('deviceFlowUndoDecision', { numberOfKeys: 1, lua: UNDO_DECISION });
     this.redis = redis as ScriptedRedis;
+    if (!this.sharded) this.createBatch = new TurnBatch((flows) => this.createAudited(flows), MAX_CREATE_BATCH);
   }
 
   /**
    * One script claims the user code, writes the flow and appends its audit
-   * event. On a Redis Cluster, where the user code has a slot of its own,
+   * event (for every flow issued in the same event-loop turn). On a Redis Cluster, where the user code has a slot of its own,
    * the claim goes first and the flow with its event second; if the second
    * step fails the claim is taken back, and a claim left behind (that failed
    * too) points at no flow and expires with the code.
    */
   async create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean> {
+    if (this.createBatch) return this.createBatch.call({ flow, retainMs, auditEvent });
     const codeTtlMs = Math.max(1, flow.expiresAt - flow.createdAt);
     const fields = flowToFieldList(flow);
-    if (!this.sharded) {
-      const created = await this.redis.deviceFlowCreateAudited(
-        userCodeKey(flow.userCodeHash),
-        this.flowKey(flow.deviceCodeHash),
-        AUDIT_OUTBOX_KEY,
-        flow.deviceCodeHash,
-        codeTtlMs,
-        retainMs,
-        auditEvent ?? '',
-        ...fields,
-      );
-      return created === 1;
-    }
     const claim = userCodeKey(flow.userCodeHash);
     if ((await this.redis.set(claim, flow.deviceCodeHash, 'PX', codeTtlMs, 'NX')) !== 'OK') return false;
     const tag = shardTagOf(flow.deviceCodeHash);
@@ -201,6 +214,18 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
 
   async undoDecision(deviceCodeHash: string, status: Decision['status']): Promise<boolean> {
     return (await this.redis.deviceFlowUndoDecision(this.flowKey(deviceCodeHash), HELD[status], ...DECISION_FIELDS)) === 1;
+  }
+
+  private async createAudited(flows: NewFlow[]): Promise<boolean[]> {
+    const keys: string[] = [AUDIT_OUTBOX_KEY];
+    const args: (string | number)[] = [];
+    for (const { flow, retainMs, auditEvent } of flows) {
+      const fields = flowToFieldList(flow);
+      keys.push(userCodeKey(flow.userCodeHash), this.flowKey(flow.deviceCodeHash));
+      args.push(flow.deviceCodeHash, Math.max(1, flow.expiresAt - flow.createdAt), retainMs, auditEvent ?? '', fields.length, ...fields);
+    }
+    const created = await this.redis.deviceFlowCreateAudited(keys.length, ...keys, ...args);
+    return created.map((one) => one === 1);
   }
 
   private flowKey(deviceCodeHash: string): string {

@@ -1,55 +1,86 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { Cluster } from 'ioredis';
 import type { RedisConnection } from './redis-connection';
+import { TurnBatch } from './turn-batch';
 
-// KEYS[1] hits, KEYS[2] block; ARGV window ms, limit, block ms
+// KEYS hits, block, hits, block, ...; ARGV window ms, limit, block ms for each pair. Returns hits, window left ms,
+// blocked (0/1), block left ms for each pair, in order: a key that comes twice counts twice.
 const INCREMENT = `
-local hits = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl <= 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local result = {}
+for pair = 0, #KEYS / 2 - 1 do
+  local hitsKey, blockKey = KEYS[pair * 2 + 1], KEYS[pair * 2 + 2]
+  local windowMs, limit, blockMs = ARGV[pair * 3 + 1], tonumber(ARGV[pair * 3 + 2]), tonumber(ARGV[pair * 3 + 3])
+  local hits = redis.call('INCR', hitsKey)
+  local ttl = redis.call('PTTL', hitsKey)
+  if ttl <= 0 then
+    redis.call('PEXPIRE', hitsKey, windowMs)
+    ttl = tonumber(windowMs)
+  end
+  local blocked = redis.call('PTTL', blockKey)
+  if blocked <= 0 and hits > limit then
+    redis.call('SET', blockKey, 1, 'PX', blockMs)
+    blocked = blockMs
+  end
+  if blocked > 0 then
+    result[#result + 1] = hits; result[#result + 1] = ttl; result[#result + 1] = 1; result[#result + 1] = blocked
+  else
+    result[#result + 1] = hits; result[#result + 1] = ttl; result[#result + 1] = 0; result[#result + 1] = 0
+  end
 end
-local blocked = redis.call('PTTL', KEYS[2])
-if blocked > 0 then return { hits, ttl, 1, blocked } end
-if hits > tonumber(ARGV[2]) then
-  redis.call('SET', KEYS[2], 1, 'PX', ARGV[3])
-  return { hits, ttl, 1, tonumber(ARGV[3]) }
-end
-return { hits, ttl, 0, 0 }`;
+return result`;
+
+/** Script calls a batch is split into at most (a script's keys and arguments travel in one command). */
+const MAX_BATCH = 200;
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
+interface Increment {
+  /** The hash tag shared by the hits and block keys, so both live in one Cluster slot. */
+  tag: string;
+  windowMs: number;
+  limit: number;
+  blockMs: number;
+}
+
 type ScriptedRedis = RedisConnection & {
-  throttlerIncrement(hits: string, block: string, windowMs: number, limit: number, blockMs: number): Promise<number[]>;
+  throttlerIncrement(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
 };
 
 /**
- * @nestjs/throttler's storage on Redis: fixed windows, one round trip per
- * limit, the script sent once and then called by its SHA.
+ * @nestjs/throttler's storage on Redis: fixed windows, counted by one
+ * script. On a single Redis (standalone or Sentinel) the increments of
+ * every request read in one event-loop turn go out as one script call; on
+ * a Cluster, where their keys live in different slots, each goes alone.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly redis: ScriptedRedis;
+  private readonly batch?: TurnBatch<Increment, number[]>;
 
   constructor(redis: RedisConnection) {
-    redis.defineCommand('throttlerIncrement', { numberOfKeys: 2, lua: INCREMENT });
+    redis.defineCommand('throttlerIncrement', { lua: INCREMENT });
     this.redis = redis as ScriptedRedis;
+    if (!(redis instanceof Cluster)) this.batch = new TurnBatch((increments) => this.run(increments), MAX_BATCH);
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    // One hash tag, so both keys live in one Cluster slot.
-    const tag = `throttle:{${key}:${throttlerName}}`;
-    const [totalHits, windowMs, isBlocked, blockMs] = await this.redis.throttlerIncrement(
-      `${tag}:hits`,
-      `${tag}:blocked`,
-      ttl,
-      limit,
-      blockDuration,
-    );
+    const increment = { tag: `throttle:{${key}:${throttlerName}}`, windowMs: ttl, limit, blockMs: blockDuration };
+    const [totalHits, windowMs, isBlocked, blockMs] = this.batch ? await this.batch.call(increment) : (await this.run([increment]))[0];
     return {
       totalHits,
       timeToExpire: Math.ceil(windowMs / 1000),
       isBlocked: isBlocked === 1,
       timeToBlockExpire: Math.ceil(blockMs / 1000),
     };
+  }
+
+  private async run(increments: Increment[]): Promise<number[][]> {
+    const keys: string[] = [];
+    const args: number[] = [];
+    for (const { tag, windowMs, limit, blockMs } of increments) {
+      keys.push(`${tag}:hits`, `${tag}:blocked`);
+      args.push(windowMs, limit, blockMs);
+    }
+    const flat = await this.redis.throttlerIncrement(keys.length, ...keys, ...args);
+    return increments.map((_, index) => flat.slice(index * 4, index * 4 + 4));
   }
 }
