@@ -37,6 +37,8 @@ type ScriptedRedis = RedisConnection & { auditOutboxCreateGroup(key: string, gro
 @Injectable()
 export class RedisAuditOutboxStore extends AuditOutboxStore {
   private groupsReady = false;
+  /** Where the next fresh-only take starts, so no stream waits behind a busy one. */
+  private nextStream = 0;
   private readonly redis: ScriptedRedis;
   private readonly streams: string[];
 
@@ -61,17 +63,32 @@ export class RedisAuditOutboxStore extends AuditOutboxStore {
   /** Across streams: own entries, then abandoned ones, then fresh ones, each by the time they entered. */
   private async takeInGroups(consumer: string, count: number, recoverIdleMs?: number): Promise<OutboxEntry[]> {
     await this.ensureGroups();
+    if (recoverIdleMs === undefined) return this.takeFresh(consumer, count);
     const taken = await Promise.all(this.streams.map((_, index) => this.takeInGroup(index, consumer, count, recoverIdleMs)));
     const merged = (pick: (from: Taken) => OutboxEntry[]) => taken.flatMap(pick).sort(byEntryTime);
     return [...merged((from) => from.own), ...merged((from) => from.abandoned), ...merged((from) => from.fresh)].slice(0, count);
   }
 
-  private async takeInGroup(index: number, consumer: string, count: number, recoverIdleMs?: number): Promise<Taken> {
+  /**
+   * Fresh entries only, stream after stream until `count` are taken, each
+   * call starting at the next stream: nothing is taken that is not returned.
+   */
+  private async takeFresh(consumer: string, count: number): Promise<OutboxEntry[]> {
+    const fresh: OutboxEntry[] = [];
+    const first = this.nextStream;
+    this.nextStream = (first + 1) % this.streams.length;
+    for (let step = 0; step < this.streams.length && fresh.length < count; step++) {
+      const index = (first + step) % this.streams.length;
+      fresh.push(...toEntries(index, await this.read(this.streams[index], consumer, count - fresh.length, '>')));
+    }
+    return fresh.sort(byEntryTime);
+  }
+
+  private async takeInGroup(index: number, consumer: string, count: number, idleMs: number): Promise<Taken> {
     const stream = this.streams[index];
-    if (recoverIdleMs === undefined) return { own: [], abandoned: [], fresh: toEntries(index, await this.read(stream, consumer, count, '>')) };
     const own = toEntries(index, await this.read(stream, consumer, count, '0'));
     if (own.length >= count) return { own, abandoned: [], fresh: [] };
-    const [, claimed] = (await this.redis.xautoclaim(stream, AUDIT_OUTBOX_GROUP, consumer, recoverIdleMs, '0-0', 'COUNT', count)) as [
+    const [, claimed] = (await this.redis.xautoclaim(stream, AUDIT_OUTBOX_GROUP, consumer, idleMs, '0-0', 'COUNT', count)) as [
       string,
       StreamEntry[],
     ];

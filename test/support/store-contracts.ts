@@ -174,9 +174,9 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
 
     it('without a recovery idle time takes only entries no drainer took: unacknowledged ones wait for a recovering take', async () => {
       await flows.create(newFlow(), RETAIN_MS, '{"n":"own"}');
+      const [own] = await outbox.take('drainer-a', 10, 200);
       await flows.create(newFlow(), RETAIN_MS, '{"n":"theirs"}');
-      const [own] = await outbox.take('drainer-a', 1, 200);
-      const [theirs] = await outbox.take('drainer-b', 1, 200);
+      const [theirs] = await outbox.take('drainer-b', 10, 200);
       await subject.elapse(300);
       await flows.create(newFlow(), RETAIN_MS, '{"n":"fresh"}');
       const fresh = await outbox.take('drainer-a', 10);
@@ -184,6 +184,12 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
       expect(await outbox.take('drainer-a', 10)).toEqual([]);
       // Its own first (both unacknowledged), then the abandoned one.
       expect(await outbox.take('drainer-a', 10, 200)).toEqual([own, ...fresh, theirs]);
+    });
+
+    it('takes no more than it returns without a recovery idle time, whatever stream the entries are in', async () => {
+      for (let n = 0; n < 6; n++) await flows.create(newFlow(), RETAIN_MS, `{"n":${n}}`);
+      expect(await outbox.take('drainer-a', 2)).toHaveLength(2);
+      expect(await outbox.take('drainer-b', 10, 60_000)).toHaveLength(4);
     });
 
     it('takes at most the count asked for', async () => {
