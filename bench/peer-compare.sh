@@ -4,8 +4,9 @@
 # introspection; prints the driver's table and the ratios devicegate / oidc-provider.
 #
 # The three servers run side by side and are measured in turn, one 10 s run each, round after round
-# (peer, Express, Fastify, peer, …): this machine's speed drifts by tens of percent within minutes, and
-# measuring one server's three runs before the next one's would charge that drift to the ratio.
+# (peer, Express, Fastify; then Express, Fastify, peer; …): this machine's speed drifts by tens of percent
+# within minutes, and measuring one server's three runs before the next one's would charge that drift to
+# the ratio; each round starts one server later, so the order does not favour one of them either.
 #   npm run build && bash bench/peer-compare.sh [-c 50 -d 10 -n 3]
 #   ADAPTERS=fastify bash bench/peer-compare.sh          # one adapter only (both by default)
 #   PEER_BENCH=/path/to/peer-bench                       # where the driver is (../shared/peer-bench by default)
@@ -87,17 +88,25 @@ wait_drained() {
   done
 }
 LOAD="-c $CONNECTIONS -d $DURATION -n 1"
+measure() { # measure SERVER DRIVER NAME ROUND POOL
+  local server=$1 driver=$2 name=$3 round=$4 pool=$5
+  wait_drained
+  if [ "$server" = peer ]; then
+    node bench.mjs "$driver" --pids "$PEER_PID,$REDIS_PID" --label "oidc-provider_${name}__$round" $pool $LOAD
+  else
+    DEVICE_PATH=/oauth/device/code TOKEN_PATH=/oauth/token INTROSPECT_PATH=/oauth/introspect CLIENT_ID=cli SCOPE=openid \
+      DG_USER=bench DG_PASSWORD="$DG_PASSWORD" RS_SECRET="$RS_SECRET_DG" node bench.mjs "$driver" --base "http://127.0.0.1:${PORT[$server]}" \
+      --pids "${PID[$server]},$REDIS_PID" --label "devicegate_${server}_${name}__$round" $pool $LOAD
+  fi
+}
+SERVERS=(peer $ADAPTERS)
 for SCENARIO in devauth:device_authorization pending:pending_poll introspect:introspection; do
   DRIVER=${SCENARIO%%:*}; NAME=${SCENARIO#*:}
   POOL=""; [ "$DRIVER" = pending ] && POOL="--pool 20000"
   for ROUND in $(seq "$RUNS"); do
-    wait_drained
-    node bench.mjs "$DRIVER" --pids "$PEER_PID,$REDIS_PID" --label "oidc-provider_${NAME}__$ROUND" $POOL $LOAD
-    for ADAPTER in $ADAPTERS; do
-      wait_drained
-      DEVICE_PATH=/oauth/device/code TOKEN_PATH=/oauth/token INTROSPECT_PATH=/oauth/introspect CLIENT_ID=cli SCOPE=openid \
-        DG_USER=bench DG_PASSWORD="$DG_PASSWORD" RS_SECRET="$RS_SECRET_DG" node bench.mjs "$DRIVER" --base "http://127.0.0.1:${PORT[$ADAPTER]}" \
-        --pids "${PID[$ADAPTER]},$REDIS_PID" --label "devicegate_${ADAPTER}_${NAME}__$ROUND" $POOL $LOAD
+    # Each round starts one server later, so no server always runs right after another one's load (and its drain).
+    for STEP in $(seq 0 $((${#SERVERS[@]} - 1))); do
+      measure "${SERVERS[$(((ROUND - 1 + STEP) % ${#SERVERS[@]}))]}" "$DRIVER" "$NAME" "$ROUND" "$POOL"
     done
   done
 done

@@ -3,6 +3,7 @@ import { Cluster } from 'ioredis';
 import { AUDIT_OUTBOX_KEY, auditOutboxShardKey } from '../audit/audit-outbox.store';
 import { shardTagOf } from '../redis/cluster-shards';
 import type { RedisConnection } from '../redis/redis-connection';
+import { TurnBatch } from '../redis/turn-batch';
 import {
   type Decision,
   type DecisionOutcome,
@@ -14,7 +15,6 @@ import {
   type PollOutcome,
   SLOW_DOWN_STEP_SECONDS,
 } from './device-flow.store';
-import { TurnBatch } from '../redis/turn-batch';
 import { DECISION_FIELDS, flowFromFields, flowToFieldList } from './flow-fields';
 
 // KEYS[1] flow, KEYS[2] audit outbox (both of one shard); ARGV retain_ms, event, field, value, field, value, ...
@@ -142,10 +142,11 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
 
   /**
    * One script claims the user code, writes the flow and appends its audit
-   * event (for every flow issued in the same event-loop turn). On a Redis Cluster, where the user code has a slot of its own,
-   * the claim goes first and the flow with its event second; if the second
-   * step fails the claim is taken back, and a claim left behind (that failed
-   * too) points at no flow and expires with the code.
+   * event, for every flow issued in the same event-loop turn. On a Redis
+   * Cluster, where the user code has a slot of its own, the claim goes first
+   * and the flow with its event second; if the second step fails the claim
+   * is taken back, and a claim left behind (that failed too) points at no
+   * flow and expires with the code.
    */
   async create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean> {
     if (this.createBatch) return this.createBatch.call({ flow, retainMs, auditEvent });
