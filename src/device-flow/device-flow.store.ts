@@ -101,3 +101,8 @@ export const SLOW_DOWN_STEP_SECONDS = 5;
  * cannot push it past the code's lifetime and lock an obedient client out.
  */
 export const MAX_POLL_INTERVAL_SECONDS = 60;
+
+/** How long a flow's user code stays claimed: the code's lifetime, at least 1 ms. */
+export function userCodeTtlMs(flow: Pick<DeviceFlow, 'createdAt' | 'expiresAt'>): number {
+  return Math.max(1, flow.expiresAt - flow.createdAt);
+}

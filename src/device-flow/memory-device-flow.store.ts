@@ -12,6 +12,7 @@ import {
   POLL_TOLERANCE_MS,
   type PollOutcome,
   SLOW_DOWN_STEP_SECONDS,
+  userCodeTtlMs,
 } from './device-flow.store';
 
 interface Entry {
@@ -37,7 +38,7 @@ export class MemoryDeviceFlowStore extends DeviceFlowStore implements OnApplicat
   }
 
   async create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean> {
-    if (!this.userCodes.setIfAbsent(flow.userCodeHash, flow.deviceCodeHash, Math.max(1, flow.expiresAt - flow.createdAt))) {
+    if (!this.userCodes.setIfAbsent(flow.userCodeHash, flow.deviceCodeHash, userCodeTtlMs(flow))) {
       return false;
     }
     this.flows.set(flow.deviceCodeHash, { flow: structuredClone(flow), leaseUntil: 0, attempt: 0 }, retainMs);

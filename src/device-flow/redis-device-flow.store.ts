@@ -14,6 +14,7 @@ import {
   POLL_TOLERANCE_MS,
   type PollOutcome,
   SLOW_DOWN_STEP_SECONDS,
+  userCodeTtlMs,
 } from './device-flow.store';
 import { DECISION_FIELDS, flowFromFields, flowToFieldList } from './flow-fields';
 
@@ -150,13 +151,17 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
    */
   async create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean> {
     if (this.createBatch) return this.createBatch.call({ flow, retainMs, auditEvent });
-    const codeTtlMs = Math.max(1, flow.expiresAt - flow.createdAt);
-    const fields = flowToFieldList(flow);
     const claim = userCodeKey(flow.userCodeHash);
-    if ((await this.redis.set(claim, flow.deviceCodeHash, 'PX', codeTtlMs, 'NX')) !== 'OK') return false;
+    if ((await this.redis.set(claim, flow.deviceCodeHash, 'PX', userCodeTtlMs(flow), 'NX')) !== 'OK') return false;
     const tag = shardTagOf(flow.deviceCodeHash);
     try {
-      await this.redis.deviceFlowCreateInShard(this.flowKey(flow.deviceCodeHash), auditOutboxShardKey(tag), retainMs, auditEvent ?? '', ...fields);
+      await this.redis.deviceFlowCreateInShard(
+        this.flowKey(flow.deviceCodeHash),
+        auditOutboxShardKey(tag),
+        retainMs,
+        auditEvent ?? '',
+        ...flowToFieldList(flow),
+      );
     } catch (error) {
       await this.redis.del(claim).catch(() => undefined);
       throw error;
@@ -223,7 +228,7 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
     for (const { flow, retainMs, auditEvent } of flows) {
       const fields = flowToFieldList(flow);
       keys.push(userCodeKey(flow.userCodeHash), this.flowKey(flow.deviceCodeHash));
-      args.push(flow.deviceCodeHash, Math.max(1, flow.expiresAt - flow.createdAt), retainMs, auditEvent ?? '', fields.length, ...fields);
+      args.push(flow.deviceCodeHash, userCodeTtlMs(flow), retainMs, auditEvent ?? '', fields.length, ...fields);
     }
     const created = await this.redis.deviceFlowCreateAudited(keys.length, ...keys, ...args);
     return created.map((one) => one === 1);

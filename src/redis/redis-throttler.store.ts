@@ -21,11 +21,9 @@ for pair = 0, #KEYS / 2 - 1 do
     redis.call('SET', blockKey, 1, 'PX', blockMs)
     blocked = blockMs
   end
-  if blocked > 0 then
-    result[#result + 1] = hits; result[#result + 1] = ttl; result[#result + 1] = 1; result[#result + 1] = blocked
-  else
-    result[#result + 1] = hits; result[#result + 1] = ttl; result[#result + 1] = 0; result[#result + 1] = 0
-  end
+  if blocked < 0 then blocked = 0 end
+  local at = pair * 4
+  result[at + 1], result[at + 2], result[at + 3], result[at + 4] = hits, ttl, blocked > 0 and 1 or 0, blocked
 end
 return result`;
 
