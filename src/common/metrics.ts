@@ -70,6 +70,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tokenInvalidationsUnconfirmed = new Counter({
+    name: 'devicegate_token_invalidations_unconfirmed_total',
+    help: 'Instances that received a token invalidation this instance announced but did not confirm dropping it in time',
+    registers: [this.registry],
+  });
+
   readonly userCodeFailures = new Counter({
     name: 'devicegate_user_code_failures_total',
     help: 'User codes entered that were unknown, expired or used',

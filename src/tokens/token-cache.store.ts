@@ -19,8 +19,12 @@ export abstract class TokenCacheStore {
    * INVALIDATED mark: a row under one hash only ever changes by being revoked.
    */
   abstract set(tokenHash: string, record: string, ttlMs: number): Promise<void>;
-  /** Marks the hashes INVALIDATED for `markMs` and announces them to every instance. */
-  abstract invalidate(tokenHashes: string[], markMs: number): Promise<void>;
+  /**
+   * Marks the hashes INVALIDATED for `markMs` and announces them to every
+   * instance; resolves once every instance that heard the announcement has
+   * dropped them, or says how many did not confirm in time.
+   */
+  abstract invalidate(tokenHashes: string[], markMs: number): Promise<{ unconfirmed: number }>;
   /**
    * Calls `onInvalidated` with every announced hash, and `onGap` whenever
    * announcements may have been missed (the subscription was cut off).
@@ -47,9 +51,11 @@ export class MemoryTokenCacheStore extends TokenCacheStore implements OnApplicat
     this.entries.setIfAbsent(tokenHash, record, ttlMs);
   }
 
-  async invalidate(tokenHashes: string[], markMs: number): Promise<void> {
+  async invalidate(tokenHashes: string[], markMs: number): Promise<{ unconfirmed: number }> {
     for (const hash of tokenHashes) this.entries.set(hash, INVALIDATED, markMs);
+    // Listeners run before emit returns: every one has dropped the tokens.
     this.channel.emit('invalidated', tokenHashes);
+    return { unconfirmed: 0 };
   }
 
   async subscribe(onInvalidated: (tokenHashes: string[]) => void): Promise<void> {

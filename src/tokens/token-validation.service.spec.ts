@@ -4,7 +4,7 @@ import { sha256Hex } from '../common/crypto';
 import { Metrics } from '../common/metrics';
 import type { AppConfig, ClientDefinition } from '../config/app-config';
 import type { LastUsedService } from './last-used.service';
-import { MemoryTokenCacheStore } from './token-cache.store';
+import { MemoryTokenCacheStore, type TokenCacheStore } from './token-cache.store';
 import { generateToken } from './token-format';
 import { TokenValidationService } from './token-validation.service';
 import type { TokenRecord, TokensRepository } from './tokens.repository';
@@ -32,24 +32,27 @@ function row(): TokenRecord {
   };
 }
 
+function service(cache: TokenCacheStore, tokens: Partial<TokensRepository>, metrics = new Metrics()): TokenValidationService {
+  return new TokenValidationService(
+    { scopes: [{ name: 'read', description: 'Read' }], tokenCacheTtlSeconds: 60, tokenSharedCacheTtlSeconds: 60 } as AppConfig,
+    tokens as TokensRepository,
+    cache,
+    { known: () => undefined, find: async () => CLIENT } as unknown as ClientRegistry,
+    { touch: () => undefined } as unknown as LastUsedService,
+    metrics,
+    new Clock(),
+  );
+}
+
 describe('TokenValidationService', () => {
   it('does not cache a row it read before a revocation that landed while it was reading', async () => {
-    const clock = new Clock();
-    const cache = new MemoryTokenCacheStore(clock);
+    const cache = new MemoryTokenCacheStore(new Clock());
     let answer!: (record: TokenRecord) => void;
     const findByHash = jest
       .fn()
       .mockImplementationOnce(() => new Promise<TokenRecord>((resolve) => (answer = resolve)))
       .mockResolvedValue({ ...row(), revokedAt: new Date() });
-    const validation = new TokenValidationService(
-      { scopes: [{ name: 'read', description: 'Read' }], tokenCacheTtlSeconds: 60, tokenSharedCacheTtlSeconds: 60 } as AppConfig,
-      { findByHash } as unknown as TokensRepository,
-      cache,
-      { known: () => undefined, find: async () => CLIENT } as unknown as ClientRegistry,
-      { touch: () => undefined } as unknown as LastUsedService,
-      new Metrics(),
-      clock,
-    );
+    const validation = service(cache, { findByHash });
     const token = generateToken('dgat');
 
     const inFlight = validation.validate(token);
@@ -60,6 +63,15 @@ describe('TokenValidationService', () => {
 
     // Neither this instance's cache nor the shared one kept the stale row: the next check is refused.
     expect(await validation.validate(token)).toBeUndefined();
+    cache.onApplicationShutdown();
+  });
+
+  it('counts the instances that did not confirm an invalidation in time, and still succeeds', async () => {
+    const cache = new MemoryTokenCacheStore(new Clock());
+    jest.spyOn(cache, 'invalidate').mockResolvedValue({ unconfirmed: 2 });
+    const metrics = new Metrics();
+    await service(cache, {}, metrics).invalidate([sha256Hex(generateToken('dgat'))]);
+    expect((await metrics.tokenInvalidationsUnconfirmed.get()).values[0].value).toBe(2);
     cache.onApplicationShutdown();
   });
 });

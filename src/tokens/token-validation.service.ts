@@ -132,7 +132,12 @@ export class TokenValidationService implements OnModuleInit {
     if (hashes.length === 0) return;
     this.forget(hashes);
     // The mark outlives any entry a lookup that raced the revocation could still try to write.
-    await this.cache.invalidate(hashes, Math.max(1000, this.config.tokenSharedCacheTtlSeconds * 1000));
+    const { unconfirmed } = await this.cache.invalidate(hashes, Math.max(1000, this.config.tokenSharedCacheTtlSeconds * 1000));
+    if (unconfirmed > 0) {
+      // They received it, so they drop the tokens as soon as they read it; until then their own cache still answers.
+      this.metrics.tokenInvalidationsUnconfirmed.inc(unconfirmed);
+      this.logger.warn({ msg: 'instances did not confirm a token invalidation in time', instances: unconfirmed });
+    }
   }
 
   private cached(tokenHash: string): { record?: TokenRecord } | undefined {
