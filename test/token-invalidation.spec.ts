@@ -62,6 +62,13 @@ describe('Token invalidation across instances', () => {
     expect(events.at(-1)).toBe('dropped b1');
   });
 
+  it('an instance that cannot hear confirmations (its own subscription is down) counts every receiver as unconfirmed', async () => {
+    const deaf = instance();
+    expect(await deaf.invalidate(['d1'], 60_000)).toEqual({ unconfirmed: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(events.at(-1)).toBe('dropped d1');
+  });
+
   it('an announcement from an instance that asks no confirmation (an older version) is still heard', async () => {
     const redis = createRedisConnection(REDIS_URL, prefix);
     connections.push(redis);

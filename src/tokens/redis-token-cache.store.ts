@@ -55,10 +55,9 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
     // One SET per key: in a Redis Cluster the keys live in different slots.
     const ttl = Math.max(1, Math.ceil(markMs));
     await Promise.all(tokenHashes.map((hash) => this.redis.set(`token:${hash}`, INVALIDATED, 'PX', ttl)));
-    // Confirmations reach this instance only while its own subscription is up.
+    // Confirmations reach this instance only while its own subscription is up; without it, none is asked for.
     if (this.subscriber?.status !== 'ready') {
-      await this.redis.publish(this.channel, tokenHashes.join(','));
-      return { unconfirmed: 0 };
+      return { unconfirmed: await this.redis.publish(this.channel, tokenHashes.join(',')) };
     }
     const number = ++this.announced;
     let pending!: PendingAnnouncement;
