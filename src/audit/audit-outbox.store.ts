@@ -34,7 +34,10 @@ export abstract class AuditOutboxStore {
    * Up to `count` entries for `consumer`. With `recoverIdleMs`: first those
    * it took before and has not acknowledged (a write that failed), then
    * those another drainer took and left unacknowledged for that long, then
-   * entries no drainer took yet. Without it, only the last.
+   * entries no drainer took yet. Without it, only the last. Each group in
+   * the order its entries entered, to the millisecond: on a Redis Cluster,
+   * entries of one millisecond in different streams come in stream order
+   * (one flow's entries share a stream, so they keep their own order).
    */
   abstract take(consumer: string, count: number, recoverIdleMs?: number): Promise<OutboxEntry[]>;
 
