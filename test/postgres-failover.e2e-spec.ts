@@ -77,13 +77,18 @@ describe('Postgres backends terminated under load', () => {
     return reply;
   }
 
-  /** The app's connections to its database, terminated from outside; how many there were. */
-  async function terminateAppBackends(): Promise<number> {
+  /**
+   * The app's connections to its database, terminated from outside; how many
+   * there were. `busyOnly`: only those in the middle of a statement or a
+   * transaction, so requests in flight meet the failure.
+   */
+  async function terminateAppBackends(busyOnly = false): Promise<number> {
     // Two statements: in one, Postgres may call pg_terminate_backend before it filters the rows.
-    const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [
-      database.name,
-      APPLICATION_NAME,
-    ]);
+    const { rows } = await admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2${busyOnly ? " AND state <> 'idle'" : ''}`,
+      [database.name, APPLICATION_NAME],
+    );
+    if (rows.length === 0) return 0;
     const { rows: ended } = await admin.query('SELECT pid FROM unnest($1::int[]) AS app(pid) WHERE pg_terminate_backend(pid)', [
       rows.map((row) => row.pid),
     ]);
@@ -162,9 +167,10 @@ describe('Postgres backends terminated under load', () => {
 
     let chaos = true;
     const killer = (async () => {
-      while (chaos) {
-        terminated += await terminateAppBackends();
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+      // Mostly the busy backends, every few milliseconds (idle ones alone would only be reconnected, unnoticed); every tenth sweep all of them.
+      for (let sweep = 0; chaos; sweep++) {
+        terminated += await terminateAppBackends(sweep % 10 !== 0);
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
       }
     })();
     try {
