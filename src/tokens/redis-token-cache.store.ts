@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Cluster } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { duplicateForSubscriber, type RedisConnection } from '../redis/redis-connection';
 import { INVALIDATED, TokenCacheStore } from './token-cache.store';
@@ -23,7 +24,7 @@ interface PendingAnnouncement {
  *
  * An announcement is answered: every instance that receives it drops the
  * tokens, then confirms on the announcer's own channel, and `invalidate`
- * waits for as many confirmations as PUBLISH counted receivers (at most
+ * waits for as many confirmations as there are receivers (at most
  * ANNOUNCEMENT_CONFIRM_TIMEOUT_MS). So once a revocation is acknowledged, no
  * instance that could hear it still answers from its cache.
  */
@@ -56,9 +57,7 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
     const ttl = Math.max(1, Math.ceil(markMs));
     await Promise.all(tokenHashes.map((hash) => this.redis.set(`token:${hash}`, INVALIDATED, 'PX', ttl)));
     // Confirmations reach this instance only while its own subscription is up; without it, none is asked for.
-    if (this.subscriber?.status !== 'ready') {
-      return { unconfirmed: await this.redis.publish(this.channel, tokenHashes.join(',')) };
-    }
+    if (this.subscriber?.status !== 'ready') return { unconfirmed: await this.publish(tokenHashes.join(',')) };
     const number = ++this.announced;
     let pending!: PendingAnnouncement;
     const settled = new Promise<void>((done) => {
@@ -68,7 +67,7 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
     const timer = setTimeout(pending.done, ANNOUNCEMENT_CONFIRM_TIMEOUT_MS);
     try {
       // The last entry is not a hash: an instance that does not confirm drops it as one unknown token.
-      pending.expected = await this.redis.publish(this.channel, [...tokenHashes, `${CONFIRM_TO}${this.id}:${number}`].join(','));
+      pending.expected = await this.publish([...tokenHashes, `${CONFIRM_TO}${this.id}:${number}`].join(','));
       if (pending.confirmed >= pending.expected) pending.done();
       await settled;
       return { unconfirmed: Math.max(0, pending.expected - pending.confirmed) };
@@ -100,6 +99,24 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
 
   async onApplicationShutdown(): Promise<void> {
     this.subscriber?.disconnect();
+  }
+
+  /**
+   * Publishes an announcement; answers how many subscribers it reaches. A
+   * Cluster carries it to every node, but a node's PUBLISH counts only its
+   * own subscribers: there every node is asked how many it has.
+   */
+  private async publish(message: string): Promise<number> {
+    const published = this.redis.publish(this.channel, message);
+    if (!(this.redis instanceof Cluster)) return published;
+    const [, perNode] = await Promise.all([
+      published,
+      // A node that cannot answer has no subscriber that could hear the announcement.
+      Promise.all(
+        this.redis.nodes('all').map((node) => (node.pubsub('NUMSUB', this.channel) as Promise<[string, number]>).catch(() => ['', 0] as const)),
+      ),
+    ]);
+    return perNode.reduce((sum, [, subscribers]) => sum + Number(subscribers), 0);
   }
 
   /** Drops the announced tokens first, then confirms to the announcer. */
