@@ -12,7 +12,7 @@ const CONFIRM_TO = 'confirm-to:';
 
 interface PendingAnnouncement {
   confirmed: number;
-  /** The receivers PUBLISH counted; unknown until it answers. */
+  /** The subscribers the announcement reaches; unknown until the publish answers. */
   expected: number;
   done: () => void;
 }
