@@ -5,7 +5,6 @@ import { AppModule } from './app.module';
 import { Clock } from './common/clock';
 import { createLogger, NestPinoLogger } from './common/logger';
 import { Metrics } from './common/metrics';
-import { requestContext } from './common/request-context';
 import type { AppConfig } from './config/app-config';
 import { createHttpEdge } from './http/http-adapter';
 import { InputShapePipe } from './http/input-shape.pipe';
@@ -25,7 +24,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const edge = createHttpEdge(config.httpAdapter, {
     trustProxy: config.trustProxy,
     hooks: {
-      enter: (context, next) => requestContext.run(context, next),
       finished: ({ requestId, method, route, path, status, ms, ip }) => {
         metrics?.httpRequests.observe({ route, method, status: String(status) }, ms / 1000);
         logger.info({ msg: 'request', reqId: requestId, method, route, path, status, ms, ip });

@@ -328,8 +328,8 @@ const FLOWS: FlowCase[] = [
       };
       http.secrets.add('a-database-client-secret-0123456789');
       http.secrets.add(definition.secretHash);
-      await registry.save(definition);
-      await registry.save({ ...definition, enabled: false });
+      await registry.save(null, definition);
+      await registry.save(null, { ...definition, enabled: false });
       const rows = await queryDatabase('SELECT * FROM audit_events WHERE client_id = $1 ORDER BY id', [clientId]);
       const common = { outcome: 'success', actor_type: 'system', client_id: clientId, ip: null, request_id: null };
       expect(rows).toEqual([

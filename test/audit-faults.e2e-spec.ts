@@ -195,7 +195,7 @@ describe('a change whose audit event cannot be written does not happen', () => {
     const clientId = `refused-${randomUUID().slice(0, 8)}`;
     await refuse('client.created');
     await expect(
-      testApp.app.get(ClientRegistry).save({
+      testApp.app.get(ClientRegistry).save(null, {
         clientId,
         name: 'Never registered',
         type: 'confidential',

@@ -47,7 +47,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
       enabled: true,
       ...overrides,
     };
-    await testApp.app.get(ClientRegistry).save(definition);
+    await testApp.app.get(ClientRegistry).save(null, definition);
     return definition;
   }
 
@@ -187,7 +187,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
       const token = await obtainToken(http, { clientId: client.clientId });
       expect((await introspect(token.access_token)).body.active).toBe(true);
 
-      await testApp.app.get(ClientRegistry).save({ ...client, enabled: false });
+      await testApp.app.get(ClientRegistry).save(null, { ...client, enabled: false });
 
       expectInactive(await introspect(token.access_token));
     });
@@ -201,7 +201,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
       expect((await introspect(token.access_token)).body.scope).toBe('profile read');
       expect((await http.me(token.access_token)).body.scopes).toEqual(['profile', 'read']);
 
-      await testApp.app.get(ClientRegistry).save({ ...client, allowedScopes: ['profile'], defaultScopes: ['profile'] });
+      await testApp.app.get(ClientRegistry).save(null, { ...client, allowedScopes: ['profile'], defaultScopes: ['profile'] });
 
       const reply = await introspect(token.access_token);
       expect(reply.body).toMatchObject({ active: true, scope: 'profile' });
@@ -305,7 +305,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
       const token = await obtainToken(http, { clientId: client.clientId });
       expect((await http.me(token.access_token)).status).toBe(200);
 
-      await testApp.app.get(ClientRegistry).save({ ...client, enabled: false });
+      await testApp.app.get(ClientRegistry).save(null, { ...client, enabled: false });
 
       expectInvalidToken(await http.me(token.access_token), REJECTED);
     });

@@ -126,7 +126,7 @@ describe('races around one approval', () => {
       const claimedBefore = await http.metric('devicegate_token_polls_total', { outcome: 'claimed' });
       const mintedBefore = await http.metric('devicegate_tokens_minted_total', { rotated: 'false' });
 
-      const results = await Promise.allSettled(instants.map(() => service.poll(client, flow.deviceCode, '203.0.113.50')));
+      const results = await Promise.allSettled(instants.map(() => service.poll({ requestId: '', ip: '203.0.113.50', userAgent: '' }, client, flow.deviceCode)));
 
       const fulfilled = results.filter((result) => result.status === 'fulfilled');
       expect(fulfilled).toHaveLength(1);
@@ -232,7 +232,7 @@ describe('races around one approval', () => {
         deviceLabel: claim.flow.deviceLabel,
         scopes: claim.flow.scopes,
         ttlSeconds: 3600,
-        ip: '203.0.113.51',
+        origin: { requestId: '', ip: '203.0.113.51', userAgent: '' },
       });
       expect(orphan).toBeDefined();
 

@@ -4,7 +4,9 @@ import { ApiErrors } from '../common/api-responses';
 import { parseDto } from '../common/dto-validation';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { NoStore } from '../common/no-store';
+import { Origin } from '../common/http';
 import { ForeignOrganization, InvalidRequest, NotFound } from '../common/oauth-errors';
+import type { RequestContext } from '../common/request-context';
 import { CurrentToken, RequireScopes } from '../tokens/bearer-auth.guard';
 import { type AuthenticatedToken, tokenActor as actorOf } from '../tokens/token-validation.service';
 import { ClientsAdminService, clientView } from './clients-admin.service';
@@ -36,9 +38,9 @@ export class ClientsAdminController {
   @ApiBody({ type: RegisterClientDto })
   @ApiCreatedResponse({ type: RegisteredClientDto })
   @ApiErrors(InvalidRequest)
-  create(@CurrentToken() token: AuthenticatedToken, @Body() body: unknown) {
+  create(@CurrentToken() token: AuthenticatedToken, @Body() body: unknown, @Origin() origin: RequestContext) {
     globalAdmin(token);
-    return this.clients.create(body, actorOf(token));
+    return this.clients.create(origin, body, actorOf(token));
   }
 
   @Patch(':clientId')
@@ -47,11 +49,11 @@ export class ClientsAdminController {
   @ApiBody({ type: UpdateClientDto })
   @ApiOkResponse({ type: ClientViewDto })
   @ApiErrors(InvalidRequest, NotFound)
-  update(@CurrentToken() token: AuthenticatedToken, @Param('clientId') clientId: string, @Body() body: unknown) {
+  update(@CurrentToken() token: AuthenticatedToken, @Param('clientId') clientId: string, @Body() body: unknown, @Origin() origin: RequestContext) {
     globalAdmin(token);
     const update = parseDto(UpdateClientDto, body);
     if (!update) throw new InvalidRequest('Send {"enabled": true} or {"enabled": false}');
-    return this.clients.setEnabled(clientId, update.enabled, actorOf(token));
+    return this.clients.setEnabled(origin, clientId, update.enabled, actorOf(token));
   }
 }
 

@@ -5,6 +5,7 @@ import type { AuditActor } from '../audit/audit-event';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { randomToken } from '../common/crypto';
 import { InvalidRequest, NotFound } from '../common/oauth-errors';
+import type { RequestContext } from '../common/request-context';
 import { AppConfig, type ClientDefinition } from '../config/app-config';
 import { ClientEntry } from '../config/config-file.dto';
 import { describeValidationErrors } from '../config/config-validation';
@@ -44,7 +45,7 @@ export class ClientsAdminService {
     this.organizations = new Set(config.organizations.map((organization) => organization.id));
   }
 
-  async create(body: unknown, actor: AuditActor) {
+  async create(context: RequestContext | null, body: unknown, actor: AuditActor) {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidRequest('Send the client as a JSON object');
     const fields = body as Record<string, unknown>;
     if ('client_secret' in fields || 'client_secret_sha256' in fields) {
@@ -54,19 +55,19 @@ export class ClientsAdminService {
     const secret = fields.type === 'confidential' ? randomToken(32) : undefined;
     const client = this.validate({ ...fields, client_id: clientId, client_secret: secret });
     if (await this.registry.find(client.clientId)) throw new InvalidRequest(`A client ${client.clientId} exists already`);
-    await this.registry.save(client, actor);
+    await this.registry.save(context, client, actor);
     return { ...clientView(client, 'database'), ...(secret ? { client_secret: secret } : {}) };
   }
 
   /** Turns a database client on or off; a client of the config file is changed in the file. */
-  async setEnabled(clientId: string, enabled: boolean, actor: AuditActor) {
+  async setEnabled(context: RequestContext | null, clientId: string, enabled: boolean, actor: AuditActor) {
     if (this.registry.isConfigured(clientId)) {
       throw new InvalidRequest(`Client ${clientId} comes from the config file; change it there`);
     }
     const client = await this.registry.find(clientId);
     if (!client) throw new NotFound(`No client ${clientId.slice(0, 128)}`);
     const changed = { ...client, enabled };
-    await this.registry.save(changed, actor);
+    await this.registry.save(context, changed, actor);
     return clientView(changed, 'database');
   }
 

@@ -1,3 +1,5 @@
+import type { RequestContext } from '../common/request-context';
+
 /**
  * The audit event catalog: every security event devicegate records, with
  * when it is written. The README's table is generated from the same words.
@@ -50,8 +52,10 @@ export function userActor(subject: { issuer: string; email: string; subjectId: s
   return { type: 'user', issuer: subject.issuer, email: subject.email, subjectId: subject.subjectId, externalId: subject.externalId };
 }
 
-/** What a module records; IP, user agent and request id come from the request being served unless given. */
+/** What a module records; IP, user agent and request id come from `origin` unless given. */
 export interface AuditEvent {
+  /** The request the event is recorded for; null for the app's own work (retention, sealing, directory sync). */
+  origin: RequestContext | null;
   type: AuditEventType;
   outcome: 'success' | 'failure';
   actor?: AuditActor;

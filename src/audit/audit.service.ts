@@ -5,7 +5,6 @@ import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { LOGGER } from '../common/logger';
 import { TemporarilyUnavailable } from '../common/oauth-errors';
-import { requestContext } from '../common/request-context';
 import { type AuditEvent, type AuditRecord, toView } from './audit-event';
 import { AuditRepository, type NewAuditRecord } from './audit.repository';
 
@@ -158,7 +157,7 @@ export class AuditService {
   }
 
   private toRecord(event: AuditEvent): NewAuditRecord {
-    const context = requestContext.current();
+    const context = event.origin;
     return {
       occurredAt: new Date(this.clock.now()),
       type: event.type,
@@ -174,7 +173,7 @@ export class AuditService {
       tokenId: event.tokenId ?? null,
       ip: event.ip ?? context?.ip ?? null,
       userAgent: event.userAgent ?? context?.userAgent ?? null,
-      requestId: event.requestId ?? context?.requestId ?? null,
+      requestId: event.requestId ?? (context?.requestId || null),
       details: event.details ?? {},
     };
   }

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { constantTimeEqual, sha256Hex } from '../common/crypto';
 import { InvalidClient, InvalidRequest } from '../common/oauth-errors';
+import type { RequestContext } from '../common/request-context';
 import { AppConfig, type ClientDefinition } from '../config/app-config';
 import { ClientsRepository } from './clients.repository';
 
@@ -76,13 +77,14 @@ export class ClientRegistry {
   }
 
   /** Registers or changes a database client, with its audit event in the same transaction. */
-  async save(client: ClientDefinition, actor: AuditActor = { type: 'system' }): Promise<void> {
+  async save(context: RequestContext | null, client: ClientDefinition, actor: AuditActor = { type: 'system' }): Promise<void> {
     if (this.configured.has(client.clientId)) {
       throw new InvalidRequest(`Client ${client.clientId} comes from the config file and cannot be changed here`);
     }
     await this.audit.transaction(async (transaction) => {
       const created = await this.clients.save(client, transaction.manager);
       await transaction.record({
+        origin: context,
         type: created ? 'client.created' : 'client.changed',
         outcome: 'success',
         actor,

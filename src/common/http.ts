@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { InvalidRequest } from './oauth-errors';
-import { normalizeIp, requestContext } from './request-context';
+import { normalizeIp, type RequestContext, requestContextOf } from './request-context';
 
 /**
  * Adapter-neutral access to what controllers need from the request and
@@ -18,20 +18,21 @@ interface AnyResponse {
 }
 
 /**
- * The caller's address; honours TRUST_PROXY through the adapter, never a raw
- * X-Forwarded-For. The edge read it once into the request's context.
+ * The request's id, the caller's address and user agent, as the edge read
+ * them once (the address honours TRUST_PROXY through the adapter, never a raw
+ * X-Forwarded-For): what the request's audit events record.
  */
-export const ClientIp = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): string =>
-    requestContext.current()?.ip ?? normalizeIp(context.switchToHttp().getRequest<AnyRequest>().ip),
-);
+export function originOf(request: object): RequestContext {
+  const known = requestContextOf(request);
+  if (known) return known;
+  const { ip, headers } = request as AnyRequest;
+  const userAgent = headers['user-agent'];
+  return { requestId: '', ip: normalizeIp(ip), userAgent: (Array.isArray(userAgent) ? userAgent[0] : (userAgent ?? '')).slice(0, 512) };
+}
 
-export const UserAgent = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
-  const known = requestContext.current()?.userAgent;
-  if (known !== undefined) return known;
-  const value = context.switchToHttp().getRequest<AnyRequest>().headers['user-agent'];
-  return (Array.isArray(value) ? value[0] : (value ?? '')).slice(0, 512);
-});
+export const Origin = createParamDecorator((_data: unknown, context: ExecutionContext): RequestContext =>
+  originOf(context.switchToHttp().getRequest<AnyRequest>()),
+);
 
 /** One named cookie of the request. */
 export const RequestCookie = createParamDecorator((name: string, context: ExecutionContext): string | undefined => {

@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /** What every log line and audit event of one HTTP request shares. */
 export interface RequestContext {
   requestId: string;
@@ -7,16 +5,28 @@ export interface RequestContext {
   userAgent: string;
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
+/**
+ * Where the edge leaves a request's context: on the Node request itself, so
+ * it is found from Express's request (that object) and Fastify's (its `raw`).
+ * Handed on by hand from there rather than through an AsyncLocalStorage,
+ * whose promise hooks would tax every promise of every request (Node 20).
+ */
+const CONTEXT = Symbol('devicegate.requestContext');
 
-export const requestContext = {
-  run<T>(context: RequestContext, callback: () => T): T {
-    return storage.run(context, callback);
-  },
-  current(): RequestContext | undefined {
-    return storage.getStore();
-  },
-};
+interface CarriesContext {
+  [CONTEXT]?: RequestContext;
+  raw?: { [CONTEXT]?: RequestContext };
+}
+
+export function attachRequestContext(request: object, context: RequestContext): void {
+  (request as CarriesContext)[CONTEXT] = context;
+}
+
+/** The context the edge attached to a request (Express's, Fastify's or Node's), if any. */
+export function requestContextOf(request: object): RequestContext | undefined {
+  const carrier = request as CarriesContext;
+  return carrier[CONTEXT] ?? carrier.raw?.[CONTEXT];
+}
 
 /** An IPv4 client of a dual-stack socket shows as ::ffff:a.b.c.d; keep one spelling so addresses compare. */
 export function normalizeIp(ip: string | undefined): string {

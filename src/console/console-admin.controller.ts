@@ -3,7 +3,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config';
 import { randomToken, sha256Hex } from '../common/crypto';
 import { PageSecurityHeaders } from '../common/html';
-import { OAuthParams, RequestCookie } from '../common/http';
+import { OAuthParams, Origin, RequestCookie } from '../common/http';
+import type { RequestContext } from '../common/request-context';
 import { OnceStore } from '../redis/once.store';
 import { ConsoleAccessService } from './console-access.service';
 import { adminSection, registeredSection } from './console-admin.view';
@@ -31,8 +32,13 @@ export class ConsoleAdminController {
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @PageSecurityHeaders()
-  async page(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Query('notice') notice: unknown, @Query('count') count: unknown) {
-    const session = await this.sessions.read(cookie);
+  async page(
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
+    @Query('notice') notice: unknown,
+    @Query('count') count: unknown,
+  ) {
+    const session = await this.sessions.read(cookie, origin);
     const access = this.access.assert(session, 'admin');
     const shown =
       notice === 'offboarded' && typeof count === 'string' && /^\d{1,9}$/.test(count)
@@ -53,8 +59,12 @@ export class ConsoleAdminController {
   @HttpCode(200)
   @Header('Content-Type', 'text/html; charset=utf-8')
   @PageSecurityHeaders()
-  async register(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Body() body: unknown) {
-    const { session, access, params } = await this.checked(cookie, body);
+  async register(
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
+    @Body() body: unknown,
+  ) {
+    const { session, access, params } = await this.checked(cookie, origin, body);
     const form = sha256Hex(`${params.required('registration_id')}\n${JSON.stringify(body)}`);
     if (!(await this.once.consume(`console-registration:${form}`, this.config.consoleSessionAbsoluteSeconds * 1000))) {
       return this.adminPage(session, access, CONSOLE_STRINGS.registrationSentAlready);
@@ -66,8 +76,13 @@ export class ConsoleAdminController {
   @Post('clients/:clientId/enabled')
   @Redirect()
   @PageSecurityHeaders()
-  async setEnabled(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Param('clientId') clientId: string, @Body() body: unknown) {
-    const { session, params } = await this.checked(cookie, body);
+  async setEnabled(
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
+    @Param('clientId') clientId: string,
+    @Body() body: unknown,
+  ) {
+    const { session, params } = await this.checked(cookie, origin, body);
     await this.admin.setEnabled(session, clientId, params.required('enabled') === 'true');
     return { url: '/console/admin?notice=client_changed', statusCode: 303 };
   }
@@ -75,8 +90,12 @@ export class ConsoleAdminController {
   @Post('offboard')
   @Redirect()
   @PageSecurityHeaders()
-  async offboard(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Body() body: unknown) {
-    const { session, params } = await this.checked(cookie, body);
+  async offboard(
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
+    @Body() body: unknown,
+  ) {
+    const { session, params } = await this.checked(cookie, origin, body);
     const revoked = await this.admin.offboard(session, params.required('subject'), params.required('reason'));
     return { url: `/console/admin?notice=offboarded&count=${revoked}`, statusCode: 303 };
   }
@@ -88,8 +107,8 @@ export class ConsoleAdminController {
   }
 
   /** A form post of an admin's session with its CSRF token. */
-  private async checked(cookie: string | undefined, body: unknown): Promise<{ session: ConsoleSession; access: ReturnType<ConsoleAccessService['of']>; params: OAuthParams }> {
-    const session = await this.sessions.read(cookie);
+  private async checked(cookie: string | undefined, origin: RequestContext, body: unknown): Promise<{ session: ConsoleSession; access: ReturnType<ConsoleAccessService['of']>; params: OAuthParams }> {
+    const session = await this.sessions.read(cookie, origin);
     const access = this.access.assert(session, 'admin');
     const params = new OAuthParams(body);
     if (!(await this.sessions.matchesCsrf(session, params.optional('csrf_token')))) throw consoleCsrfRefused();

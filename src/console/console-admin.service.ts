@@ -44,6 +44,7 @@ export class ConsoleAdminService {
     const clientId = params.optional('client_id');
     const owner = organization ?? asked;
     return this.clients.create(
+      session.origin,
       {
         name: params.required('name'),
         type: params.required('type'),
@@ -60,7 +61,7 @@ export class ConsoleAdminService {
     if (organization && (await this.registry.find(clientId))?.organizationId !== organization) {
       throw new NotFound(`No client ${clientId.slice(0, 128)}`);
     }
-    return this.clients.setEnabled(clientId, enabled, userActor(session.person));
+    return this.clients.setEnabled(session.origin, clientId, enabled, userActor(session.person));
   }
 
   /** Every authorization of a person revoked (each one audited as token.revoked; of the admin's organization only, for an organization's admin), then the off-boarding itself with its reason. */
@@ -71,12 +72,13 @@ export class ConsoleAdminService {
     const offboarded: string[] = [];
     let revoked = 0;
     for (const { id } of await this.subjects.findByIdOrEmail(subject.trim())) {
-      const closed = await this.tokens.revoke({ kind: 'subject', subjectId: id, organizationId }, 'admin', actor);
+      const closed = await this.tokens.revoke(session.origin, { kind: 'subject', subjectId: id, organizationId }, 'admin', actor);
       // An organization's admin learns only of the people it had something to take from.
       if (closed.length > 0 || !organizationId) offboarded.push(id);
       revoked += closed.length;
     }
     await this.audit.record({
+      origin: session.origin,
       type: 'subject.offboarded',
       outcome: 'success',
       actor,

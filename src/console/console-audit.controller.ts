@@ -2,7 +2,8 @@ import { Controller, Get, Header, Param, Query, StreamableFile, UseFilters } fro
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AUDIT_EXPORT_FORMATS, AuditQueryService, encodeCursor } from '../audit/audit-query.service';
 import { PageSecurityHeaders } from '../common/html';
-import { RequestCookie } from '../common/http';
+import { Origin, RequestCookie } from '../common/http';
+import type { RequestContext } from '../common/request-context';
 import { NotFound } from '../common/oauth-errors';
 import { ConsoleAccessService } from './console-access.service';
 import { AUDIT_FILTERS, type AuditFilterValues, auditEventSection, auditSection } from './console-audit.view';
@@ -29,8 +30,12 @@ export class ConsoleAuditController {
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @PageSecurityHeaders()
-  async events(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Query() query: Record<string, unknown>): Promise<string> {
-    const session = await this.sessions.read(cookie);
+  async events(
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
+    @Query() query: Record<string, unknown>,
+  ): Promise<string> {
+    const session = await this.sessions.read(cookie, origin);
     const access = this.access.assert(session, 'audit');
     const filter = filterOf(query);
     const cursor = typeof query.cursor === 'string' ? query.cursor : undefined;
@@ -45,8 +50,12 @@ export class ConsoleAuditController {
   @Get('events/:sequence')
   @Header('Content-Type', 'text/html; charset=utf-8')
   @PageSecurityHeaders()
-  async event(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Param('sequence') sequence: string): Promise<string> {
-    const session = await this.sessions.read(cookie);
+  async event(
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
+    @Param('sequence') sequence: string,
+  ): Promise<string> {
+    const session = await this.sessions.read(cookie, origin);
     const access = this.access.assert(session, 'audit');
     const before = SEQUENCE.test(sequence) ? BigInt(sequence) - 1n : -1n;
     const page = before > 0n ? await this.auditQuery.page({ cursor: encodeCursor(before.toString()), limit: '1' }, reader(session)) : undefined;
@@ -57,8 +66,12 @@ export class ConsoleAuditController {
 
   @Get('export')
   @PageSecurityHeaders()
-  async export(@RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @Query() query: Record<string, unknown>): Promise<StreamableFile> {
-    const session = await this.sessions.read(cookie);
+  async export(
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
+    @Query() query: Record<string, unknown>,
+  ): Promise<StreamableFile> {
+    const session = await this.sessions.read(cookie, origin);
     this.access.assert(session, 'audit');
     const format = typeof query.format === 'string' ? { format: query.format } : {};
     const { format: chosen, stream } = await this.auditQuery.export({ ...filterOf(query), ...format }, reader(session));

@@ -26,7 +26,7 @@ export class ConsoleDevicesService {
 
   /** True when one of the person's own live authorizations was revoked; audited with the person as actor. */
   async revoke(session: ConsoleSession, id: string): Promise<boolean> {
-    const revoked = await this.tokens.revoke({ kind: 'authorization', id, subjectId: session.person.subjectId }, 'user', userActor(session.person));
+    const revoked = await this.tokens.revoke(session.origin, { kind: 'authorization', id, subjectId: session.person.subjectId }, 'user', userActor(session.person));
     return revoked.length > 0;
   }
 
@@ -39,6 +39,7 @@ export class ConsoleDevicesService {
    */
   async revokeAllButBrowser(session: ConsoleSession, browserHash: string): Promise<{ revoked: number; sessions: number }> {
     const revoked = await this.tokens.revoke(
+      session.origin,
       { kind: 'subject_except_browser', subjectId: session.person.subjectId, browserHash },
       'user',
       userActor(session.person),

@@ -3,7 +3,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { BROWSER_ID_COOKIE, browserIdHash, ensureBrowserId } from '../common/browser-id';
 import { constantTimeEqual, randomToken } from '../common/crypto';
 import { PageSecurityHeaders } from '../common/html';
-import { OAuthParams, RequestCookie, ResponseHeaders, serializeCookie } from '../common/http';
+import { OAuthParams, Origin, RequestCookie, ResponseHeaders, serializeCookie } from '../common/http';
+import type { RequestContext } from '../common/request-context';
 import { InvalidCredentials, InvalidCsrfToken, InvalidRequest, NotFound } from '../common/oauth-errors';
 import { AppConfig, type LocalUser } from '../config/app-config';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
@@ -58,6 +59,7 @@ export class ConsoleSignInController {
   @PageSecurityHeaders()
   async home(
     @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
     @RequestCookie(LOGIN_CSRF_COOKIE) loginCsrf: string | undefined,
     @RequestCookie(BROWSER_ID_COOKIE) browserId: string | undefined,
     @Query() query: Record<string, unknown>,
@@ -66,7 +68,7 @@ export class ConsoleSignInController {
     ensureBrowserId(browserId, headers, this.secureCookie);
     const notice = noticeOf(query);
     try {
-      const session = await this.sessions.read(cookie);
+      const session = await this.sessions.read(cookie, origin);
       return this.pages.view.home({ session, access: this.access.of(session), notice, ...(await this.devices.list(session, browserIdHash(browserId))) });
     } catch (error) {
       if (!(error instanceof ConsoleSessionRefused)) throw error;
@@ -93,27 +95,33 @@ export class ConsoleSignInController {
   @Redirect()
   @RateLimited(RATE_LIMITS.loginPerIp)
   @PageSecurityHeaders()
-  async signInSso(@Param('connector') connector: string) {
-    return { url: await this.sso.initiateConsole(connector), statusCode: 303 };
+  async signInSso(@Param('connector') connector: string, @Origin() origin: RequestContext) {
+    return { url: await this.sso.initiateConsole(origin, connector), statusCode: 303 };
   }
 
   @Post('sign-in/local')
   @Redirect()
   @RateLimited(RATE_LIMITS.loginPerIp)
   @PageSecurityHeaders()
-  async signInLocal(@Body() body: unknown, @RequestCookie(LOGIN_CSRF_COOKIE) loginCsrf: string | undefined, @ResponseHeaders() headers: ResponseHeaders) {
+  async signInLocal(
+    @Body() body: unknown,
+    @RequestCookie(LOGIN_CSRF_COOKIE) loginCsrf: string | undefined,
+    @ResponseHeaders() headers: ResponseHeaders,
+    @Origin() origin: RequestContext,
+  ) {
     const params = new OAuthParams(body);
-    await this.assertLoginCsrf(loginCsrf, params.optional('login_csrf'));
+    await this.assertLoginCsrf(origin, loginCsrf, params.optional('login_csrf'));
     const connector = this.users.connector;
     if (!connector) throw new NotFound('The local connector is not enabled');
     const username = params.required('username');
     const outcome = await authenticateWith<LocalUser>(LOCAL_STRATEGY, { body: { username, password: params.required('password') } });
     if (!('user' in outcome)) {
-      await this.signIn.reject(connector.id, 'invalid_credentials', undefined, { ...this.users.auditedUsername(username), purpose: 'console' });
+      await this.signIn.reject(origin, connector.id, 'invalid_credentials', undefined, { ...this.users.auditedUsername(username), purpose: 'console' });
       throw new InvalidCredentials();
     }
     const user = outcome.user;
     await this.signIn.completeConsole(
+      origin,
       connector.id,
       { issuer: LOCAL_ISSUER, externalId: user.username, email: user.email, name: user.name, organizationId: connector.organizationId },
       headers,
@@ -130,19 +138,20 @@ export class ConsoleSignInController {
     @Body() body: unknown,
     @RequestCookie(LOGIN_CSRF_COOKIE) loginCsrf: string | undefined,
     @ResponseHeaders() headers: ResponseHeaders,
+    @Origin() origin: RequestContext,
   ) {
     const params = new OAuthParams(body);
-    await this.assertLoginCsrf(loginCsrf, params.optional('login_csrf'));
+    await this.assertLoginCsrf(origin, loginCsrf, params.optional('login_csrf'));
     const connector = this.directory.connector(id);
     if (connector?.type !== 'ldap') throw new NotFound(`There is no LDAP connector "${id.slice(0, 64)}"`);
-    const identity = await this.ldap.authenticate(connector, { username: params.required('username'), password: params.required('password') });
-    await this.signIn.completeConsole(connector.id, { ...identity, organizationId: connector.organizationId }, headers);
+    const identity = await this.ldap.authenticate(origin, connector, { username: params.required('username'), password: params.required('password') });
+    await this.signIn.completeConsole(origin, connector.id, { ...identity, organizationId: connector.organizationId }, headers);
     return TO_CONSOLE;
   }
 
-  private async assertLoginCsrf(cookie: string | undefined, field: string | undefined): Promise<void> {
+  private async assertLoginCsrf(origin: RequestContext, cookie: string | undefined, field: string | undefined): Promise<void> {
     if (cookie && field && LOGIN_CSRF.test(cookie) && constantTimeEqual(cookie, field)) return;
-    await this.sessions.refused('login_csrf_mismatch');
+    await this.sessions.refused('login_csrf_mismatch', origin);
     throw consoleCsrfRefused();
   }
 
@@ -150,8 +159,13 @@ export class ConsoleSignInController {
   @Post('devices/:id/revoke')
   @Redirect()
   @PageSecurityHeaders()
-  async revokeDevice(@Param('id') id: string, @Body() body: unknown, @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined) {
-    const session = await this.sessions.read(cookie);
+  async revokeDevice(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
+  ) {
+    const session = await this.sessions.read(cookie, origin);
     if (!(await this.sessions.matchesCsrf(session, new OAuthParams(body).optional('csrf_token')))) throw consoleCsrfRefused();
     const revoked = UUID.test(id) && (await this.devices.revoke(session, id));
     return { url: `${CONSOLE_PATH}?notice=${revoked ? 'revoked' : 'already_gone'}`, statusCode: 303 };
@@ -164,9 +178,10 @@ export class ConsoleSignInController {
   async revokeOthers(
     @Body() body: unknown,
     @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
     @RequestCookie(BROWSER_ID_COOKIE) browserId: string | undefined,
   ) {
-    const session = await this.sessions.read(cookie);
+    const session = await this.sessions.read(cookie, origin);
     if (!(await this.sessions.matchesCsrf(session, new OAuthParams(body).optional('csrf_token')))) throw consoleCsrfRefused();
     const browserHash = browserIdHash(browserId);
     if (!browserHash) throw new InvalidRequest(CONSOLE_STRINGS.unknownBrowser);
@@ -178,8 +193,13 @@ export class ConsoleSignInController {
   @Post('sign-out')
   @Redirect()
   @PageSecurityHeaders()
-  async signOut(@Body() body: unknown, @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined, @ResponseHeaders() headers: ResponseHeaders) {
-    const session = await this.sessions.read(cookie);
+  async signOut(
+    @Body() body: unknown,
+    @RequestCookie(CONSOLE_SESSION_COOKIE) cookie: string | undefined,
+    @Origin() origin: RequestContext,
+    @ResponseHeaders() headers: ResponseHeaders,
+  ) {
+    const session = await this.sessions.read(cookie, origin);
     if (!(await this.sessions.matchesCsrf(session, new OAuthParams(body).optional('csrf_token')))) throw consoleCsrfRefused();
     await this.sessions.close(session, headers);
     return { url: `${CONSOLE_PATH}?notice=signed_out`, statusCode: 303 };

@@ -2,8 +2,9 @@ import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { ApiClientAuthentication, ApiErrors } from '../common/api-responses';
-import { ClientIp, OAuthParams, UserAgent } from '../common/http';
+import { OAuthParams, Origin } from '../common/http';
 import { NoStore } from '../common/no-store';
+import type { RequestContext } from '../common/request-context';
 import { InvalidClient, InvalidRequest, InvalidScope, TemporarilyUnavailable, UnauthorizedClient } from '../common/oauth-errors';
 import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
 import { DeviceFlowService } from './device-flow.service';
@@ -30,8 +31,7 @@ export class DeviceAuthorizationController {
   async deviceAuthorization(
     @Body() body: unknown,
     @Headers('authorization') authorization: string | undefined,
-    @ClientIp() ip: string,
-    @UserAgent() userAgent: string,
+    @Origin() origin: RequestContext,
   ) {
     const params = new OAuthParams(body);
     const client = await this.clients.authenticate({
@@ -43,8 +43,7 @@ export class DeviceAuthorizationController {
       client,
       scope: params.optional('scope'),
       deviceLabel: params.optional('device_label'),
-      ip,
-      userAgent,
+      origin,
     });
   }
 }

@@ -8,6 +8,9 @@ import type { TokensService } from '../tokens/tokens.service';
 import { DeviceFlowService } from './device-flow.service';
 import type { DeviceFlowStore } from './device-flow.store';
 
+/** The request on whose behalf the service works. */
+const CALLER = { requestId: 'req-1', ip: '203.0.113.5', userAgent: 'cli/1.0' };
+
 /** The issued event enters the audit outbox with the flow: no Postgres write on the request path. */
 describe('DeviceFlowService.authorize', () => {
   const client = {
@@ -39,9 +42,11 @@ describe('DeviceFlowService.authorize', () => {
     const store = { create: jest.fn().mockResolvedValueOnce(false).mockResolvedValue(true) };
     const audit = { record: jest.fn(), toOutbox: jest.fn().mockReturnValue('{"type":"device_code.issued"}'), outboxWritten: jest.fn() };
     const service = outboxService(store, audit);
-    await service.authorize({ client, ip: '203.0.113.5', userAgent: 'cli/1.0' });
+    await service.authorize({ client, origin: CALLER });
     expect(audit.record).not.toHaveBeenCalled();
-    expect(audit.toOutbox).toHaveBeenCalledWith(expect.objectContaining({ type: 'device_code.issued', outcome: 'success', clientId: 'cli' }));
+    expect(audit.toOutbox).toHaveBeenCalledWith(
+      expect.objectContaining({ type: 'device_code.issued', outcome: 'success', clientId: 'cli', origin: expect.objectContaining({ requestId: 'req-1' }) }),
+    );
     expect(store.create.mock.calls.map((call) => call[2])).toEqual(['{"type":"device_code.issued"}', '{"type":"device_code.issued"}']);
     expect(audit.outboxWritten).toHaveBeenCalledTimes(1);
   });
@@ -50,7 +55,7 @@ describe('DeviceFlowService.authorize', () => {
     const store = { create: jest.fn().mockRejectedValue(new Error('redis down')) };
     const audit = { record: jest.fn(), toOutbox: jest.fn().mockReturnValue('{}'), outboxWritten: jest.fn() };
     const service = outboxService(store, audit);
-    await expect(service.authorize({ client, ip: '203.0.113.5', userAgent: 'cli/1.0' })).rejects.toThrow('redis down');
+    await expect(service.authorize({ client, origin: CALLER })).rejects.toThrow('redis down');
     expect(audit.outboxWritten).not.toHaveBeenCalled();
     expect(audit.record).not.toHaveBeenCalled();
   });
@@ -111,7 +116,7 @@ describe('DeviceFlowService.decide', () => {
 
   it('holds the decision, records it, and only then confirms it', async () => {
     const { service, steps } = subject(jest.fn().mockResolvedValue(undefined));
-    await service.decide({ userCode: 'BCDFGHJK', flow, client }, approver, true, { ip: '198.51.100.7', userAgent: 'Firefox' });
+    await service.decide(CALLER, { userCode: 'BCDFGHJK', flow, client }, approver, true, { ip: '198.51.100.7', userAgent: 'Firefox' });
     expect(steps).toEqual(['decide', 'record', 'confirm']);
   });
 
@@ -121,7 +126,7 @@ describe('DeviceFlowService.decide', () => {
       throw new Error('audit down');
     });
     const { service, steps } = subject(failing);
-    await expect(service.decide({ userCode: 'BCDFGHJK', flow, client }, approver, false, { ip: '198.51.100.7', userAgent: 'Firefox' })).rejects.toThrow('audit down');
+    await expect(service.decide(CALLER, { userCode: 'BCDFGHJK', flow, client }, approver, false, { ip: '198.51.100.7', userAgent: 'Firefox' })).rejects.toThrow('audit down');
     expect(steps).toEqual(['decide', 'record', 'undo']);
   });
 });

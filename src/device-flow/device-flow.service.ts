@@ -20,6 +20,7 @@ import { ClientRegistry } from '../clients/client-registry.service';
 import { AppConfig, type ClientDefinition, DEVICE_CODE_GRANT } from '../config/app-config';
 import { CounterStore } from '../redis/once.store';
 import type { ApprovalOrigin } from '../common/browser-id';
+import type { RequestContext } from '../common/request-context';
 import type { Approver } from '../tokens/approver';
 import { TokensService } from '../tokens/tokens.service';
 import { type DeviceFlow, DeviceFlowStore } from './device-flow.store';
@@ -38,8 +39,8 @@ export interface DeviceAuthorizationRequest {
   client: ClientDefinition;
   scope?: string;
   deviceLabel?: string;
-  ip: string;
-  userAgent: string;
+  /** The request asking: its address and user agent are kept with the flow and shown to the approver. */
+  origin: RequestContext;
 }
 
 /** RFC 8628 §3.2 */
@@ -112,6 +113,7 @@ export class DeviceFlowService {
     const now = this.clock.now();
 
     const issued: AuditEvent = {
+      origin: request.origin,
       type: 'device_code.issued',
       outcome: 'success',
       actor: { type: 'client' },
@@ -128,8 +130,8 @@ export class DeviceFlowService {
       createdAt: now,
       expiresAt: now + expiresIn * 1000,
       interval,
-      requestIp: request.ip,
-      userAgent: request.userAgent,
+      requestIp: request.origin.ip,
+      userAgent: request.origin.userAgent,
     };
     const retainMs = expiresIn * 1000 + RETAIN_AFTER_EXPIRY_MS;
     // The event enters the audit outbox in the same atomic step as the flow: no Postgres commit on this path.
@@ -160,7 +162,7 @@ export class DeviceFlowService {
   }
 
   /** RFC 8628 §3.4–3.5: one poll of the device. */
-  async poll(client: ClientDefinition, deviceCode: string, ip: string): Promise<TokenResponse> {
+  async poll(context: RequestContext, client: ClientDefinition, deviceCode: string): Promise<TokenResponse> {
     if (!DEVICE_CODE.test(deviceCode)) throw new InvalidGrant('The device code is unknown or belongs to another client');
     const deviceCodeHash = sha256(deviceCode);
     const outcome = await this.store.poll(deviceCodeHash, client.clientId, this.clock.now(), DELIVERY_LEASE_MS);
@@ -170,7 +172,7 @@ export class DeviceFlowService {
       case 'other_client':
         throw new InvalidGrant('The device code is unknown or belongs to another client');
       case 'consumed':
-        await this.tokens.revokeReplayedGrant(deviceCodeHash, client.clientId);
+        await this.tokens.revokeReplayedGrant(context, deviceCodeHash, client.clientId);
         throw new InvalidGrant('The device code was already used');
       case 'expired':
         throw new ExpiredToken('The device code has expired; start again');
@@ -181,7 +183,7 @@ export class DeviceFlowService {
       case 'denied':
         throw new AccessDenied('The user denied this device');
       case 'claimed':
-        return this.deliver(client, outcome.flow, outcome.attempt, ip);
+        return this.deliver(context, client, outcome.flow, outcome.attempt);
     }
   }
 
@@ -191,7 +193,7 @@ export class DeviceFlowService {
    * is audited, and spends the global wrong-code budget; once the budget is
    * spent, typed codes are refused until the window ends.
    */
-  async findPendingChargingBudget(input: unknown, stage: 'lookup' | 'sign_in'): Promise<PendingFlow> {
+  async findPendingChargingBudget(context: RequestContext, input: unknown, stage: 'lookup' | 'sign_in'): Promise<PendingFlow> {
     const budget = this.config.rateLimits.failedUserCodes;
     const spent = await this.counters.read(FAILED_USER_CODES);
     if (spent.count >= budget.limit) {
@@ -203,7 +205,7 @@ export class DeviceFlowService {
       this.metrics.userCodeFailures.inc();
       await Promise.all([
         this.counters.increment(FAILED_USER_CODES, budget.windowSeconds * 1000),
-        this.recordLookupFailure(found, stage),
+        this.recordLookupFailure(context, found, stage),
       ]);
       throw new InvalidUserCode();
     }
@@ -216,10 +218,10 @@ export class DeviceFlowService {
    * before, so a miss (the code expired or was used meanwhile) is audited but
    * neither checks nor spends the wrong-code budget.
    */
-  async findPendingOfVerifiedCode(userCode: string, stage: 'sign_in' | 'approval'): Promise<PendingFlow> {
+  async findPendingOfVerifiedCode(context: RequestContext, userCode: string, stage: 'sign_in' | 'approval'): Promise<PendingFlow> {
     const found = await this.lookUp(normalizeUserCode(userCode));
     if ('reason' in found) {
-      await this.recordLookupFailure(found, stage);
+      await this.recordLookupFailure(context, found, stage);
       throw new InvalidUserCode();
     }
     return found;
@@ -248,8 +250,9 @@ export class DeviceFlowService {
     return { reason, flow };
   }
 
-  private recordLookupFailure(miss: LookupMiss, stage: 'lookup' | 'sign_in' | 'approval'): Promise<void> {
+  private recordLookupFailure(context: RequestContext, miss: LookupMiss, stage: 'lookup' | 'sign_in' | 'approval'): Promise<void> {
     return this.audit.record({
+      origin: context,
       type: 'user_code.lookup_failed',
       outcome: 'failure',
       clientId: miss.flow?.clientId,
@@ -263,7 +266,7 @@ export class DeviceFlowService {
    * audit event is committed, and undone if the event cannot be written: a
    * device never acts on a decision the trail does not hold.
    */
-  async decide(pending: PendingFlow, approver: Approver, approve: boolean, origin: ApprovalOrigin): Promise<void> {
+  async decide(context: RequestContext, pending: PendingFlow, approver: Approver, approve: boolean, origin: ApprovalOrigin): Promise<void> {
     const { flow } = pending;
     const status = approve ? 'approved' : 'denied';
     const outcome = await this.store.decide(
@@ -274,6 +277,7 @@ export class DeviceFlowService {
     if (outcome !== 'decided') throw new InvalidUserCode();
     await this.audit.recordOrUndo(
       {
+        origin: context,
         type: approve ? 'device.approved' : 'device.denied',
         outcome: 'success',
         actor: userActor(approver),
@@ -288,7 +292,7 @@ export class DeviceFlowService {
     this.metrics.decisions.inc({ decision: status });
   }
 
-  private async deliver(client: ClientDefinition, flow: DeviceFlow, attempt: number, ip: string): Promise<TokenResponse> {
+  private async deliver(context: RequestContext, client: ClientDefinition, flow: DeviceFlow, attempt: number): Promise<TokenResponse> {
     let minted;
     try {
       minted = await this.tokens.mint({
@@ -301,7 +305,7 @@ export class DeviceFlowService {
         ttlSeconds: client.accessTokenTtlSeconds ?? this.config.accessTokenTtlSeconds,
         organizationId: client.organizationId ?? flow.approver?.organizationId,
         approvalOrigin: flow.approvalOrigin,
-        ip,
+        origin: context,
         requestIp: flow.requestIp,
       });
     } catch (error) {

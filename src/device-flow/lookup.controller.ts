@@ -3,8 +3,9 @@ import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { ApiErrors } from '../common/api-responses';
 import { Clock } from '../common/clock';
 import { InvalidRequest, InvalidUserCode, TooManyRequests } from '../common/oauth-errors';
-import { OAuthParams } from '../common/http';
+import { OAuthParams, Origin } from '../common/http';
 import { NoStore } from '../common/no-store';
+import type { RequestContext } from '../common/request-context';
 import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
 import { DeviceFlowService } from './device-flow.service';
 import { LookupQueryDto, LookupResponseDto } from './dto/lookup.dto';
@@ -25,10 +26,10 @@ export class LookupController {
   @ApiQuery({ type: LookupQueryDto })
   @ApiOkResponse({ type: LookupResponseDto })
   @ApiErrors(InvalidRequest, TooManyRequests)
-  async lookup(@Query() query: unknown) {
+  async lookup(@Query() query: unknown, @Origin() origin: RequestContext) {
     const userCode = new OAuthParams(query).required('user_code');
     try {
-      const { flow, client } = await this.deviceFlow.findPendingChargingBudget(userCode, 'lookup');
+      const { flow, client } = await this.deviceFlow.findPendingChargingBudget(origin, userCode, 'lookup');
       return {
         valid: true,
         client_id: client.clientId,

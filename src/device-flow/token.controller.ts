@@ -2,8 +2,9 @@ import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { ApiClientAuthentication, ApiErrors } from '../common/api-responses';
-import { ClientIp, OAuthParams } from '../common/http';
+import { OAuthParams, Origin } from '../common/http';
 import { NoStore } from '../common/no-store';
+import type { RequestContext } from '../common/request-context';
 import {
   AccessDenied,
   AuthorizationPending,
@@ -52,7 +53,7 @@ export class TokenController {
     InvalidClient,
     TemporarilyUnavailable,
   )
-  async token(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @ClientIp() ip: string) {
+  async token(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @Origin() origin: RequestContext) {
     const params = new OAuthParams(body);
     const grantType = params.required('grant_type');
     if (grantType !== DEVICE_CODE_GRANT && grantType !== REFRESH_TOKEN_GRANT) {
@@ -68,8 +69,8 @@ export class TokenController {
         grantType === DEVICE_CODE_GRANT ? 'This client may not use the device authorization grant' : 'This client does not get refresh tokens',
       );
     }
-    if (grantType === DEVICE_CODE_GRANT) return this.deviceFlow.poll(client, params.required('device_code'), ip);
-    const refreshed = await this.tokens.refresh(client, params.required('refresh_token'), params.optional('scope'), ip);
+    if (grantType === DEVICE_CODE_GRANT) return this.deviceFlow.poll(origin, client, params.required('device_code'));
+    const refreshed = await this.tokens.refresh(origin, client, params.required('refresh_token'), params.optional('scope'));
     return {
       access_token: refreshed.accessToken,
       token_type: 'Bearer',

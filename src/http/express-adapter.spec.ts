@@ -8,7 +8,7 @@ describe('the Express edge server', () => {
   let app: Express;
 
   beforeAll(async () => {
-    const edge = expressEdge({ trustProxy: false, hooks: { enter: (_context, next) => next(), finished: () => undefined } });
+    const edge = expressEdge({ trustProxy: false, hooks: { finished: () => undefined } });
     edge.adapter.initHttpServer({});
     app = edge.adapter.getInstance<Express>();
     app.get('/probe', (_request, response) => {

@@ -1,7 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import express, { type NextFunction, type Response } from 'express';
-import { normalizeIp } from '../common/request-context';
+import { attachRequestContext, normalizeIp } from '../common/request-context';
 import { readBody } from './express-body';
 import { answerClientError, createEdgeServer, type EdgeOptions, type HttpEdge, requestIdFrom } from './http-edge';
 
@@ -74,12 +74,9 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
             ip,
           }),
         );
-        readBody(request, response, (error?: Error) => {
-          if (error) return next(error);
-          // Entered after the body is read: its callbacks run outside the async context of the request.
-          const userAgent = request.headers['user-agent'];
-          hooks.enter({ requestId, ip: normalizeIp(ip), userAgent: (userAgent ?? '').slice(0, 512) }, next);
-        });
+        const userAgent = request.headers['user-agent'];
+        attachRequestContext(request, { requestId, ip: normalizeIp(ip), userAgent: (userAgent ?? '').slice(0, 512) });
+        readBody(request, response, (error?: Error) => (error ? next(error) : next()));
       });
     },
   };

@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { normalizeIp } from '../common/request-context';
+import { attachRequestContext, normalizeIp } from '../common/request-context';
 import { pageHeaders, wantsPage } from '../common/oauth-exception.filter';
 import { signInErrorPage } from '../web/sign-in-error.view';
 import { answerClientError, BODY_LIMIT_BYTES, createEdgeServer, type EdgeOptions, errorBody, type HttpEdge, jsonHeaders, requestIdFrom } from './http-edge';
@@ -40,7 +40,8 @@ export function fastifyEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
       fastify.addHook('onRequest', (request, reply, done) => {
         reply.header('X-Request-Id', request.id);
         const userAgent = request.headers['user-agent'];
-        hooks.enter({ requestId: request.id, ip: normalizeIp(request.ip), userAgent: (userAgent ?? '').slice(0, 512) }, done);
+        attachRequestContext(request.raw, { requestId: request.id, ip: normalizeIp(request.ip), userAgent: (userAgent ?? '').slice(0, 512) });
+        done();
       });
       fastify.addHook('onResponse', (request, reply, done) => {
         hooks.finished({

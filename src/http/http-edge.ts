@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { Duplex } from 'node:stream';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
-import type { RequestContext } from '../common/request-context';
 
 /** The largest request body either adapter reads (JSON, form or text). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -35,8 +34,6 @@ export interface FinishedRequest {
 
 /** What the application does around every request, whichever adapter carries it. */
 export interface EdgeHooks {
-  /** Runs the rest of the request inside its context (log lines and audit events read it). */
-  enter(context: RequestContext, next: () => void): void;
   finished(request: FinishedRequest): void;
 }
 

@@ -29,6 +29,7 @@ export class DirectorySyncService implements OnApplicationBootstrap {
       );
       for (const change of made) {
         await transaction.record({
+          origin: null,
           type: change.kind === 'organization' ? 'organization.changed' : 'connector.changed',
           outcome: 'success',
           actor: { type: 'system' },

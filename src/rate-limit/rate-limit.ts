@@ -15,7 +15,9 @@ import {
 import { AuditService } from '../audit/audit.service';
 import { ApiErrors } from '../common/api-responses';
 import { sha256Hex } from '../common/crypto';
+import { originOf } from '../common/http';
 import { TemporarilyUnavailable, TooManyRequests } from '../common/oauth-errors';
+import type { RequestContext } from '../common/request-context';
 import type { RateLimits } from '../config/app-config';
 
 /** The named limits of @nestjs/throttler; each route opts into the ones it needs with @RateLimited(). */
@@ -105,7 +107,9 @@ export class RateLimitGuard extends ThrottlerGuard {
     } catch (error) {
       if (error instanceof Tripped) {
         // Sampled: the request that starts a block is recorded, the rest of the block is not.
-        if (error.detail.totalHits === error.detail.limit + 1) this.recordTrip(request.throttler.name, error.detail);
+        if (error.detail.totalHits === error.detail.limit + 1) {
+          this.recordTrip(originOf(request.context.switchToHttp().getRequest<object>()), request.throttler.name, error.detail);
+        }
         throw new TooManyRequests('Too many requests; wait a moment and try again', error.detail.timeToBlockExpire);
       }
       throw error;
@@ -121,9 +125,10 @@ export class RateLimitGuard extends ThrottlerGuard {
     throw new Tripped(detail);
   }
 
-  private recordTrip(limit: string | undefined, detail: ThrottlerLimitDetail): void {
+  private recordTrip(origin: RequestContext, limit: string | undefined, detail: ThrottlerLimitDetail): void {
     this.audit
       .record({
+        origin,
         type: 'rate_limit.tripped',
         outcome: 'failure',
         details: { limit, max: detail.limit, window_seconds: detail.ttl / 1000, blocked_seconds: detail.timeToBlockExpire },

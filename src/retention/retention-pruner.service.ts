@@ -119,6 +119,7 @@ export class RetentionPrunerService implements OnApplicationBootstrap, BeforeApp
       partial = finished.includes(false);
 
       await this.audit.record({
+        origin: null,
         type: 'retention.run',
         outcome: 'success',
         actor: { type: 'system' },
@@ -157,6 +158,7 @@ export class RetentionPrunerService implements OnApplicationBootstrap, BeforeApp
       const tokens = await this.retention.hardExpire(now, this.config.retentionBatchSize, transaction.manager);
       await transaction.record(
         ...tokens.map((token) => ({
+          origin: null,
           type: 'token.hard_expired' as const,
           outcome: 'success' as const,
           actor: userActor({
@@ -178,6 +180,7 @@ export class RetentionPrunerService implements OnApplicationBootstrap, BeforeApp
   private async recordFailure(counts: Counts, error: unknown): Promise<void> {
     await this.audit
       .record({
+        origin: null,
         type: 'retention.run',
         outcome: 'failure',
         actor: { type: 'system' },

@@ -2,8 +2,9 @@ import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Post } from 
 import { ApiBody, ApiConsumes, ApiCookieAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-responses';
 import { type ApprovalOrigin, ApprovingBrowser } from '../common/browser-id';
-import { ClientIp, OAuthParams, RequestCookie, ResponseHeaders } from '../common/http';
+import { OAuthParams, Origin, RequestCookie, ResponseHeaders } from '../common/http';
 import { NoStore } from '../common/no-store';
+import type { RequestContext } from '../common/request-context';
 import { InvalidCsrfToken, InvalidRequest, InvalidUserCode, LoginRequired, OrganizationMismatch } from '../common/oauth-errors';
 import { RATE_LIMITS, RateLimited } from '../rate-limit/rate-limit';
 import { APPROVAL_GRANT_COOKIE } from './approval-grant.service';
@@ -32,8 +33,8 @@ export class ApprovalController {
   @ApiCookieAuth('approval_grant')
   @ApiOkResponse({ type: ApprovalContextDto })
   @ApiErrors(LoginRequired, InvalidUserCode)
-  approvalContext(@RequestCookie(APPROVAL_GRANT_COOKIE) cookie: string | undefined, @ClientIp() ip: string) {
-    return this.approvals.context(cookie, ip);
+  approvalContext(@RequestCookie(APPROVAL_GRANT_COOKIE) cookie: string | undefined, @Origin() context: RequestContext) {
+    return this.approvals.context(cookie, context);
   }
 
   @Post('approve')
@@ -48,8 +49,9 @@ export class ApprovalController {
     @Body() body: unknown,
     @ResponseHeaders() headers: ResponseHeaders,
     @ApprovingBrowser() origin: ApprovalOrigin,
+    @Origin() context: RequestContext,
   ) {
-    return this.approvals.decide(true, { cookie, csrfToken, userCode: new OAuthParams(body).required('user_code'), headers, origin });
+    return this.approvals.decide(true, { cookie, csrfToken, userCode: new OAuthParams(body).required('user_code'), headers, origin, context });
   }
 
   @Post('deny')
@@ -64,7 +66,8 @@ export class ApprovalController {
     @Body() body: unknown,
     @ResponseHeaders() headers: ResponseHeaders,
     @ApprovingBrowser() origin: ApprovalOrigin,
+    @Origin() context: RequestContext,
   ) {
-    return this.approvals.decide(false, { cookie, csrfToken, userCode: new OAuthParams(body).required('user_code'), headers, origin });
+    return this.approvals.decide(false, { cookie, csrfToken, userCode: new OAuthParams(body).required('user_code'), headers, origin, context });
   }
 }

@@ -8,6 +8,7 @@ import { InvalidCsrfToken, InvalidRequest, type OAuthError, OrganizationMismatch
 import { AppConfig } from '../config/app-config';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
 import type { ApprovalOrigin } from '../common/browser-id';
+import type { RequestContext } from '../common/request-context';
 import { ScopePolicy } from '../tokens/scope-policy';
 import { DeviceFlowService } from '../device-flow/device-flow.service';
 import { formatUserCode, normalizeUserCode } from '../device-flow/user-code';
@@ -20,6 +21,8 @@ export interface DecisionRequest {
   headers: ResponseHeaders;
   /** The browser the decision comes from. */
   origin: ApprovalOrigin;
+  /** The request carrying it. */
+  context: RequestContext;
 }
 
 /**
@@ -45,9 +48,10 @@ export class ApprovalService {
     this.policy = new ScopePolicy(config.scopes);
   }
 
-  async context(cookie: string | undefined, ip: string) {
+  async context(cookie: string | undefined, context: RequestContext) {
+    const { ip } = context;
     const grant = await this.approvalGrants.read(cookie);
-    const { flow, client } = await this.deviceFlow.findPendingOfVerifiedCode(grant.userCode, 'approval');
+    const { flow, client } = await this.deviceFlow.findPendingOfVerifiedCode(context, grant.userCode, 'approval');
     return {
       user_code: formatUserCode(grant.userCode),
       subject: {
@@ -78,6 +82,7 @@ export class ApprovalService {
   async decide(approve: boolean, request: DecisionRequest): Promise<{ status: 'approved' | 'denied' }> {
     const refuse = async (reason: RefusalReason, error: OAuthError, grant?: ApprovalGrant) => {
       await this.audit.record({
+        origin: request.context,
         type: 'approval_grant.refused',
         outcome: 'failure',
         actor: grant && userActor(grant.approver),
@@ -98,12 +103,12 @@ export class ApprovalService {
     await this.approvalGrants.consume(grant).catch(async (error: unknown) => {
       throw error instanceof ApprovalGrantRefused ? await refuse(error.reason, error, error.grant) : error;
     });
-    const pending = await this.deviceFlow.findPendingOfVerifiedCode(grant.userCode, 'approval');
+    const pending = await this.deviceFlow.findPendingOfVerifiedCode(request.context, grant.userCode, 'approval');
     if (pending.client.organizationId && pending.client.organizationId !== grant.approver.organizationId) {
       throw await refuse('organization_mismatch', new OrganizationMismatch(this.organizationView(pending.client.organizationId)?.name ?? pending.client.organizationId), grant);
     }
     this.approvalGrants.clear(request.headers);
-    await this.deviceFlow.decide(pending, grant.approver, approve, request.origin);
+    await this.deviceFlow.decide(request.context, pending, grant.approver, approve, request.origin);
     return { status: approve ? 'approved' : 'denied' };
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type AuditEvent, userActor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import type { ResponseHeaders } from '../common/http';
+import type { RequestContext } from '../common/request-context';
 import { OrganizationMismatch, SignInRejected } from '../common/oauth-errors';
 import type { PendingFlow } from '../device-flow/device-flow.service';
 import { OrganizationDirectory } from '../organizations/organization-directory.service';
@@ -25,10 +26,11 @@ export class SignInService {
     private readonly audit: AuditService,
   ) {}
 
-  async complete(connector: string, identity: SignedInSubject, pending: PendingFlow, headers: ResponseHeaders): Promise<void> {
-    await this.assertInTenant(connector, identity.email, pending);
-    await this.assertMayApprove(connector, identity.organizationId, pending);
+  async complete(origin: RequestContext, connector: string, identity: SignedInSubject, pending: PendingFlow, headers: ResponseHeaders): Promise<void> {
+    await this.assertInTenant(origin, connector, identity.email, pending);
+    await this.assertMayApprove(origin, connector, identity.organizationId, pending);
     const subjectId = await this.recordSignIn(identity, {
+      origin,
       type: 'sso.assertion_accepted',
       clientId: pending.client.clientId,
       deviceLabel: pending.flow.deviceLabel,
@@ -37,14 +39,14 @@ export class SignInService {
     await this.approvalGrants.issue({ subjectId, ...identity }, pending.userCode, pending.flow.expiresAt, headers);
   }
 
-  async completeConsole(connector: string, identity: SignedInSubject, headers: ResponseHeaders): Promise<void> {
-    await this.assertInTenant(connector, identity.email, undefined, { purpose: 'console' });
-    const subjectId = await this.recordSignIn(identity, { type: 'console.signed_in', details: { connector } });
+  async completeConsole(origin: RequestContext, connector: string, identity: SignedInSubject, headers: ResponseHeaders): Promise<void> {
+    await this.assertInTenant(origin, connector, identity.email, undefined, { purpose: 'console' });
+    const subjectId = await this.recordSignIn(identity, { origin, type: 'console.signed_in', details: { connector } });
     await this.consoleSessions.open({ subjectId, ...identity }, connector, headers);
   }
 
   /** The subject provisioned and its sign-in audited in one transaction; the subject's id. */
-  private recordSignIn(identity: SignedInSubject, event: Pick<AuditEvent, 'type' | 'clientId' | 'deviceLabel' | 'details'>): Promise<string> {
+  private recordSignIn(identity: SignedInSubject, event: Pick<AuditEvent, 'origin' | 'type' | 'clientId' | 'deviceLabel' | 'details'>): Promise<string> {
     return this.audit.transaction(async (transaction) => {
       const subjectId = await this.subjects.upsertSignIn(identity, transaction.manager);
       await transaction.record({
@@ -62,11 +64,11 @@ export class SignInService {
    * tenant's IdP asserting an address of ours is refused (and audited)
    * before anyone is provisioned.
    */
-  private async assertInTenant(connector: string, email: string, pending: PendingFlow | undefined, details: Record<string, unknown> = {}): Promise<void> {
+  private async assertInTenant(origin: RequestContext, connector: string, email: string, pending: PendingFlow | undefined, details: Record<string, unknown> = {}): Promise<void> {
     const domains = this.directory.connector(connector)?.emailDomains;
     const domain = emailDomain(email);
     if (!domains?.length || domains.includes(domain)) return;
-    await this.reject(connector, 'email_domain_mismatch', pending, { email_domain: domain, ...details });
+    await this.reject(origin, connector, 'email_domain_mismatch', pending, { email_domain: domain, ...details });
     throw new SignInRejected('email_domain_mismatch', 'Your identity provider may not sign in addresses of that domain here');
   }
 
@@ -75,15 +77,16 @@ export class SignInService {
    * (and audited) before any cookie is set when the person's connector
    * belongs to another organization or to none.
    */
-  async assertMayApprove(connector: string, organizationId: string | undefined, pending: PendingFlow): Promise<void> {
+  async assertMayApprove(origin: RequestContext, connector: string, organizationId: string | undefined, pending: PendingFlow): Promise<void> {
     const required = pending.client.organizationId;
     if (!required || required === organizationId) return;
-    await this.reject(connector, 'organization_mismatch', pending, { organization: organizationId ?? null, required });
+    await this.reject(origin, connector, 'organization_mismatch', pending, { organization: organizationId ?? null, required });
     throw new OrganizationMismatch(this.directory.organization(required)?.name ?? required);
   }
 
-  async reject(connector: string, reason: string, pending?: PendingFlow, details: Record<string, unknown> = {}): Promise<void> {
+  async reject(origin: RequestContext, connector: string, reason: string, pending?: PendingFlow, details: Record<string, unknown> = {}): Promise<void> {
     await this.audit.record({
+      origin,
       type: 'sso.assertion_rejected',
       outcome: 'failure',
       organizationId: pending?.client.organizationId,

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Header, Param, Post, Query, Redirect } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiSeeOther } from '../common/api-responses';
-import { OAuthParams, RequestPath, ResponseHeaders } from '../common/http';
+import { OAuthParams, Origin, RequestPath, ResponseHeaders } from '../common/http';
+import type { RequestContext } from '../common/request-context';
 import {
   IdentityProviderUnavailable,
   InvalidRequest,
@@ -40,9 +41,9 @@ export class SsoController {
   @ApiQuery({ type: InitiateQueryDto })
   @ApiSeeOther("the connector's identity provider, with the state envelope")
   @ApiErrors(InvalidRequest, InvalidUserCode, OrganizationMismatch, NotFound, IdentityProviderUnavailable)
-  async initiate(@Query() query: unknown) {
+  async initiate(@Query() query: unknown, @Origin() origin: RequestContext) {
     const params = new OAuthParams(query);
-    const url = await this.sso.initiate({
+    const url = await this.sso.initiate(origin, {
       userCode: params.required('user_code'),
       connector: params.optional('connector'),
       email: params.optional('email'),
@@ -60,9 +61,10 @@ export class SsoController {
   @ApiSeeOther('/device?sso_verified=1', true)
   @ApiSignInErrors()
   @ApiErrors(InvalidRequest)
-  async acs(@Param('connector') connector: string, @Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
+  async acs(@Param('connector') connector: string, @Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders, @Origin() origin: RequestContext) {
     const params = new OAuthParams(body);
     const purpose = await this.sso.completeSaml(
+      origin,
       connector,
       { SAMLResponse: params.optional('SAMLResponse'), RelayState: params.optional('RelayState') },
       headers,
@@ -92,8 +94,13 @@ export class SsoController {
   @ApiSeeOther('/device?sso_verified=1', true)
   @ApiSignInErrors()
   @ApiErrors(IdentityProviderUnavailable)
-  async callback(@Param('connector') connector: string, @RequestPath() path: string, @ResponseHeaders() headers: ResponseHeaders) {
-    const purpose = await this.sso.completeOidc(connector, new URL(path, `${this.config.publicUrl}/`), headers);
+  async callback(
+    @Param('connector') connector: string,
+    @RequestPath() path: string,
+    @ResponseHeaders() headers: ResponseHeaders,
+    @Origin() origin: RequestContext,
+  ) {
+    const purpose = await this.sso.completeOidc(origin, connector, new URL(path, `${this.config.publicUrl}/`), headers);
     return SIGNED_IN[purpose];
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { randomToken } from '../common/crypto';
-import { requestContext } from '../common/request-context';
+import type { RequestContext } from '../common/request-context';
 import type { ResponseHeaders } from '../common/http';
 import { InvalidRequest, NotFound, SignInRejected } from '../common/oauth-errors';
 import type { ConnectorDefinition } from '../config/app-config';
@@ -52,12 +52,13 @@ export class SsoService {
   ) {}
 
   /** Where to send the browser to sign in for a pending code: the connector named, or the one of the email's domain. */
-  async initiate(request: InitiateRequest): Promise<string> {
+  async initiate(origin: RequestContext, request: InitiateRequest): Promise<string> {
     const connector = this.resolve(request);
-    const pending = await this.deviceFlow.findPendingChargingBudget(request.userCode, 'sign_in');
-    await this.signIn.assertMayApprove(connector.id, connector.organizationId, pending);
+    const pending = await this.deviceFlow.findPendingChargingBudget(origin, request.userCode, 'sign_in');
+    await this.signIn.assertMayApprove(origin, connector.id, connector.organizationId, pending);
     const url = await this.authorizeUrl(connector, { purpose: 'approval', userCode: pending.userCode, connectorId: connector.id }, pending.flow.expiresAt);
     await this.audit.record({
+      origin,
       type: 'sso.initiated',
       outcome: 'success',
       organizationId: connector.organizationId,
@@ -69,10 +70,11 @@ export class SsoService {
   }
 
   /** Where to send the browser to sign in to the console through an SSO connector. */
-  async initiateConsole(connectorId: string): Promise<string> {
+  async initiateConsole(origin: RequestContext, connectorId: string): Promise<string> {
     const connector = this.connector(connectorId);
     const url = await this.authorizeUrl(connector, { purpose: 'console', connectorId: connector.id }, Infinity);
     await this.audit.record({
+      origin,
       type: 'sso.initiated',
       outcome: 'success',
       organizationId: connector.organizationId,
@@ -98,18 +100,23 @@ export class SsoService {
   }
 
   /** The SAML ACS: RelayState is the envelope, SAMLResponse the IdP's signed answer. */
-  async completeSaml(connectorId: string, body: { SAMLResponse?: string; RelayState?: string }, headers: ResponseHeaders): Promise<SignInPurpose> {
-    const connector = await this.returningTo(connectorId, 'saml');
-    return this.complete(connector, body.RelayState, headers, (transaction) =>
+  async completeSaml(
+    origin: RequestContext,
+    connectorId: string,
+    body: { SAMLResponse?: string; RelayState?: string },
+    headers: ResponseHeaders,
+  ): Promise<SignInPurpose> {
+    const connector = await this.returningTo(origin, connectorId, 'saml');
+    return this.complete(origin, connector, body.RelayState, headers, (transaction) =>
       this.samlConnectors.verify(connector, body.SAMLResponse, transaction.samlRequestId),
     );
   }
 
   /** The OIDC redirect URI: `state` is the envelope; code, `iss` or an error come from the IdP. */
-  async completeOidc(connectorId: string, callbackUrl: URL, headers: ResponseHeaders): Promise<SignInPurpose> {
-    const connector = await this.returningTo(connectorId, 'oidc');
+  async completeOidc(origin: RequestContext, connectorId: string, callbackUrl: URL, headers: ResponseHeaders): Promise<SignInPurpose> {
+    const connector = await this.returningTo(origin, connectorId, 'oidc');
     const state = callbackUrl.searchParams.get('state') ?? undefined;
-    return this.complete(connector, state, headers, (transaction) => {
+    return this.complete(origin, connector, state, headers, (transaction) => {
       if (!transaction.codeVerifier || !transaction.oidcNonce) {
         throw new SignInRejected('pkce_verifier_missing', 'This sign-in cannot be completed; start again from the device page');
       }
@@ -126,6 +133,7 @@ export class SsoService {
   }
 
   private async complete(
+    origin: RequestContext,
     connector: SsoConnector,
     envelope: string | undefined,
     headers: ResponseHeaders,
@@ -139,17 +147,17 @@ export class SsoService {
     } catch (error) {
       if (error instanceof SignInRejected) {
         const pending = transaction?.userCode ? await this.deviceFlow.peekPending(transaction.userCode) : undefined;
-        await this.signIn.reject(connector.id, error.reason, pending, transaction?.purpose === 'console' ? { purpose: 'console' } : {});
+        await this.signIn.reject(origin, connector.id, error.reason, pending, transaction?.purpose === 'console' ? { purpose: 'console' } : {});
       }
       throw error;
     }
     const person = { ...identity, organizationId: connector.organizationId };
     if (transaction.purpose === 'console') {
-      await this.signIn.completeConsole(connector.id, person, headers);
+      await this.signIn.completeConsole(origin, connector.id, person, headers);
       return 'console';
     }
-    const pending = await this.deviceFlow.findPendingOfVerifiedCode(transaction.userCode ?? '', 'sign_in');
-    await this.signIn.complete(connector.id, person, pending, headers);
+    const pending = await this.deviceFlow.findPendingOfVerifiedCode(origin, transaction.userCode ?? '', 'sign_in');
+    await this.signIn.complete(origin, connector.id, person, pending, headers);
     return 'approval';
   }
 
@@ -168,21 +176,21 @@ export class SsoService {
    * connector stays a 404, but the probe is audited (sampled, as rate-limit
    * trips are) so an auditor sees someone trying connector names.
    */
-  private async returningTo<T extends SsoConnector['type']>(id: string, type: T): Promise<Extract<SsoConnector, { type: T }>> {
+  private async returningTo<T extends SsoConnector['type']>(origin: RequestContext, id: string, type: T): Promise<Extract<SsoConnector, { type: T }>> {
     try {
       return this.connector(id, type);
     } catch (error) {
-      if (error instanceof NotFound) await this.recordProbe(id, type);
+      if (error instanceof NotFound) await this.recordProbe(origin, id, type);
       throw error;
     }
   }
 
-  private async recordProbe(id: string, type: SsoConnector['type']): Promise<void> {
-    const ip = requestContext.current()?.ip ?? 'unknown';
+  private async recordProbe(origin: RequestContext, id: string, type: SsoConnector['type']): Promise<void> {
     try {
-      const { count } = await this.counters.increment(`sso-probe:${ip}`, PROBE_WINDOW_MS);
+      const { count } = await this.counters.increment(`sso-probe:${origin.ip || 'unknown'}`, PROBE_WINDOW_MS);
       if (count !== 1) return;
       await this.audit.record({
+        origin,
         type: 'sso.assertion_rejected',
         outcome: 'failure',
         details: {

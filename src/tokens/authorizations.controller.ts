@@ -1,8 +1,10 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-responses';
+import { Origin } from '../common/http';
 import { NoStore } from '../common/no-store';
 import { ForeignOrganization, NotFound } from '../common/oauth-errors';
+import type { RequestContext } from '../common/request-context';
 import { CurrentToken, RequireOrganization, RequireScopes } from './bearer-auth.guard';
 import { AuthorizationInventoryService } from './authorization-inventory.service';
 import { SubjectsRepository } from './subjects.repository';
@@ -51,8 +53,8 @@ export class AuthorizationsController {
   @RequireScopes()
   @ApiOperation({ summary: 'Revoke the presenting token (log out this device)' })
   @ApiNoContentResponse({ description: 'Revoked' })
-  async revokeSelf(@CurrentToken() token: AuthenticatedToken): Promise<void> {
-    await this.tokens.revoke({ kind: 'authorization', id: token.id, subjectId: token.subjectId }, 'self');
+  async revokeSelf(@CurrentToken() token: AuthenticatedToken, @Origin() origin: RequestContext): Promise<void> {
+    await this.tokens.revoke(origin, { kind: 'authorization', id: token.id, subjectId: token.subjectId }, 'self');
   }
 
   @Delete('oauth/authorizations/:id')
@@ -62,8 +64,8 @@ export class AuthorizationsController {
   @ApiParam({ name: 'id', type: String, format: 'uuid' })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors(NotFound)
-  async revokeOne(@CurrentToken() token: AuthenticatedToken, @Param('id', uuid) id: string): Promise<void> {
-    const revoked = await this.tokens.revoke({ kind: 'authorization', id, subjectId: token.subjectId }, 'user');
+  async revokeOne(@CurrentToken() token: AuthenticatedToken, @Param('id', uuid) id: string, @Origin() origin: RequestContext): Promise<void> {
+    const revoked = await this.tokens.revoke(origin, { kind: 'authorization', id, subjectId: token.subjectId }, 'user');
     if (revoked.length === 0) throw new NotFound('No such authorization');
   }
 
@@ -73,13 +75,13 @@ export class AuthorizationsController {
   @ApiParam({ name: 'subject', type: String, description: 'A subject id or an email address' })
   @ApiOkResponse({ type: RevokedCountDto })
   @ApiErrors(ForeignOrganization)
-  async revokeSubject(@CurrentToken() token: AuthenticatedToken, @Param('subject') subject: string) {
+  async revokeSubject(@CurrentToken() token: AuthenticatedToken, @Param('subject') subject: string, @Origin() origin: RequestContext) {
     if (token.organizationId) {
       throw new ForeignOrganization(
         `This resource spans every organization; an admin of ${token.organizationId} uses /v1/organizations/${token.organizationId}/subjects/:subject/authorizations`,
       );
     }
-    return this.revokeAll(subject, undefined, token);
+    return this.revokeAll(origin, subject, undefined, token);
   }
 
   @Delete('organizations/:org/subjects/:subject/authorizations')
@@ -89,15 +91,20 @@ export class AuthorizationsController {
   @ApiParam({ name: 'org', type: String, description: 'The organization id; only a token of it gets in' })
   @ApiParam({ name: 'subject', type: String, description: 'A subject id or an email address' })
   @ApiOkResponse({ type: RevokedCountDto })
-  async revokeMember(@CurrentToken() token: AuthenticatedToken, @Param('org') organization: string, @Param('subject') subject: string) {
-    return this.revokeAll(subject, organization, token);
+  async revokeMember(
+    @CurrentToken() token: AuthenticatedToken,
+    @Param('org') organization: string,
+    @Param('subject') subject: string,
+    @Origin() origin: RequestContext,
+  ) {
+    return this.revokeAll(origin, subject, organization, token);
   }
 
-  private async revokeAll(subject: string, organizationId: string | undefined, admin: AuthenticatedToken) {
+  private async revokeAll(origin: RequestContext, subject: string, organizationId: string | undefined, admin: AuthenticatedToken) {
     const actor = tokenActor(admin);
     let revoked = 0;
     for (const { id } of await this.subjects.findByIdOrEmail(subject)) {
-      revoked += (await this.tokens.revoke({ kind: 'subject', subjectId: id, organizationId }, 'admin', actor)).length;
+      revoked += (await this.tokens.revoke(origin, { kind: 'subject', subjectId: id, organizationId }, 'admin', actor)).length;
     }
     return { revoked };
   }

@@ -3,7 +3,8 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import { ApiClientAuthentication, ApiErrors } from '../common/api-responses';
 import { ClientRegistry } from '../clients/client-registry.service';
 import { sha256Hex } from '../common/crypto';
-import { OAuthParams } from '../common/http';
+import { OAuthParams, Origin } from '../common/http';
+import type { RequestContext } from '../common/request-context';
 import { InvalidClient, InvalidRequest, TemporarilyUnavailable } from '../common/oauth-errors';
 import { NoStore } from '../common/no-store';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
@@ -35,7 +36,7 @@ export class RevocationController {
   @ApiClientAuthentication()
   @ApiOkResponse({ description: 'RFC 7009 §2.2: an empty 200 whether or not the token existed' })
   @ApiErrors(InvalidRequest, InvalidClient, TemporarilyUnavailable)
-  async revoke(@Body() body: unknown, @Headers('authorization') authorization: string | undefined): Promise<void> {
+  async revoke(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @Origin() origin: RequestContext): Promise<void> {
     const params = new OAuthParams(body);
     const client = await this.clients.authenticate({
       authorization,
@@ -48,11 +49,11 @@ export class RevocationController {
     const actor = { type: 'client' as const };
     const kind = parseToken(token);
     if (kind === 'dgat') {
-      await this.tokens.revoke({ kind: 'token', tokenHash: sha256Hex(token), clientId: client.clientId }, 'rfc7009', actor);
+      await this.tokens.revoke(origin, { kind: 'token', tokenHash: sha256Hex(token), clientId: client.clientId }, 'rfc7009', actor);
     } else if (kind === 'dgrt') {
       const found = await this.refreshTokens.findAuthorization(sha256Hex(token));
       if (found?.clientId === client.clientId) {
-        await this.tokens.revoke({ kind: 'authorization', id: found.authorizationId }, 'rfc7009', actor);
+        await this.tokens.revoke(origin, { kind: 'authorization', id: found.authorizationId }, 'rfc7009', actor);
       }
     }
   }

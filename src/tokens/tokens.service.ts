@@ -5,6 +5,7 @@ import type { ApprovalOrigin } from '../common/browser-id';
 import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
 import { InvalidGrant, InvalidScope, TemporarilyUnavailable } from '../common/oauth-errors';
+import type { RequestContext } from '../common/request-context';
 import { AppConfig, type ClientDefinition, REFRESH_TOKEN_GRANT } from '../config/app-config';
 import type { Approver } from './approver';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
@@ -29,8 +30,8 @@ export interface GrantToMint {
   organizationId?: string;
   /** The browser that approved; absent for a flow approved before origins were kept. */
   approvalOrigin?: ApprovalOrigin;
-  /** Who polled, and who asked for the code. */
-  ip: string;
+  /** The poll that receives the token, and the address that asked for the code. */
+  origin: RequestContext;
   requestIp: string;
 }
 
@@ -94,7 +95,7 @@ export class TokensService {
           deliveryAttempt: grant.attempt,
           issuedAt: now,
           expiresAt,
-          createdIp: grant.ip,
+          createdIp: grant.origin.ip,
           organizationId: grant.organizationId,
           approvalOrigin: grant.approvalOrigin,
         },
@@ -108,6 +109,7 @@ export class TokensService {
         );
       }
       const event = {
+        origin: grant.origin,
         outcome: 'success' as const,
         actor: userActor(grant.approver),
         organizationId: grant.organizationId,
@@ -127,12 +129,12 @@ export class TokensService {
         },
       });
       if (minted.rotated) await transaction.record({ ...event, type: 'token.rotated', details: { scopes } });
-      if (grant.requestIp && grant.ip !== grant.requestIp) {
+      if (grant.requestIp && grant.origin.ip !== grant.requestIp) {
         await transaction.record({
           ...event,
           type: 'device_code.poll_ip_mismatch',
           outcome: 'failure',
-          details: { requesting_ip: grant.requestIp, polling_ip: grant.ip },
+          details: { requesting_ip: grant.requestIp, polling_ip: grant.origin.ip },
         });
       }
       return minted;
@@ -148,7 +150,7 @@ export class TokensService {
    * second time means it was copied: the whole authorization is revoked
    * (RFC 9700 §4.14.2) before the refusal.
    */
-  async refresh(client: ClientDefinition, refreshToken: string, requestedScope: string | undefined, ip: string): Promise<RefreshedToken> {
+  async refresh(context: RequestContext, client: ClientDefinition, refreshToken: string, requestedScope: string | undefined): Promise<RefreshedToken> {
     const refused = new InvalidGrant('The refresh token is invalid, expired or revoked');
     if (parseToken(refreshToken) !== 'dgrt') throw refused;
     const now = new Date(this.clock.now());
@@ -158,7 +160,7 @@ export class TokensService {
       const row = await this.refreshTokens.findForUpdate(sha256Hex(refreshToken), transaction.manager);
       if (!row || row.clientId !== client.clientId || row.revokedAt || row.authorizationRevokedAt) return { refused: true as const };
       if (row.usedAt) {
-        const revoked = await this.revokeIn(transaction, { kind: 'authorization', id: row.authorizationId }, 'refresh_reuse', undefined, now);
+        const revoked = await this.revokeIn(transaction, context, { kind: 'authorization', id: row.authorizationId }, 'refresh_reuse', undefined, now);
         return { refused: true as const, revoked };
       }
       if (row.idleExpiresAt <= now || row.familyExpiresAt <= now) return { refused: true as const };
@@ -177,6 +179,7 @@ export class TokensService {
         transaction.manager,
       );
       await transaction.record({
+        origin: context,
         type: 'token.refreshed',
         outcome: 'success',
         actor: ownerActor(renewed),
@@ -184,7 +187,7 @@ export class TokensService {
         clientId: renewed.clientId,
         deviceLabel: renewed.deviceLabel,
         tokenId: renewed.id,
-        details: { scopes, expires_at: expiresAt.toISOString(), ip },
+        details: { scopes, expires_at: expiresAt.toISOString(), ip: context.ip },
       });
       return { refused: false as const, scopes, ttlSeconds, previousTokenHash: renewed.tokenHash };
     });
@@ -202,9 +205,9 @@ export class TokensService {
    * instance's cache; answers 503 (the revocation is stored, a retry is safe)
    * when the other instances cannot be told.
    */
-  async revoke(target: RevocationTarget, reason: RevocationReason, actor?: AuditActor): Promise<RevokedToken[]> {
+  async revoke(context: RequestContext, target: RevocationTarget, reason: RevocationReason, actor?: AuditActor): Promise<RevokedToken[]> {
     const now = new Date(this.clock.now());
-    const revoked = await this.audit.transaction((transaction) => this.revokeIn(transaction, target, reason, actor, now));
+    const revoked = await this.audit.transaction((transaction) => this.revokeIn(transaction, context, target, reason, actor, now));
     await this.invalidate(revoked.map((token) => token.tokenHash));
     return revoked;
   }
@@ -215,11 +218,12 @@ export class TokensService {
    * someone who copied the code, the authorization it produced is revoked,
    * refresh tokens included, and the replay is audited.
    */
-  async revokeReplayedGrant(deviceCodeHash: string, clientId: string): Promise<RevokedToken[]> {
+  async revokeReplayedGrant(context: RequestContext, deviceCodeHash: string, clientId: string): Promise<RevokedToken[]> {
     const now = new Date(this.clock.now());
     const revoked = await this.audit.transaction(async (transaction) => {
-      const closed = await this.revokeIn(transaction, { kind: 'grant', grantId: deviceCodeHash, clientId }, 'device_code_replay', undefined, now);
+      const closed = await this.revokeIn(transaction, context, { kind: 'grant', grantId: deviceCodeHash, clientId }, 'device_code_replay', undefined, now);
       await transaction.record({
+        origin: context,
         type: 'device_code.replayed',
         outcome: 'failure',
         actor: { type: 'client' },
@@ -237,6 +241,7 @@ export class TokensService {
 
   private async revokeIn(
     transaction: AuditedTransaction,
+    context: RequestContext,
     target: RevocationTarget,
     reason: RevocationReason,
     actor: AuditActor | undefined,
@@ -245,6 +250,7 @@ export class TokensService {
     const revoked = await this.tokens.revoke(target, reason, now, transaction.manager);
     await transaction.record(
       ...revoked.map((token) => ({
+        origin: context,
         type: 'token.revoked' as const,
         outcome: 'success' as const,
         actor: actor ?? ownerActor(token),

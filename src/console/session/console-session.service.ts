@@ -4,6 +4,7 @@ import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
 import { constantTimeEqual, deriveKey, hmacSha256, randomToken, sha256Hex } from '../../common/crypto';
 import { type ResponseHeaders, serializeCookie } from '../../common/http';
+import type { RequestContext } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
 import type { Approver } from '../../tokens/approver';
 import { type ConsoleSessionRecord, ConsoleSessionStore } from './console-session.store';
@@ -29,6 +30,8 @@ export interface ConsoleSession {
   createdAt: number;
   /** The hash its record is kept under; never the cookie's id. */
   key: string;
+  /** The request it was read for: what that request's audit events record. */
+  origin: RequestContext;
 }
 
 /**
@@ -75,18 +78,23 @@ export class ConsoleSessionService {
   }
 
   /** The session of a cookie whose MAC holds, whose record exists and is within both lifetimes; each use restarts the idle period. */
-  async read(cookie: string | undefined): Promise<ConsoleSession> {
+  async read(cookie: string | undefined, origin: RequestContext): Promise<ConsoleSession> {
     try {
-      return await this.verify(cookie);
+      return await this.verify(cookie, origin);
     } catch (error) {
-      if (error instanceof ConsoleSessionRefused && error.reason !== 'missing') await this.refused(error.reason);
+      if (error instanceof ConsoleSessionRefused && error.reason !== 'missing') await this.refused(error.reason, origin);
       throw error;
     }
   }
 
   /** Records a refused console request; the person, when the session is known, is the actor. */
-  async refused(reason: ConsoleSessionRefusal | 'csrf_mismatch' | 'login_csrf_mismatch', session?: ConsoleSession): Promise<void> {
+  async refused(
+    reason: ConsoleSessionRefusal | 'csrf_mismatch' | 'login_csrf_mismatch',
+    origin: RequestContext,
+    session?: ConsoleSession,
+  ): Promise<void> {
     await this.audit.record({
+      origin,
       type: 'console.refused',
       outcome: 'failure',
       ...(session ? { actor: userActor(session.person), organizationId: session.person.organizationId } : {}),
@@ -94,7 +102,7 @@ export class ConsoleSessionService {
     });
   }
 
-  private async verify(cookie: string | undefined): Promise<ConsoleSession> {
+  private async verify(cookie: string | undefined, origin: RequestContext): Promise<ConsoleSession> {
     if (!cookie) throw new ConsoleSessionRefused('missing');
     const match = COOKIE_VALUE.exec(cookie);
     if (!match || !this.keys.some((key) => constantTimeEqual(hmacSha256(key, match[1]), match[2]))) {
@@ -127,13 +135,14 @@ export class ConsoleSessionService {
       csrfToken: record.csrfToken,
       createdAt: record.createdAt,
       key,
+      origin,
     };
   }
 
   /** Whether a form's CSRF token is the session's; a mismatch is audited. */
   async matchesCsrf(session: ConsoleSession, token: string | undefined): Promise<boolean> {
     if (typeof token === 'string' && constantTimeEqual(token, session.csrfToken)) return true;
-    await this.refused('csrf_mismatch', session);
+    await this.refused('csrf_mismatch', session.origin, session);
     return false;
   }
 
@@ -141,6 +150,7 @@ export class ConsoleSessionService {
   async close(session: ConsoleSession, headers: ResponseHeaders): Promise<void> {
     await this.store.remove(session.key);
     await this.audit.record({
+      origin: session.origin,
       type: 'console.signed_out',
       outcome: 'success',
       actor: userActor(session.person),
@@ -154,6 +164,7 @@ export class ConsoleSessionService {
   async closeOthers(session: ConsoleSession): Promise<number> {
     const ended = await this.store.removeOthers(session.person.subjectId, session.key);
     await this.audit.record({
+      origin: session.origin,
       type: 'console.sessions_ended',
       outcome: 'success',
       actor: userActor(session.person),

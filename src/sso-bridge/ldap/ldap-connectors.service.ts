@@ -1,3 +1,4 @@
+import type { RequestContext } from '../../common/request-context';
 import { Injectable, Logger } from '@nestjs/common';
 import { DirectoryUnavailable, InvalidCredentials, SignInRejected } from '../../common/oauth-errors';
 import type { ConnectorDefinition } from '../../config/app-config';
@@ -20,21 +21,21 @@ export class LdapConnectors {
   constructor(private readonly signIn: SignInService) {}
 
   /** The verified identity, or a refusal that is already audited. */
-  async authenticate(connector: LdapConnector, credentials: LdapSignInRequest['body'], pending?: PendingFlow): Promise<VerifiedIdentity> {
+  async authenticate(origin: RequestContext, connector: LdapConnector, credentials: LdapSignInRequest['body'], pending?: PendingFlow): Promise<VerifiedIdentity> {
     const request: LdapSignInRequest = { body: credentials, settings: connector.ldap };
     const outcome = await authenticateWith<LdapEntry>(LDAP_STRATEGY, request).catch(async (error: unknown) => {
       this.logger.warn({ msg: 'LDAP directory unreachable', connector: connector.id, error: (error as Error)?.message });
-      await this.signIn.reject(connector.id, 'directory_unavailable', pending);
+      await this.signIn.reject(origin, connector.id, 'directory_unavailable', pending);
       throw new DirectoryUnavailable();
     });
     if ('failure' in outcome) {
-      await this.signIn.reject(connector.id, 'invalid_credentials', pending);
+      await this.signIn.reject(origin, connector.id, 'invalid_credentials', pending);
       throw new InvalidCredentials();
     }
     const entry = outcome.user;
     const email = firstString(entry, [connector.ldap.emailAttribute])?.toLowerCase();
     if (!looksLikeEmail(email)) {
-      await this.signIn.reject(connector.id, 'email_missing', pending, { dn: entry.dn.slice(0, 256) });
+      await this.signIn.reject(origin, connector.id, 'email_missing', pending, { dn: entry.dn.slice(0, 256) });
       throw new SignInRejected('email_missing', 'Your directory entry has no email address; ask your administrator');
     }
     return {

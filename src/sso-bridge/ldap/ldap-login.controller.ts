@@ -1,7 +1,8 @@
 import { Body, Controller, Param, Post, Redirect } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiSeeOther } from '../../common/api-responses';
-import { OAuthParams, ResponseHeaders } from '../../common/http';
+import { OAuthParams, Origin, ResponseHeaders } from '../../common/http';
+import type { RequestContext } from '../../common/request-context';
 import {
   DirectoryUnavailable,
   InvalidCredentials,
@@ -38,15 +39,15 @@ export class LdapLoginController {
   @ApiBody({ type: LocalLoginRequestDto })
   @ApiSeeOther('/device?sso_verified=1', true)
   @ApiErrors(InvalidRequest, InvalidUserCode, InvalidCredentials, SignInRejected, OrganizationMismatch, NotFound, DirectoryUnavailable)
-  async login(@Param('connector') id: string, @Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
+  async login(@Param('connector') id: string, @Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders, @Origin() origin: RequestContext) {
     const connector = this.directory.connector(id);
     if (connector?.type !== 'ldap') throw new NotFound(`There is no LDAP connector "${id.slice(0, 64)}"`);
     const params = new OAuthParams(body);
-    const pending = await this.deviceFlow.findPendingChargingBudget(params.required('user_code'), 'sign_in');
+    const pending = await this.deviceFlow.findPendingChargingBudget(origin, params.required('user_code'), 'sign_in');
     const credentials = { username: params.required('username'), password: params.required('password') };
-    await this.signIn.assertMayApprove(connector.id, connector.organizationId, pending);
-    const identity = await this.ldap.authenticate(connector, credentials, pending);
-    await this.signIn.complete(connector.id, { ...identity, organizationId: connector.organizationId }, pending, headers);
+    await this.signIn.assertMayApprove(origin, connector.id, connector.organizationId, pending);
+    const identity = await this.ldap.authenticate(origin, connector, credentials, pending);
+    await this.signIn.complete(origin, connector.id, { ...identity, organizationId: connector.organizationId }, pending, headers);
     return { url: '/device?sso_verified=1', statusCode: 303 };
   }
 }

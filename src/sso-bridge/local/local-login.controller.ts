@@ -1,7 +1,8 @@
 import { Body, Controller, Post, Redirect } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiSeeOther } from '../../common/api-responses';
-import { OAuthParams, ResponseHeaders } from '../../common/http';
+import { OAuthParams, Origin, ResponseHeaders } from '../../common/http';
+import type { RequestContext } from '../../common/request-context';
 import { InvalidCredentials, InvalidRequest, InvalidUserCode, NotFound, OrganizationMismatch } from '../../common/oauth-errors';
 import { DeviceFlowService } from '../../device-flow/device-flow.service';
 import { RATE_LIMITS, RateLimited } from '../../rate-limit/rate-limit';
@@ -33,18 +34,19 @@ export class LocalLoginController {
   @ApiBody({ type: LocalLoginRequestDto })
   @ApiSeeOther('/device?sso_verified=1', true)
   @ApiErrors(InvalidRequest, InvalidUserCode, InvalidCredentials, OrganizationMismatch, NotFound)
-  async login(@Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders) {
+  async login(@Body() body: unknown, @ResponseHeaders() headers: ResponseHeaders, @Origin() origin: RequestContext) {
     const connector = this.users.connector;
     if (!connector) throw new NotFound('The local connector is not enabled');
     const params = new OAuthParams(body);
-    const pending = await this.deviceFlow.findPendingChargingBudget(params.required('user_code'), 'sign_in');
+    const pending = await this.deviceFlow.findPendingChargingBudget(origin, params.required('user_code'), 'sign_in');
     const username = params.required('username');
     const outcome = await authenticateWith<LocalUser>(LOCAL_STRATEGY, { body: { username, password: params.required('password') } });
     if (!('user' in outcome)) {
-      await this.signIn.reject(connector.id, 'invalid_credentials', pending, this.users.auditedUsername(username));
+      await this.signIn.reject(origin, connector.id, 'invalid_credentials', pending, this.users.auditedUsername(username));
       throw new InvalidCredentials();
     }
     await this.signIn.complete(
+      origin,
       connector.id,
       {
         issuer: LOCAL_ISSUER,
