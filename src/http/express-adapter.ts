@@ -76,7 +76,7 @@ export function expressEdge({ trustProxy, hooks }: EdgeOptions): HttpEdge {
         );
         const userAgent = request.headers['user-agent'];
         attachRequestContext(request, { requestId, ip: normalizeIp(ip), userAgent: (userAgent ?? '').slice(0, 512) });
-        readBody(request, response, (error?: Error) => (error ? next(error) : next()));
+        readBody(request, response, next);
       });
     },
   };

@@ -127,7 +127,8 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
     onInvalidated(confirmTo === undefined ? entries : entries.slice(0, -1));
     if (confirmTo === undefined) return;
     const split = confirmTo.lastIndexOf(':');
-    const [announcer, number] = [confirmTo.slice(0, split), confirmTo.slice(split + 1)];
+    const announcer = confirmTo.slice(0, split);
+    const number = confirmTo.slice(split + 1);
     if (announcer === this.id) return this.confirmed(Number(number));
     // The announcer waits at most its timeout; a confirmation that cannot be sent only makes it wait that long.
     this.redis.publish(this.confirmationChannel(announcer), number).catch(() => undefined);
