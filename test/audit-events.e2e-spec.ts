@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { toView } from '../src/audit/audit-event';
+import { AuditOutboxDrainer } from '../src/audit/audit-outbox-drainer.service';
+import { AUDIT_OUTBOX_KEY } from '../src/audit/audit-outbox.store';
+import { AuditRepository } from '../src/audit/audit.repository';
 import { ClientRegistry } from '../src/clients/client-registry.service';
 import { sha256Hex } from '../src/common/crypto';
 import { DEVICE_CODE_GRANT } from '../src/config/app-config';
 import { queryDatabase } from './support/database';
 import { startFlow, uniqueLabel } from './support/flows';
 import { DeviceGateHttp, parseSetCookie, type Reply } from './support/http';
-import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
+import { CLIENTS, REDIS_URL, startTestApp, type TestApp, USERS } from './support/test-app';
 
 /**
  * Acceptance 1 of the audit trail: every flow that exists, and exactly the
@@ -372,15 +377,81 @@ describe('audit events of every flow', () => {
     for (const secret of http.secrets) expect(text).not.toContain(secret);
   });
 
-  it('mirrors every event as one JSON log line', async () => {
+  /** The app's mirror line of every event of `http`'s trace, beside the query API's view of the stored event. */
+  async function mirroredBesideStored(http: TracedHttp, count: number) {
+    const rows = await eventsOf(http, count);
+    const stored = await testApp.app
+      .get(AuditRepository)
+      .findEvents({ afterId: String(BigInt(rows[0].id as string) - 1n), upToId: rows.at(-1)?.id as string }, 1000);
+    const views = stored.map(toView).filter((view) => view.request_id?.startsWith(`${http.trace}-`));
+    const lines = testApp.logs.map((text) => JSON.parse(text)).filter((entry) => entry.audit?.request_id?.startsWith(`${http.trace}-`));
+    return { views, lines };
+  }
+
+  it('mirrors every event as one JSON log line holding the view the query API gives, drained from the outbox or not', async () => {
     const http = new TracedHttp(testApp.baseUrl);
-    await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('mirrored') });
-    const [event] = await eventsOf(http, 1);
-    const line = testApp.logs.map((text) => JSON.parse(text)).find((entry) => entry.audit?.request_id === event.request_id);
-    expect(line).toMatchObject({
-      msg: 'audit',
-      audit: { id: event.event_id, sequence: event.id, type: 'device_code.issued', client_id: CLIENTS.cli, actor: { type: 'client' } },
-    });
+    const started = await startFlow(http, CLIENTS.cli, { device_label: uniqueLabel('mirrored') });
+    await http.approveAs(started.user_code, USERS.alice);
+    expect((await poll(http, testApp, started.device_code)).status).toBe(200);
+    const { views, lines } = await mirroredBesideStored(http, 4);
+    expect(views.map((view) => view.type)).toEqual(['device_code.issued', 'sso.assertion_accepted', 'device.approved', 'token.minted']);
+    expect(lines.map((line) => line.audit)).toEqual(views);
+    for (const line of lines) {
+      expect(Object.keys(line)).toEqual(['level', 'time', 'service', 'context', 'audit', 'msg']);
+      expect(line).toMatchObject({ level: 'info', service: 'devicegate', context: 'Audit', msg: 'audit' });
+      expect(Object.keys(line.audit)).toEqual(Object.keys(views[0]));
+    }
+  });
+
+  it('drains an outbox entry written before the outbox held views (a record with its eventId) into the same event', async () => {
+    const http = new TracedHttp(testApp.baseUrl);
+    const eventId = randomUUID();
+    const record = {
+      occurredAt: new Date(testApp.clock.now()).toISOString(),
+      type: 'device_code.issued',
+      outcome: 'success',
+      actorType: 'client',
+      actorIssuer: null,
+      actorEmail: null,
+      actorSubjectId: null,
+      actorExternalId: null,
+      organizationId: null,
+      clientId: CLIENTS.cli,
+      deviceLabel: 'older-format',
+      tokenId: null,
+      ip: '127.0.0.1',
+      userAgent: 'upgrade',
+      requestId: `${http.trace}-1`,
+      details: { scopes: ['read'], expires_in: 600, interval: 5 },
+      eventId,
+    };
+    const redis = new Redis(REDIS_URL);
+    try {
+      await redis.xadd(`${testApp.redisKeyPrefix}${AUDIT_OUTBOX_KEY}`, '*', 'event', JSON.stringify(record));
+    } finally {
+      redis.disconnect();
+    }
+    await testApp.app.get(AuditOutboxDrainer).drain();
+    const { views, lines } = await mirroredBesideStored(http, 1);
+    expect(views).toEqual([
+      {
+        id: eventId,
+        sequence: expect.any(String),
+        occurred_at: record.occurredAt,
+        type: 'device_code.issued',
+        outcome: 'success',
+        actor: { type: 'client', issuer: null, email: null, subject_id: null, external_id: null },
+        organization: null,
+        client_id: CLIENTS.cli,
+        device_label: 'older-format',
+        token_id: null,
+        ip: '127.0.0.1',
+        user_agent: 'upgrade',
+        request_id: `${http.trace}-1`,
+        details: { scopes: ['read'], expires_in: 600, interval: 5 },
+      },
+    ]);
+    expect(lines.map((line) => line.audit)).toEqual(views);
   });
 });
 

@@ -77,7 +77,7 @@ describe('audit outbox: an app killed between the Redis write and the drain', ()
       await sleep(100);
       landed = await issuedEvents(label);
     }
-    expect(landed).toEqual([{ event_id: (JSON.parse(payload) as { eventId: string }).eventId }]);
+    expect(landed).toEqual([{ event_id: (JSON.parse(payload) as { id: string }).id }]);
 
     // A drainer that died after its INSERT and before its acknowledgement leaves the entry to another: it lands no twice.
     await redis.xadd(`${prefix}${AUDIT_OUTBOX_KEY}`, '*', 'event', payload);

@@ -116,9 +116,16 @@ export interface AuditEventView {
 }
 
 export function toView(record: AuditRecord): AuditEventView {
+  const { id, ...fields } = toPendingView(record.eventId, record);
+  return { id, sequence: record.id, ...fields };
+}
+
+/** An event as it waits in the audit outbox: its view, but for the sequence that audit_events gives it. */
+export type PendingEventView = Omit<AuditEventView, 'sequence'>;
+
+export function toPendingView(eventId: string, record: Omit<AuditRecord, 'id' | 'eventId'>): PendingEventView {
   return {
-    id: record.eventId,
-    sequence: record.id,
+    id: eventId,
     occurred_at: new Date(record.occurredAt).toISOString(),
     type: record.type,
     outcome: record.outcome,

@@ -80,23 +80,27 @@ export class AuditRepository {
   }
 
   /**
-   * Appends events that carry their own event id (drained from the outbox),
-   * skipping any whose id audit_events already holds: a drainer that died
-   * after its INSERT and before its acknowledgement leaves the batch to
-   * another, which writes only what is missing. Returns the rows written.
+   * Appends events drained from the outbox, each the JSON of its pending
+   * view (toPendingView) with its own event id, skipping any whose id
+   * audit_events already holds: a drainer that died after its INSERT and
+   * before its acknowledgement leaves the batch to another, which writes only
+   * what is missing. The entries travel as they are, joined into one JSON
+   * array that Postgres unpacks in order. Returns the rows written.
    */
-  async insertOnce(records: (NewAuditRecord & { eventId: string })[]): Promise<AuditRecord[]> {
-    if (records.length === 0) return [];
-    const rows = records.map((record) => ({ event_id: record.eventId, ...toRow(record) }));
-    const written: { id: string; eventId: string }[] = await this.dataSource.query(
+  async insertDrained(views: string[]): Promise<{ id: string; eventId: string }[]> {
+    if (views.length === 0) return [];
+    return this.dataSource.query(
       `INSERT INTO audit_events (event_id, ${COLUMNS.join(', ')})
-       SELECT event_id, ${COLUMNS.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS event(event_id uuid, ${COLUMN_TYPES})
+       SELECT (e->>'id')::uuid, (e->>'occurred_at')::timestamptz, e->>'type', e->>'outcome',
+              e->'actor'->>'type', e->'actor'->>'issuer', e->'actor'->>'email', (e->'actor'->>'subject_id')::uuid,
+              e->'actor'->>'external_id', e->>'organization', e->>'client_id', e->>'device_label', (e->>'token_id')::uuid,
+              e->>'ip', e->>'user_agent', e->>'request_id', e->'details'
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(e, n)
+        ORDER BY n
        ON CONFLICT (event_id) DO NOTHING
        RETURNING id::text AS id, event_id AS "eventId"`,
-      [JSON.stringify(rows)],
+      [`[${views.join(',')}]`],
     );
-    const byEventId = new Map(records.map((record) => [record.eventId, record]));
-    return written.map((row) => ({ ...(byEventId.get(row.eventId) as NewAuditRecord), ...row }));
   }
 
   /**

@@ -3,9 +3,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Logger as PinoLogger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
-import { LOGGER } from '../common/logger';
+import { LOGGER, writeJsonLines } from '../common/logger';
 import { TemporarilyUnavailable } from '../common/oauth-errors';
-import { type AuditEvent, type AuditRecord, toView } from './audit-event';
+import { type AuditEvent, type AuditRecord, toPendingView, toView } from './audit-event';
 import { AuditRepository, type NewAuditRecord } from './audit.repository';
 
 const MAX_BATCH = 500;
@@ -69,7 +69,7 @@ export class AuditService {
         },
       }),
     );
-    for (const record of written) this.mirror(record);
+    this.mirror(written.map(viewJson));
     return result;
   }
 
@@ -79,7 +79,7 @@ export class AuditService {
       this.queue.push({ record, resolve, reject: (error) => reject(this.unavailable(error)) });
       this.scheduleFlush();
     });
-    this.mirror(stored);
+    this.mirror([viewJson(stored)]);
   }
 
   async recordOrUndo(event: AuditEvent, undo: () => Promise<unknown>): Promise<void> {
@@ -93,9 +93,9 @@ export class AuditService {
     }
   }
 
-  /** The event, with its own id and the request's context, as an outbox entry. */
+  /** The event, with its own id and the request's context, as an outbox entry: its view but for the sequence. */
   toOutbox(event: AuditEvent): string {
-    return JSON.stringify({ ...this.toRecord(event), eventId: randomUUID() });
+    return JSON.stringify(toPendingView(randomUUID(), this.toRecord(event)));
   }
 
   /** Entries made by `toOutbox` were stored with their change: the drainer takes them soon. */
@@ -107,14 +107,16 @@ export class AuditService {
     this.outboxListener = listener;
   }
 
-  /** Writes drained outbox entries that audit_events does not hold yet, and mirrors those. */
+  /**
+   * Writes drained outbox entries that audit_events does not hold yet, and
+   * mirrors those. The entries' JSON goes to Postgres and to the log as it
+   * is, with the sequence spliced in: no event is parsed or serialized here.
+   */
   async writeDrained(payloads: string[]): Promise<number> {
-    const records = payloads.map((payload) => {
-      const record = JSON.parse(payload) as NewAuditRecord & { eventId: string; occurredAt: string };
-      return { ...record, occurredAt: new Date(record.occurredAt) };
-    });
-    const written = await this.audit.insertOnce(records);
-    for (const record of written) this.mirror(record);
+    const views = payloads.map(pendingViewJson);
+    const written = await this.audit.insertDrained(views);
+    const byEventId = new Map(views.map((view) => [view.slice(EVENT_ID_AT, EVENT_ID_AT + 36), view]));
+    this.mirror(written.map(({ id, eventId }) => withSequence(byEventId.get(eventId) as string, id)));
     return written.length;
   }
 
@@ -179,7 +181,26 @@ export class AuditService {
   }
 
   /** The same JSON as the query API and the export, so log shippers and auditors read one shape. */
-  private mirror(record: AuditRecord): void {
-    this.log.info({ context: 'Audit', audit: toView(record) }, 'audit');
+  private mirror(views: string[]): void {
+    writeJsonLines(this.log, 'Audit', 'audit', 'audit', views);
   }
+}
+
+const viewJson = (record: AuditRecord) => JSON.stringify(toView(record));
+
+/** Every pending view that toOutbox writes opens with its event id: `{"id":"<uuid>"`. */
+const PENDING_VIEW_OPENING = /^\{"id":"[0-9a-f-]{36}"/;
+const EVENT_ID_AT = '{"id":"'.length;
+const OPENING_LENGTH = EVENT_ID_AT + 37;
+
+/** An outbox entry as a pending view's JSON; an entry written before the outbox held views (a record with its eventId) is converted. */
+function pendingViewJson(payload: string): string {
+  if (PENDING_VIEW_OPENING.test(payload)) return payload;
+  const { eventId, ...record } = JSON.parse(payload) as NewAuditRecord & { eventId: string };
+  return JSON.stringify(toPendingView(eventId, record));
+}
+
+/** The view of a stored event: its pending view with the sequence after the id, where toView puts it. */
+function withSequence(pendingView: string, sequence: string): string {
+  return `${pendingView.slice(0, OPENING_LENGTH)},"sequence":"${sequence}"${pendingView.slice(OPENING_LENGTH)}`;
 }

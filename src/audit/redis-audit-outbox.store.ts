@@ -81,7 +81,8 @@ export class RedisAuditOutboxStore extends AuditOutboxStore {
       const index = (first + step) % this.streams.length;
       fresh.push(...toEntries(index, await this.read(this.streams[index], consumer, count - fresh.length, '>')));
     }
-    return fresh.sort(byEntryTime);
+    // One stream reads in entry order already.
+    return this.streams.length === 1 ? fresh : fresh.sort(byEntryTime);
   }
 
   private async takeInGroup(index: number, consumer: string, count: number, idleMs: number): Promise<Taken> {
@@ -111,7 +112,9 @@ export class RedisAuditOutboxStore extends AuditOutboxStore {
     for (const id of ids) {
       const at = id.indexOf('/');
       const stream = this.streams[Number(id.slice(0, at))];
-      byStream.set(stream, [...(byStream.get(stream) ?? []), id.slice(at + 1)]);
+      const entryIds = byStream.get(stream);
+      if (entryIds) entryIds.push(id.slice(at + 1));
+      else byStream.set(stream, [id.slice(at + 1)]);
     }
     await Promise.all(
       [...byStream].map(([stream, entryIds]) =>

@@ -32,6 +32,23 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   );
 }
 
+/**
+ * Writes, at info, one line per payload that is already JSON, as
+ * `logger.info({ context, [key]: payload }, msg)` would write it, all in one
+ * write: the audit mirror serializes each event once, not once per line.
+ * The line's shape follows createLogger's options (level label, ISO time,
+ * base fields); the logger spec holds the two side by side.
+ */
+export function writeJsonLines(logger: Logger, context: string, key: string, msg: string, payloads: string[]): void {
+  if (payloads.length === 0 || !logger.isLevelEnabled('info')) return;
+  const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
+  const head = `{"level":"info","time":"${new Date().toISOString()}"${bindings ? `,${bindings}` : ''},"context":${JSON.stringify(context)},${JSON.stringify(key)}:`;
+  const tail = `,"msg":${JSON.stringify(msg)}}\n`;
+  let lines = '';
+  for (const payload of payloads) lines += head + payload + tail;
+  (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym].write(lines);
+}
+
 /** Nest's one line per module and per route at boot: noise at info, still there at debug. */
 const BOOT_DETAIL = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
 
