@@ -9,7 +9,7 @@ import {
   uniqueLabel,
 } from './support/flows';
 import { DeviceGateHttp, parseSetCookie, type Reply } from './support/http';
-import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
+import { CLIENTS, CONFIDENTIAL_SECRET, startTestApp, type TestApp, USERS } from './support/test-app';
 
 const INVALID_USER_CODE = {
   error: 'invalid_user_code',
@@ -546,6 +546,26 @@ describe('per-IP and per-client rate limits', () => {
 
     expectTooMany(await http.deviceCode(CLIENTS.cli));
     expect((await http.deviceCode(CLIENTS.shortLived)).status).toBe(200);
+  });
+
+  it('RATE_LIMIT_DEVICE_CODE_PER_IP: requests refused before a flow (a wrong secret, an unknown client) count as well', async () => {
+    const http = await appWith({ RATE_LIMIT_DEVICE_CODE_PER_IP: '2/1m' });
+    expect((await http.deviceCode(CLIENTS.confidential, { client_secret: 'not-the-secret' })).status).toBe(401);
+    expect((await http.deviceCode('no-such-client')).status).toBe(401);
+
+    expectTooMany(await http.deviceCode(CLIENTS.cli));
+    // Blocked, an unknown client hears 429 as well, not 401.
+    expectTooMany(await http.deviceCode('no-such-client'));
+  });
+
+  it('RATE_LIMIT_DEVICE_CODE_PER_CLIENT counts a Basic client by its id, and a refused request of that client too', async () => {
+    const http = await appWith({ RATE_LIMIT_DEVICE_CODE_PER_CLIENT: '2/1m' });
+    const basic = (secret: string) => ({ authorization: `Basic ${Buffer.from(`${CLIENTS.confidential}:${secret}`).toString('base64')}` });
+    expect((await http.form('/oauth/device/code', {}, basic(CONFIDENTIAL_SECRET))).status).toBe(200);
+    expect((await http.form('/oauth/device/code', {}, basic('wrong'))).status).toBe(401);
+
+    expectTooMany(await http.form('/oauth/device/code', {}, basic(CONFIDENTIAL_SECRET)));
+    expect((await http.deviceCode(CLIENTS.cli)).status).toBe(200);
   });
 
   it('RATE_LIMIT_LOOKUP_PER_IP: the third lookup in the window gets 429', async () => {

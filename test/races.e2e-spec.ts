@@ -7,6 +7,7 @@ import { AuthorizationPending, InvalidGrant, SlowDown } from '../src/common/oaut
 import { AppConfig, type ClientDefinition } from '../src/config/app-config';
 import { DeviceFlowService } from '../src/device-flow/device-flow.service';
 import { DeviceFlowStore } from '../src/device-flow/device-flow.store';
+import { DeviceCodeLimits } from '../src/rate-limit/device-code-limits';
 import { CounterStore } from '../src/redis/once.store';
 import type { Approver } from '../src/tokens/approver';
 import { TokensService } from '../src/tokens/tokens.service';
@@ -122,6 +123,7 @@ describe('races around one approval', () => {
         new ScriptedClock(instants),
         testApp.app.get(Metrics),
         testApp.app.get(AuditService),
+        testApp.app.get(DeviceCodeLimits),
       );
       const claimedBefore = await http.metric('devicegate_token_polls_total', { outcome: 'claimed' });
       const mintedBefore = await http.metric('devicegate_tokens_minted_total', { rotated: 'false' });

@@ -63,6 +63,22 @@ describe('on a Redis Cluster of three masters with a replica each', () => {
       await waitFor(async () => (await one.metric('devicegate_audit_outbox_drained_total')) + (await two.metric('devicegate_audit_outbox_drained_total')) >= 1, 'drained');
     });
 
+    it('counts the device-code limits (in their own slots, before the flow), a refused request as well', async () => {
+      const limited = await startTestApp({
+        env: { REDIS_URL: cluster.url, REDIS_KEY_PREFIX: `devicegate-test:${randomUUID()}:`, RATE_LIMIT_DEVICE_CODE_PER_IP: '2/1m' },
+      });
+      try {
+        const http = new DeviceGateHttp(limited.baseUrl);
+        expect((await http.deviceCode(CLIENTS.fast)).status).toBe(200);
+        expect((await http.deviceCode('no-such-client')).status).toBe(401);
+        const refused = await http.deviceCode(CLIENTS.fast);
+        expect(refused.status).toBe(429);
+        retryAfterSeconds(refused);
+      } finally {
+        await limited.close();
+      }
+    });
+
     it('fails a master over while devices poll: no answer but 200, 400 or 503, no flow delivered twice', async () => {
       const flows = await Promise.all(Array.from({ length: 6 }, () => startFlow(one, CLIENTS.fast, { device_label: uniqueLabel('failover') })));
       const approvedBefore = flows.slice(0, 3);

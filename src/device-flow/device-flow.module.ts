@@ -6,6 +6,7 @@ import { Clock } from '../common/clock';
 import { REDIS } from '../redis/redis.token';
 import type { RedisConnection } from '../redis/redis-connection';
 import { ClientsModule } from '../clients/clients.module';
+import { DeviceCodeLimits } from '../rate-limit/device-code-limits';
 import { TokensModule } from '../tokens/tokens.module';
 import { DeviceAuthorizationController } from './device-authorization.controller';
 import { DeviceFlowService } from './device-flow.service';
@@ -21,6 +22,7 @@ import { TokenController } from './token.controller';
   controllers: [TokenController, DeviceAuthorizationController, LookupController, DiscoveryController],
   providers: [
     DeviceFlowService,
+    DeviceCodeLimits,
     {
       provide: DeviceFlowStore,
       inject: [REDIS, Clock, AuditOutboxStore],

@@ -4,6 +4,7 @@ import { Clock } from '../common/clock';
 import { Metrics } from '../common/metrics';
 import { type AppConfig, type ClientDefinition, DEVICE_CODE_GRANT } from '../config/app-config';
 import type { CounterStore } from '../redis/once.store';
+import type { DeviceCodeLimits } from '../rate-limit/device-code-limits';
 import type { TokensService } from '../tokens/tokens.service';
 import { DeviceFlowService } from './device-flow.service';
 import type { DeviceFlowStore } from './device-flow.store';
@@ -36,6 +37,7 @@ describe('DeviceFlowService.authorize', () => {
       new Clock(),
       new Metrics(),
       audit as AuditService,
+      {} as DeviceCodeLimits,
     );
 
   it('hands the event to the store with the flow, the same entry on every draw, and starts a drain', async () => {
@@ -110,6 +112,7 @@ describe('DeviceFlowService.decide', () => {
       new Clock(),
       new Metrics(),
       audit as unknown as AuditService,
+      {} as DeviceCodeLimits,
     );
     return { service, steps };
   }

@@ -22,6 +22,7 @@ import { CounterStore } from '../redis/once.store';
 import type { ApprovalOrigin } from '../common/browser-id';
 import type { RequestContext } from '../common/request-context';
 import type { Approver } from '../tokens/approver';
+import { DeviceCodeLimits, type RequestLimits } from '../rate-limit/device-code-limits';
 import { TokensService } from '../tokens/tokens.service';
 import { type DeviceFlow, DeviceFlowStore } from './device-flow.store';
 import { formatUserCode, generateUserCode, normalizeUserCode } from './user-code';
@@ -41,6 +42,8 @@ export interface DeviceAuthorizationRequest {
   deviceLabel?: string;
   /** The request asking: its address and user agent are kept with the flow and shown to the approver. */
   origin: RequestContext;
+  /** Its rate limits, when they are still to be counted: with the flow if the store can. */
+  limits?: RequestLimits;
 }
 
 /** RFC 8628 §3.2 */
@@ -91,6 +94,7 @@ export class DeviceFlowService {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly audit: AuditService,
+    private readonly limits: DeviceCodeLimits,
   ) {
     this.userCodeKeys = config.secretKeys.map((key) => deriveKey(key.secret, 'user-code'));
   }
@@ -135,7 +139,7 @@ export class DeviceFlowService {
     };
     const retainMs = expiresIn * 1000 + RETAIN_AFTER_EXPIRY_MS;
     // The event enters the audit outbox in the same atomic step as the flow: no Postgres commit on this path.
-    const userCode = await this.storeFlow(flow, retainMs, this.audit.toOutbox(issued));
+    const userCode = await this.storeFlow(flow, retainMs, this.audit.toOutbox(issued), request.limits);
     this.audit.outboxWritten();
     this.metrics.deviceAuthorizations.inc({ client_id: client.clientId });
     const verificationUri = `${this.config.publicUrl}/device`;
@@ -149,11 +153,21 @@ export class DeviceFlowService {
     };
   }
 
-  /** Stores the flow under a freshly drawn user code that no live flow holds; returns that code. */
-  private async storeFlow(flow: Omit<DeviceFlow, 'userCodeHash'>, retainMs: number, auditEvent: string): Promise<string> {
+  /**
+   * Stores the flow under a freshly drawn user code that no live flow holds;
+   * returns that code. The request's limits are counted with the first draw
+   * when the store can, else before it.
+   */
+  private async storeFlow(flow: Omit<DeviceFlow, 'userCodeHash'>, retainMs: number, auditEvent: string, limits?: RequestLimits): Promise<string> {
+    if (limits && !this.store.countsLimits) await this.limits.count(limits);
     for (let draw = 0; draw < 5; draw++) {
       const userCode = generateUserCode();
-      if (await this.store.create({ ...flow, userCodeHash: this.userCodeHash(userCode, this.userCodeKeys[0]) }, retainMs, auditEvent)) {
+      const drawn = { ...flow, userCodeHash: this.userCodeHash(userCode, this.userCodeKeys[0]) };
+      if (limits && !limits.counted) {
+        const { created, tallies } = await this.store.createCounted(drawn, retainMs, auditEvent, limits.counts);
+        this.limits.settle(limits, tallies);
+        if (created) return userCode;
+      } else if (await this.store.create(drawn, retainMs, auditEvent)) {
         return userCode;
       }
     }

@@ -1,4 +1,6 @@
 import type { ApprovalOrigin } from '../common/browser-id';
+import type { LimitCount } from '../rate-limit/device-code-limits';
+import type { ThrottlerStorageRecord } from '../redis/redis-throttler.store';
 import type { Approver } from '../tokens/approver';
 
 /**
@@ -55,6 +57,12 @@ export const HELD = { approved: 'approving', denied: 'denying' } as const satisf
 
 export type DecisionOutcome = 'decided' | 'not_pending' | 'expired' | 'unknown';
 
+/** What `createCounted` did: stored the flow or not, and what counting each limit gave. */
+export interface CountedCreate {
+  created: boolean;
+  tallies: ThrottlerStorageRecord[];
+}
+
 export abstract class DeviceFlowStore {
   /**
    * Stores a new flow; false when the user code collides with a live one
@@ -63,6 +71,18 @@ export abstract class DeviceFlowStore {
    * without its event, no event without its flow.
    */
   abstract create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean>;
+
+  /** Whether `createCounted` can count a device authorization's rate limits with its flow; when not, they are counted before. */
+  readonly countsLimits: boolean = false;
+
+  /**
+   * Like `create`, counting the request's rate limits first, in the same
+   * atomic step: a flow past one of them is not stored (and `created` is
+   * false). The tallies come in the order of `limits`.
+   */
+  createCounted(_flow: DeviceFlow, _retainMs: number, _auditEvent: string, _limits: LimitCount[]): Promise<CountedCreate> {
+    throw new Error('This flow store does not count rate limits');
+  }
 
   abstract findByUserCode(userCodeHash: string): Promise<DeviceFlow | undefined>;
 

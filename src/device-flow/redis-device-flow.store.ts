@@ -7,6 +7,7 @@ import { TurnBatch } from '../redis/turn-batch';
 import {
   type Decision,
   type DecisionOutcome,
+  type CountedCreate,
   type DeviceFlow,
   DeviceFlowStore,
   HELD,
@@ -17,6 +18,8 @@ import {
   userCodeTtlMs,
 } from './device-flow.store';
 import { DECISION_FIELDS, flowFromFields, flowToFieldList } from './flow-fields';
+import type { LimitCount } from '../rate-limit/device-code-limits';
+import { COUNT_HIT_LUA, throttleKeys, toStorageRecord } from '../redis/redis-throttler.store';
 
 // KEYS[1] flow, KEYS[2] audit outbox (both of one shard); ARGV retain_ms, event, field, value, field, value, ...
 const CREATE_IN_SHARD = `
@@ -24,25 +27,37 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 if ARGV[2] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[2]) end`;
 
-// KEYS[1] audit outbox, then user code, flow for each flow; ARGV for each flow: device code hash, code ttl ms,
-// retain ms, event, field count, field, value, ... Returns 1 (created) or 0 (user code taken) for each flow, in order.
-const CREATE_AUDITED = `
-local created = {}
-local at = 1
-for flow = 1, (#KEYS - 1) / 2 do
-  local userCodeKey, flowKey = KEYS[flow * 2], KEYS[flow * 2 + 1]
-  local fieldCount = tonumber(ARGV[at + 4])
-  if redis.call('SET', userCodeKey, ARGV[at], 'PX', ARGV[at + 1], 'NX') then
-    redis.call('HSET', flowKey, unpack(ARGV, at + 5, at + 4 + fieldCount))
+// KEYS[1] audit outbox, then for each flow: user code, flow, and the hits and block keys of each limit it counts.
+// ARGV for each flow: device code hash, code ttl ms, retain ms, event, limit count, field count, window ms, limit
+// and block ms of each limit, field, value, ... Returns for each flow, in order: 1 (created) or 0 (user code taken,
+// or a limit exceeded), then hits, window left ms, blocked (0/1), block left ms of each limit. The limits are
+// counted first, as a guard would count the request; a flow past one of them is not stored.
+const CREATE_AUDITED = `${COUNT_HIT_LUA}
+local results = {}
+local key, at = 2, 1
+while at <= #ARGV do
+  local userCodeKey, flowKey = KEYS[key], KEYS[key + 1]
+  local limitCount, fieldCount = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
+  local result, limited = {0}, false
+  for limit = 0, limitCount - 1 do
+    local settings = at + 6 + limit * 3
+    local hits, ttl, blocked, blockLeft = countHit(KEYS[key + 2 + limit * 2], KEYS[key + 3 + limit * 2],
+      tonumber(ARGV[settings]), tonumber(ARGV[settings + 1]), tonumber(ARGV[settings + 2]))
+    result[#result + 1], result[#result + 2], result[#result + 3], result[#result + 4] = hits, ttl, blocked, blockLeft
+    if blocked == 1 then limited = true end
+  end
+  local fieldsAt = at + 6 + limitCount * 3
+  if not limited and redis.call('SET', userCodeKey, ARGV[at], 'PX', ARGV[at + 1], 'NX') then
+    redis.call('HSET', flowKey, unpack(ARGV, fieldsAt, fieldsAt + fieldCount - 1))
     redis.call('PEXPIRE', flowKey, ARGV[at + 2])
     if ARGV[at + 3] ~= '' then redis.call('XADD', KEYS[1], '*', 'event', ARGV[at + 3]) end
-    created[flow] = 1
-  else
-    created[flow] = 0
+    result[1] = 1
   end
-  at = at + 5 + fieldCount
+  results[#results + 1] = result
+  key = key + 2 + limitCount * 2
+  at = fieldsAt + fieldCount
 end
-return created`;
+return results`;
 
 /** Flows one create script writes at most (its keys and arguments travel in one command). */
 const MAX_CREATE_BATCH = 100;
@@ -51,6 +66,7 @@ interface NewFlow {
   flow: DeviceFlow;
   retainMs: number;
   auditEvent?: string;
+  limits: LimitCount[];
 }
 
 // KEYS[1] flow; ARGV client_id, now, lease_ms, tolerance_ms, step_s, max_interval_s
@@ -107,7 +123,7 @@ return 'decided'`;
 
 type ScriptedRedis = RedisConnection & {
   deviceFlowCreateInShard(flowKey: string, outboxKey: string, retainMs: number, auditEvent: string, ...fields: string[]): Promise<null>;
-  deviceFlowCreateAudited(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
+  deviceFlowCreateAudited(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number[][]>;
   deviceFlowPoll(key: string, ...args: (string | number)[]): Promise<[string, number?, string[]?]>;
   deviceFlowEndDelivery(key: string, attempt: number, next: string): Promise<number>;
   deviceFlowDecide(key: string, ...args: (string | number)[]): Promise<DecisionOutcome>;
@@ -125,7 +141,8 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
    */
   private readonly sharded: boolean;
   /** Off a Cluster: the flows issued in one event-loop turn are written by one script call. */
-  private readonly createBatch?: TurnBatch<NewFlow, boolean>;
+  private readonly createBatch?: TurnBatch<NewFlow, number[]>;
+  override readonly countsLimits: boolean;
 
   constructor(redis: RedisConnection) {
     super();
@@ -139,6 +156,8 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
     redis.defineCommand('deviceFlowUndoDecision', { numberOfKeys: 1, lua: UNDO_DECISION });
     this.redis = redis as ScriptedRedis;
     if (!this.sharded) this.createBatch = new TurnBatch((flows) => this.createAudited(flows), MAX_CREATE_BATCH);
+    // On a Cluster the counts live in slots of their own.
+    this.countsLimits = !this.sharded;
   }
 
   /**
@@ -150,7 +169,7 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
    * flow and expires with the code.
    */
   async create(flow: DeviceFlow, retainMs: number, auditEvent?: string): Promise<boolean> {
-    if (this.createBatch) return this.createBatch.call({ flow, retainMs, auditEvent });
+    if (this.createBatch) return (await this.createBatch.call({ flow, retainMs, auditEvent, limits: [] }))[0] === 1;
     const claim = userCodeKey(flow.userCodeHash);
     if ((await this.redis.set(claim, flow.deviceCodeHash, 'PX', userCodeTtlMs(flow), 'NX')) !== 'OK') return false;
     const tag = shardTagOf(flow.deviceCodeHash);
@@ -167,6 +186,12 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
       throw error;
     }
     return true;
+  }
+
+  override async createCounted(flow: DeviceFlow, retainMs: number, auditEvent: string, limits: LimitCount[]): Promise<CountedCreate> {
+    if (!this.createBatch) return super.createCounted(flow, retainMs, auditEvent, limits);
+    const [created, ...counts] = await this.createBatch.call({ flow, retainMs, auditEvent, limits });
+    return { created: created === 1, tallies: limits.map((_, index) => toStorageRecord(counts.slice(index * 4, index * 4 + 4))) };
   }
 
   async findByUserCode(userCodeHash: string): Promise<DeviceFlow | undefined> {
@@ -222,16 +247,20 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
     return (await this.redis.deviceFlowUndoDecision(this.flowKey(deviceCodeHash), HELD[status], ...DECISION_FIELDS)) === 1;
   }
 
-  private async createAudited(flows: NewFlow[]): Promise<boolean[]> {
+  private async createAudited(flows: NewFlow[]): Promise<number[][]> {
     const keys: string[] = [AUDIT_OUTBOX_KEY];
     const args: (string | number)[] = [];
-    for (const { flow, retainMs, auditEvent } of flows) {
+    for (const { flow, retainMs, auditEvent, limits } of flows) {
       const fields = flowToFieldList(flow);
       keys.push(userCodeKey(flow.userCodeHash), this.flowKey(flow.deviceCodeHash));
-      args.push(flow.deviceCodeHash, userCodeTtlMs(flow), retainMs, auditEvent ?? '', fields.length, ...fields);
+      args.push(flow.deviceCodeHash, userCodeTtlMs(flow), retainMs, auditEvent ?? '', limits.length, fields.length);
+      for (const limit of limits) {
+        keys.push(...throttleKeys(limit.key, limit.name));
+        args.push(limit.windowMs, limit.limit, limit.blockMs);
+      }
+      args.push(...fields);
     }
-    const created = await this.redis.deviceFlowCreateAudited(keys.length, ...keys, ...args);
-    return created.map((one) => one === 1);
+    return this.redis.deviceFlowCreateAudited(keys.length, ...keys, ...args);
   }
 
   private flowKey(deviceCodeHash: string): string {

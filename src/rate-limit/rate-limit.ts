@@ -19,6 +19,7 @@ import { originOf } from '../common/http';
 import { TemporarilyUnavailable, TooManyRequests } from '../common/oauth-errors';
 import type { RequestContext } from '../common/request-context';
 import type { RateLimits } from '../config/app-config';
+import type { ThrottlerStorageRecord } from '../redis/redis-throttler.store';
 
 /** The named limits of @nestjs/throttler; each route opts into the ones it needs with @RateLimited(). */
 export const RATE_LIMITS = {
@@ -29,35 +30,52 @@ export const RATE_LIMITS = {
   approvalPerIp: 'approval-ip',
 } as const satisfies Partial<Record<keyof RateLimits, string>>;
 
-type LimitName = (typeof RATE_LIMITS)[keyof typeof RATE_LIMITS];
+export type LimitName = (typeof RATE_LIMITS)[keyof typeof RATE_LIMITS];
 
-interface TrackedRequest {
-  ip?: string;
-  body?: { client_id?: unknown };
-  headers: Record<string, string | string[] | undefined>;
-}
+/** Counted by DeviceCodeLimits, with the flow when the flow store can. */
+export const DEVICE_CODE_LIMITS: (keyof typeof RATE_LIMITS)[] = ['deviceCodePerIp', 'deviceCodePerClient'];
 
 /** The client a device-code request speaks for: body client_id, else the Basic user. */
-function clientTracker(request: TrackedRequest): string {
-  if (typeof request.body?.client_id === 'string') return request.body.client_id;
-  const match = /^Basic\s+(\S+)/i.exec(String(request.headers.authorization ?? ''));
+export function clientTracker(clientId: unknown, authorization: unknown): string {
+  if (typeof clientId === 'string') return clientId;
+  const match = /^Basic\s+(\S+)/i.exec(String(authorization ?? ''));
   return match ? Buffer.from(match[1], 'base64').toString('utf8').split(':')[0] : 'anonymous';
 }
 
+/** The throttler key of a limit's caller on a route (`scope`: its controller and handler), hashed. */
+export function limitKey(scope: string, name: string, tracker: string): string {
+  return sha256Hex(`${scope}-${name}-${tracker}`);
+}
+
+/** The 429 of a tripped limit. */
+export function tooManyRequests(retryAfterSeconds: number): TooManyRequests {
+  return new TooManyRequests('Too many requests; wait a moment and try again', retryAfterSeconds);
+}
+
+const tripLogger = new Logger('RateLimit');
+
+/** Records the request that starts a block (sampled: the rest of the block is not recorded). */
+export function recordTrip(audit: AuditService, origin: RequestContext, limit: string, detail: ThrottlerStorageRecord & { limit: number; ttl: number }): void {
+  if (detail.totalHits !== detail.limit + 1) return;
+  audit
+    .record({
+      origin,
+      type: 'rate_limit.tripped',
+      outcome: 'failure',
+      details: { limit, max: detail.limit, window_seconds: detail.ttl / 1000, blocked_seconds: detail.timeToBlockExpire },
+    })
+    .catch((error: Error) => tripLogger.warn({ msg: 'rate-limit trip not recorded', error: error.message }));
+}
+
+/** The limits RateLimitGuard applies; the device-code limits are DeviceCodeLimits' own. */
 export function throttlers(limits: RateLimits): ThrottlerOptions[] {
-  return (Object.entries(RATE_LIMITS) as [keyof typeof RATE_LIMITS, LimitName][]).map(([key, name]) => ({
-    name,
-    limit: limits[key].limit,
-    ttl: limits[key].windowSeconds * 1000,
-    setHeaders: false,
-    getTracker: key === 'deviceCodePerClient' ? (request) => clientTracker(request as TrackedRequest) : undefined,
-  }));
+  return (Object.entries(RATE_LIMITS) as [keyof typeof RATE_LIMITS, LimitName][])
+    .filter(([key]) => !DEVICE_CODE_LIMITS.includes(key))
+    .map(([key, name]) => ({ name, limit: limits[key].limit, ttl: limits[key].windowSeconds * 1000, setHeaders: false }));
 }
 
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  private readonly auditLogger = new Logger('RateLimit');
-
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
@@ -106,11 +124,8 @@ export class RateLimitGuard extends ThrottlerGuard {
       return await super.handleRequest(request);
     } catch (error) {
       if (error instanceof Tripped) {
-        // Sampled: the request that starts a block is recorded, the rest of the block is not.
-        if (error.detail.totalHits === error.detail.limit + 1) {
-          this.recordTrip(originOf(request.context.switchToHttp().getRequest<object>()), request.throttler.name, error.detail);
-        }
-        throw new TooManyRequests('Too many requests; wait a moment and try again', error.detail.timeToBlockExpire);
+        recordTrip(this.audit, originOf(request.context.switchToHttp().getRequest<object>()), request.throttler.name as string, error.detail);
+        throw tooManyRequests(error.detail.timeToBlockExpire);
       }
       throw error;
     }
@@ -118,22 +133,11 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   /** The base guard's key (a SHA-256 of class, handler, limit and tracker), hashed without a Hash object per call. */
   protected override generateKey(context: ExecutionContext, suffix: string, name: string): string {
-    return sha256Hex(`${context.getClass().name}-${context.getHandler().name}-${name}-${suffix}`);
+    return limitKey(`${context.getClass().name}-${context.getHandler().name}`, name, suffix);
   }
 
   protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     throw new Tripped(detail);
-  }
-
-  private recordTrip(origin: RequestContext, limit: string | undefined, detail: ThrottlerLimitDetail): void {
-    this.audit
-      .record({
-        origin,
-        type: 'rate_limit.tripped',
-        outcome: 'failure',
-        details: { limit, max: detail.limit, window_seconds: detail.ttl / 1000, blocked_seconds: detail.timeToBlockExpire },
-      })
-      .catch((error: Error) => this.auditLogger.warn({ msg: 'rate-limit trip not recorded', error: error.message }));
   }
 }
 

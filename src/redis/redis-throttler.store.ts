@@ -3,18 +3,19 @@ import { Cluster } from 'ioredis';
 import type { RedisConnection } from './redis-connection';
 import { TurnBatch } from './turn-batch';
 
-// KEYS hits, block, hits, block, ...; ARGV window ms, limit, block ms for each pair. Returns hits, window left ms,
-// blocked (0/1), block left ms for each pair, in order: a key that comes twice counts twice.
-const INCREMENT = `
-local result = {}
-for pair = 0, #KEYS / 2 - 1 do
-  local hitsKey, blockKey = KEYS[pair * 2 + 1], KEYS[pair * 2 + 2]
-  local windowMs, limit, blockMs = ARGV[pair * 3 + 1], tonumber(ARGV[pair * 3 + 2]), tonumber(ARGV[pair * 3 + 3])
+/**
+ * Lua: counts one hit in a fixed window and starts a block past the limit;
+ * returns hits, window left (ms), blocked (0/1), block left (ms). Shared by
+ * the storage's own script and the device-flow create script, which counts a
+ * device authorization's limits with its flow.
+ */
+export const COUNT_HIT_LUA = `
+local function countHit(hitsKey, blockKey, windowMs, limit, blockMs)
   local hits = redis.call('INCR', hitsKey)
   local ttl = redis.call('PTTL', hitsKey)
   if ttl <= 0 then
     redis.call('PEXPIRE', hitsKey, windowMs)
-    ttl = tonumber(windowMs)
+    ttl = windowMs
   end
   local blocked = redis.call('PTTL', blockKey)
   if blocked <= 0 and hits > limit then
@@ -22,19 +23,43 @@ for pair = 0, #KEYS / 2 - 1 do
     blocked = blockMs
   end
   if blocked < 0 then blocked = 0 end
+  return hits, ttl, blocked > 0 and 1 or 0, blocked
+end`;
+
+// KEYS hits, block, hits, block, ...; ARGV window ms, limit, block ms for each pair. Returns hits, window left ms,
+// blocked (0/1), block left ms for each pair, in order: a key that comes twice counts twice.
+const INCREMENT = `${COUNT_HIT_LUA}
+local result = {}
+for pair = 0, #KEYS / 2 - 1 do
   local at = pair * 4
-  result[at + 1], result[at + 2], result[at + 3], result[at + 4] = hits, ttl, blocked > 0 and 1 or 0, blocked
+  result[at + 1], result[at + 2], result[at + 3], result[at + 4] = countHit(KEYS[pair * 2 + 1], KEYS[pair * 2 + 2],
+    tonumber(ARGV[pair * 3 + 1]), tonumber(ARGV[pair * 3 + 2]), tonumber(ARGV[pair * 3 + 3]))
 end
 return result`;
+
+/** The hits and block keys of a throttler key and limit, under one hash tag (one Cluster slot). */
+export function throttleKeys(key: string, throttlerName: string): [hits: string, blocked: string] {
+  const tag = `throttle:{${key}:${throttlerName}}`;
+  return [`${tag}:hits`, `${tag}:blocked`];
+}
+
+/** A count's four numbers (COUNT_HIT_LUA) as the throttler storage answers. */
+export function toStorageRecord([totalHits, windowMs, isBlocked, blockMs]: number[]): ThrottlerStorageRecord {
+  return {
+    totalHits,
+    timeToExpire: Math.ceil(windowMs / 1000),
+    isBlocked: isBlocked === 1,
+    timeToBlockExpire: Math.ceil(blockMs / 1000),
+  };
+}
 
 /** Script calls a batch is split into at most (a script's keys and arguments travel in one command). */
 const MAX_BATCH = 200;
 
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 interface Increment {
-  /** The hash tag shared by the hits and block keys, so both live in one Cluster slot. */
-  tag: string;
+  keys: [hits: string, blocked: string];
   windowMs: number;
   limit: number;
   blockMs: number;
@@ -61,21 +86,15 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    const increment = { tag: `throttle:{${key}:${throttlerName}}`, windowMs: ttl, limit, blockMs: blockDuration };
-    const [totalHits, windowMs, isBlocked, blockMs] = this.batch ? await this.batch.call(increment) : (await this.run([increment]))[0];
-    return {
-      totalHits,
-      timeToExpire: Math.ceil(windowMs / 1000),
-      isBlocked: isBlocked === 1,
-      timeToBlockExpire: Math.ceil(blockMs / 1000),
-    };
+    const increment = { keys: throttleKeys(key, throttlerName), windowMs: ttl, limit, blockMs: blockDuration };
+    return toStorageRecord(this.batch ? await this.batch.call(increment) : (await this.run([increment]))[0]);
   }
 
   private async run(increments: Increment[]): Promise<number[][]> {
     const keys: string[] = [];
     const args: number[] = [];
-    for (const { tag, windowMs, limit, blockMs } of increments) {
-      keys.push(`${tag}:hits`, `${tag}:blocked`);
+    for (const { keys: [hits, blocked], windowMs, limit, blockMs } of increments) {
+      keys.push(hits, blocked);
       args.push(windowMs, limit, blockMs);
     }
     const flat = await this.redis.throttlerIncrement(keys.length, ...keys, ...args);

@@ -85,12 +85,19 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
   interface FlowsWithOutbox {
     flows: DeviceFlowStore;
     outbox: AuditOutboxStore;
+    /** The throttler storage on the same Redis, where the flows count rate limits. */
+    throttler?: ThrottlerStorage;
   }
 
   const outboxStores = implementations<FlowsWithOutbox>(
     {
       name: 'RedisAuditOutboxStore',
-      open: async () => redisSubject((redis) => ({ flows: new RedisDeviceFlowStore(redis), outbox: new RedisAuditOutboxStore(redis) })),
+      open: async () =>
+        redisSubject((redis) => ({
+          flows: new RedisDeviceFlowStore(redis),
+          outbox: new RedisAuditOutboxStore(redis),
+          throttler: new RedisThrottlerStorage(redis),
+        })),
     },
     {
       name: 'MemoryAuditOutboxStore',
@@ -152,6 +159,39 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
       expect(await flows.create(newFlow({ userCodeHash: first.userCodeHash }), RETAIN_MS, '{"n":"collided"}')).toBe(false);
       await flows.create(newFlow(), RETAIN_MS);
       expect((await outbox.take('drainer-a', 10, 60_000)).map((entry) => entry.payload)).toEqual(['{"n":"first"}']);
+    });
+
+    it('counts a request\'s limits with its flow where it can: past one, neither the flow nor its event is stored', async () => {
+      if (!flows.countsLimits) {
+        await expect(async () => flows.createCounted(newFlow(), RETAIN_MS, '{}', [])).rejects.toThrow('does not count rate limits');
+        return;
+      }
+      const perIp = { name: 'device-code-ip' as const, key: `ip-${randomUUID()}`, limit: 2, windowMs: 60_000, blockMs: 60_000 };
+      const perClient = { name: 'device-code-client' as const, key: `client-${randomUUID()}`, limit: 10, windowMs: 60_000, blockMs: 60_000 };
+      const tally = (totalHits: number, isBlocked = false) => ({ totalHits, timeToExpire: 60, isBlocked, timeToBlockExpire: isBlocked ? 60 : 0 });
+      const first = newFlow();
+      expect(await flows.createCounted(first, RETAIN_MS, '{"n":"counted"}', [perIp, perClient])).toEqual({
+        created: true,
+        tallies: [tally(1), tally(1)],
+      });
+      // A user-code collision stores nothing, and counts all the same.
+      const collided = newFlow({ userCodeHash: first.userCodeHash });
+      expect(await flows.createCounted(collided, RETAIN_MS, '{"n":"collided"}', [perIp, perClient])).toEqual({
+        created: false,
+        tallies: [tally(2), tally(2)],
+      });
+      const limited = newFlow();
+      expect(await flows.createCounted(limited, RETAIN_MS, '{"n":"limited"}', [perIp, perClient])).toEqual({
+        created: false,
+        tallies: [tally(3, true), tally(3)],
+      });
+      expect(await flows.findByDeviceCode(limited.deviceCodeHash)).toBeUndefined();
+      expect(await flows.findByUserCode(limited.userCodeHash)).toBeUndefined();
+      expect((await outbox.take('drainer-a', 10, 60_000)).map((entry) => entry.payload)).toEqual(['{"n":"counted"}']);
+      // The same counts as the throttler storage's, where a request refused before its flow is counted.
+      const storage = subject.store.throttler as ThrottlerStorage;
+      expect(await storage.increment(perClient.key, perClient.windowMs, perClient.limit, perClient.blockMs, perClient.name)).toEqual(tally(4));
+      expect(await storage.increment(perIp.key, perIp.windowMs, perIp.limit, perIp.blockMs, perIp.name)).toEqual(tally(4, true));
     });
 
     it('gives each entry to one drainer, and an unacknowledged one to another only after it was idle long enough', async () => {
