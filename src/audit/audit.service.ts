@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Logger as PinoLogger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
+import { uuidv7 } from '../common/crypto';
 import { LOGGER, writeJsonLines } from '../common/logger';
 import { TemporarilyUnavailable } from '../common/oauth-errors';
 import { type AuditEvent, type AuditRecord, toPendingView, toView } from './audit-event';
@@ -95,7 +95,9 @@ export class AuditService {
 
   /** The event, with its own id and the request's context, as an outbox entry: its view but for the sequence. */
   toOutbox(event: AuditEvent): string {
-    return JSON.stringify(toPendingView(randomUUID(), this.toRecord(event)));
+    const record = this.toRecord(event);
+    // Time-ordered: audit_events' unique index on event_id takes the drained batches at its right edge.
+    return JSON.stringify(toPendingView(uuidv7(record.occurredAt.getTime()), record));
   }
 
   /** Entries made by `toOutbox` were stored with their change: the drainer takes them soon. */

@@ -13,18 +13,36 @@ const RANDOM_POOL_BYTES = 4096;
 let randomPool = Buffer.alloc(0);
 let randomPoolOffset = 0;
 
-/** `bytes` bytes from the CSPRNG, base64url; each byte of the pool is handed out once and then zeroed. */
-export function randomToken(bytes = 32): string {
-  if (bytes > RANDOM_POOL_BYTES) return randomBytes(bytes).toString('base64url');
-  if (randomPoolOffset + bytes > randomPool.length) {
+/** `count` bytes of the pool, handed to `read` and then zeroed: each byte is handed out once. */
+function fromPool<T>(count: number, read: (pool: Buffer, start: number, end: number) => T): T {
+  if (randomPoolOffset + count > randomPool.length) {
     randomPool = randomFillSync(Buffer.allocUnsafeSlow(RANDOM_POOL_BYTES));
     randomPoolOffset = 0;
   }
-  const end = randomPoolOffset + bytes;
-  const token = randomPool.toString('base64url', randomPoolOffset, end);
-  randomPool.fill(0, randomPoolOffset, end);
+  const start = randomPoolOffset;
+  const end = start + count;
+  const value = read(randomPool, start, end);
+  randomPool.fill(0, start, end);
   randomPoolOffset = end;
-  return token;
+  return value;
+}
+
+/** `bytes` bytes from the CSPRNG, base64url. */
+export function randomToken(bytes = 32): string {
+  if (bytes > RANDOM_POOL_BYTES) return randomBytes(bytes).toString('base64url');
+  return fromPool(bytes, (pool, start, end) => pool.toString('base64url', start, end));
+}
+
+/**
+ * A UUID of version 7 (RFC 9562 §5.7): the Unix time in milliseconds, then
+ * 74 random bits. Ids drawn later sort later, so a unique index over them
+ * grows at its right edge instead of touching a random page per insert.
+ */
+export function uuidv7(unixMs: number): string {
+  const time = Math.floor(unixMs).toString(16).padStart(12, '0');
+  const random = fromPool(10, (pool, start, end) => pool.toString('hex', start, end));
+  const variant = (8 | (parseInt(random[3], 16) & 3)).toString(16);
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(0, 3)}-${variant}${random.slice(4, 7)}-${random.slice(7, 19)}`;
 }
 
 // crypto.hash, one call without a Hash object: several times faster for the short inputs of every request.
