@@ -42,7 +42,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 export function writeJsonLines(logger: Logger, context: string, key: string, msg: string, payloads: string[]): void {
   if (payloads.length === 0 || !logger.isLevelEnabled('info')) return;
   const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
-  const head = `{"level":"info","time":"${new Date().toISOString()}"${bindings ? `,${bindings}` : ''},"context":${JSON.stringify(context)},${JSON.stringify(key)}:`;
+  const time = `"time":"${new Date().toISOString()}"`;
+  const head = `{"level":"info",${time}${bindings ? `,${bindings}` : ''},"context":${JSON.stringify(context)},${JSON.stringify(key)}:`;
   const tail = `,"msg":${JSON.stringify(msg)}}\n`;
   let lines = '';
   for (const payload of payloads) lines += head + payload + tail;

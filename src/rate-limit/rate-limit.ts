@@ -55,7 +55,12 @@ export function tooManyRequests(retryAfterSeconds: number): TooManyRequests {
 const tripLogger = new Logger('RateLimit');
 
 /** Records the request that starts a block (sampled: the rest of the block is not recorded). */
-export function recordTrip(audit: AuditService, origin: RequestContext, limit: string, detail: ThrottlerStorageRecord & { limit: number; ttl: number }): void {
+export function recordTrip(
+  audit: AuditService,
+  origin: RequestContext,
+  limit: string,
+  detail: ThrottlerStorageRecord & { limit: number; ttl: number },
+): void {
   if (detail.totalHits !== detail.limit + 1) return;
   audit
     .record({
