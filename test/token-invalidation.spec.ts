@@ -69,6 +69,38 @@ describe('Token invalidation across instances', () => {
     expect(events.at(-1)).toBe('dropped d1');
   });
 
+  it('subscribes again after a reconnect; one that drops again before its SUBSCRIBE is answered leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const subscriber = (listener as unknown as { subscriber: RedisConnection & { stream: { destroy(): void } } }).subscriber;
+      const readies: number[] = [];
+      const ready = (count: number) =>
+        new Promise<void>((resolve) => {
+          const seen = () => {
+            readies.push(Date.now());
+            if (readies.length >= count) {
+              subscriber.off('ready', seen);
+              resolve();
+            }
+          };
+          subscriber.on('ready', seen);
+        });
+      // The first reconnect is cut while its SUBSCRIBE is in flight; the second one holds.
+      subscriber.once('ready', () => setImmediate(() => subscriber.stream.destroy()));
+      const twice = ready(2);
+      subscriber.stream.destroy();
+      await twice;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await announcer.invalidate(['r1'], 60_000)).toEqual({ unconfirmed: 0 });
+      expect(events.at(-1)).toBe('dropped r1');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('an announcement from an instance that asks no confirmation (an older version) is still heard', async () => {
     const redis = createRedisConnection(REDIS_URL, prefix);
     connections.push(redis);

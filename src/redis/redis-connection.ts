@@ -30,12 +30,16 @@ function failFastOnceReady<T extends RedisConnection>(connection: T): T {
 
 /**
  * A connection for SUBSCRIBE, off the request path: it queues while Redis is
- * away and subscribes again after every reconnect.
+ * away. Off a Cluster it does not subscribe again by itself after a
+ * reconnect: ioredis would send that SUBSCRIBE with nobody to hear it fail,
+ * and a connection that drops again before the answer would leave an
+ * unhandled rejection, which ends a Node process. Its owner subscribes again
+ * on 'ready'.
  */
 export function duplicateForSubscriber(connection: RedisConnection): RedisConnection {
   return connection instanceof Cluster
     ? connection.duplicate(undefined, { enableOfflineQueue: true })
-    : connection.duplicate({ enableOfflineQueue: true });
+    : connection.duplicate({ enableOfflineQueue: true, autoResubscribe: false });
 }
 
 function hosts(list: string, defaultPort: number): { host: string; port: number }[] {

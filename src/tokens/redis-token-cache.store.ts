@@ -84,11 +84,20 @@ export class RedisTokenCacheStore extends TokenCacheStore implements OnApplicati
       if (channel === this.channel) this.heard(message, onInvalidated);
       else if (channel === this.confirmations) this.confirmed(Number(message));
     });
-    // After a reconnect, announcements sent meanwhile are lost: the caller forgets what it cached.
-    subscriber.on('ready', onGap);
+    let subscribed = false;
+    // After a reconnect, announcements sent meanwhile are lost: the caller forgets what it cached. Off a Cluster
+    // the connection does not subscribe again by itself (duplicateForSubscriber); a failed attempt waits for the next.
+    subscriber.on('ready', () => {
+      onGap();
+      if (!subscribed || subscriber instanceof Cluster) return;
+      subscriber
+        .subscribe(this.channel, this.confirmations)
+        .catch((error: Error) => this.logger.warn({ msg: 'invalidation subscriber could not subscribe again', error: error.message }));
+    });
     subscriber.on('error', (error: Error) => this.logger.warn({ msg: 'invalidation subscriber', error: error.message }));
     try {
       await subscriber.subscribe(this.channel, this.confirmations);
+      subscribed = true;
     } catch (error) {
       // The caller tries again with a new connection; this one must not linger, reconnecting forever.
       subscriber.disconnect();
