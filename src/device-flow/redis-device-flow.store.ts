@@ -41,10 +41,10 @@ while at <= #ARGV do
   local result, limited = {0}, false
   for limit = 0, limitCount - 1 do
     local settings = at + 6 + limit * 3
-    local hits, ttl, blocked, blockLeft = countHit(KEYS[key + 2 + limit * 2], KEYS[key + 3 + limit * 2],
-      tonumber(ARGV[settings]), tonumber(ARGV[settings + 1]), tonumber(ARGV[settings + 2]))
-    result[#result + 1], result[#result + 2], result[#result + 3], result[#result + 4] = hits, ttl, blocked, blockLeft
-    if blocked == 1 then limited = true end
+    local counted = 1 + limit * 4
+    result[counted + 1], result[counted + 2], result[counted + 3], result[counted + 4] = countHit(KEYS[key + 2 + limit * 2],
+      KEYS[key + 3 + limit * 2], tonumber(ARGV[settings]), tonumber(ARGV[settings + 1]), tonumber(ARGV[settings + 2]))
+    if result[counted + 3] == 1 then limited = true end
   end
   local fieldsAt = at + 6 + limitCount * 3
   if not limited and redis.call('SET', userCodeKey, ARGV[at], 'PX', ARGV[at + 1], 'NX') then
