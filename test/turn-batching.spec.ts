@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
 import { AUDIT_OUTBOX_KEY } from '../src/audit/audit-outbox.store';
 import type { DeviceFlow } from '../src/device-flow/device-flow.store';
 import { RedisDeviceFlowStore } from '../src/device-flow/redis-device-flow.store';
@@ -105,5 +106,19 @@ describe('Batching per event-loop turn', () => {
     expect(await store.findByDeviceCode(rival.deviceCodeHash)).toBeUndefined();
     const events = (await redis.xrange(AUDIT_OUTBOX_KEY, '-', '+')) as [string, string[]][];
     expect(events.map(([, fields]) => fields[1])).toEqual(flows.map((_, index) => `{"flow":${index}}`));
+  });
+
+  it('writes a turn\'s script call at once: ioredis does not hold it for an auto-pipeline of the next turn', async () => {
+    const storage = new RedisThrottlerStorage(redis);
+    const store = new RedisDeviceFlowStore(redis);
+    const pending = [storage.increment('address-3', 60_000, 10, 30_000, 'per-ip'), store.create(newFlow(randomUUID()), 900_000, '{}')];
+    // This runs right after the batches' own turn-end callbacks (queued before it), which made their script calls.
+    const heldAfterBatches = await new Promise<number>((resolve) => setImmediate(() => resolve((redis as Redis).autoPipelineQueueSize)));
+    expect(heldAfterBatches).toBe(0);
+    expect(await Promise.all(pending)).toEqual([expect.objectContaining({ totalHits: 1 }), true]);
+    // Other commands still share a write per turn.
+    const other = redis.get('unrelated');
+    expect((redis as Redis).autoPipelineQueueSize).toBe(1);
+    await other;
   });
 });

@@ -3,7 +3,7 @@ import { Cluster } from 'ioredis';
 import { AUDIT_OUTBOX_KEY, auditOutboxShardKey } from '../audit/audit-outbox.store';
 import { shardTagOf } from '../redis/cluster-shards';
 import type { RedisConnection } from '../redis/redis-connection';
-import { TurnBatch } from '../redis/turn-batch';
+import { sendAtOnce, TurnBatch } from '../redis/turn-batch';
 import {
   type Decision,
   type DecisionOutcome,
@@ -155,7 +155,10 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
     redis.defineCommand('deviceFlowConfirmDecision', { numberOfKeys: 1, lua: CONFIRM_DECISION });
     redis.defineCommand('deviceFlowUndoDecision', { numberOfKeys: 1, lua: UNDO_DECISION });
     this.redis = redis as ScriptedRedis;
-    if (!this.sharded) this.createBatch = new TurnBatch((flows) => this.createAudited(flows), MAX_CREATE_BATCH);
+    if (!(redis instanceof Cluster)) {
+      this.createBatch = new TurnBatch((flows) => this.createAudited(flows), MAX_CREATE_BATCH);
+      sendAtOnce(redis, 'deviceFlowCreateAudited');
+    }
     // On a Cluster the counts live in slots of their own.
     this.countsLimits = !this.sharded;
   }

@@ -1,7 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Cluster } from 'ioredis';
 import type { RedisConnection } from './redis-connection';
-import { TurnBatch } from './turn-batch';
+import { sendAtOnce, TurnBatch } from './turn-batch';
 
 /**
  * Lua: counts one hit in a fixed window and starts a block past the limit;
@@ -82,7 +82,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(redis: RedisConnection) {
     redis.defineCommand('throttlerIncrement', { lua: INCREMENT });
     this.redis = redis as ScriptedRedis;
-    if (!(redis instanceof Cluster)) this.batch = new TurnBatch((increments) => this.run(increments), MAX_BATCH);
+    if (!(redis instanceof Cluster)) {
+      this.batch = new TurnBatch((increments) => this.run(increments), MAX_BATCH);
+      sendAtOnce(redis, 'throttlerIncrement');
+    }
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {

@@ -1,3 +1,5 @@
+import type Redis from 'ioredis';
+
 interface Waiting<In, Out> {
   input: In;
   resolve: (output: Out) => void;
@@ -36,4 +38,13 @@ export class TurnBatch<In, Out> {
       );
     }
   }
+}
+
+/**
+ * A script whose calls a TurnBatch gathers goes to Redis at once: ioredis's
+ * auto-pipelining would gather the one call per turn a second time, for the
+ * cost of a pipeline around it and one more turn before it is written.
+ */
+export function sendAtOnce(redis: Redis, scriptName: string): void {
+  redis.options.autoPipeliningIgnoredCommands = [...(redis.options.autoPipeliningIgnoredCommands ?? []), scriptName];
 }

@@ -194,6 +194,38 @@ export function describeStoreContracts(redisUrl: () => string, { memoryTwins }: 
       expect(await storage.increment(perIp.key, perIp.windowMs, perIp.limit, perIp.blockMs, perIp.name)).toEqual(tally(4, true));
     });
 
+    it('counts the limits of requests made at once in their order, each limit against its own caller', async () => {
+      // A store that counts limits before the flow (Cluster, memory) refuses createCounted: the case above holds it to that.
+      if (!flows.countsLimits) return;
+      const limit = (name: 'device-code-ip' | 'device-code-client', key: string, max: number) => ({
+        name,
+        key,
+        limit: max,
+        windowMs: 60_000,
+        blockMs: 30_000,
+      });
+      const sharedIp = limit('device-code-ip', `ip-${randomUUID()}`, 2);
+      const otherIp = limit('device-code-ip', `ip-${randomUUID()}`, 2);
+      const sharedClient = limit('device-code-client', `client-${randomUUID()}`, 3);
+      const requests = [[sharedIp, sharedClient], [otherIp, sharedClient], [sharedIp, sharedClient], [sharedIp, sharedClient], []];
+      const made = requests.map((limits, n) => ({ flow: newFlow(), limits, event: `{"n":${n}}` }));
+      // One turn: where the store batches a turn's flows, these go together.
+      const counted = await Promise.all(made.map(({ flow, limits, event }) => flows.createCounted(flow, RETAIN_MS, event, limits)));
+      const tally = (totalHits: number, isBlocked = false) => ({ totalHits, timeToExpire: 60, isBlocked, timeToBlockExpire: isBlocked ? 30 : 0 });
+      expect(counted).toEqual([
+        { created: true, tallies: [tally(1), tally(1)] },
+        { created: true, tallies: [tally(1), tally(2)] },
+        { created: true, tallies: [tally(2), tally(3)] },
+        { created: false, tallies: [tally(3, true), tally(4, true)] },
+        { created: true, tallies: [] },
+      ]);
+      for (const [n, { flow }] of made.entries()) {
+        expect(await flows.findByDeviceCode(flow.deviceCodeHash)).toEqual(n === 3 ? undefined : flow);
+      }
+      const events = (await outbox.take('drainer-a', 10, 60_000)).map((entry) => entry.payload);
+      expect(events.sort()).toEqual(['{"n":0}', '{"n":1}', '{"n":2}', '{"n":4}']);
+    });
+
     it('gives each entry to one drainer, and an unacknowledged one to another only after it was idle long enough', async () => {
       await flows.create(newFlow(), RETAIN_MS, '{"n":"held"}');
       const [held] = await outbox.take('drainer-a', 10, 200);
