@@ -1,7 +1,7 @@
 import { generateToken } from '../src/tokens/token-format';
 import { queryDatabase } from './support/database';
 import { expectInvalidToken, obtainToken, startFlow, TOKEN_REJECTED as REJECTED, uniqueLabel, UUID } from './support/flows';
-import { DeviceGateHttp, type Reply } from './support/http';
+import { DeviceGateHttp } from './support/http';
 import { CLIENTS, startTestApp, type TestApp, USERS } from './support/test-app';
 
 const MALFORMED = 'The access token is malformed';

@@ -9,7 +9,6 @@ import {
   expectNoStore,
   expectOAuthError,
   startFlow,
-  TOKEN_REJECTED as REJECTED,
   uniqueLabel,
 } from './support/flows';
 import { type Credentials, DeviceGateHttp, type Reply } from './support/http';

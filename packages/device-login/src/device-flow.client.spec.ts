@@ -132,7 +132,7 @@ describe('DeviceFlowClient', () => {
     });
 
     it('waits again when a timer fires early, so no poll is ever sooner than the interval', async () => {
-      const { client, server, clock } = setup();
+      const { server, clock } = setup();
       const early = { now: () => clock.now(), sleep: async (ms: number) => void (clock.time += Math.max(1, ms - 3)) };
       const hasty = new DeviceFlowClient(checkMetadata(server.metadata, ISSUER), { clientId: 'acme-cli', fetch: server.fetch, clock: early });
       server.on('POST /oauth/token', pending, tokens());
