@@ -165,7 +165,12 @@ export async function deviceCode(base, { clientId, scope, deviceLabel = '' }) {
  * An access token for `user` ({ username, password }, a local user of the config): device code, sign-in,
  * approve, token. Tokens of the same user, client and `deviceLabel` replace each other.
  */
-export async function accessToken(base, { clientId, scope, user, deviceLabel = '' }) {
+export async function accessToken(base, options) {
+  return (await deviceTokens(base, options)).access_token;
+}
+
+/** A device flow through to its token answer (access token, and a refresh token where the client is allowed one). */
+export async function deviceTokens(base, { clientId, scope, user, deviceLabel = '' }) {
   const started = await deviceCode(base, { clientId, scope, deviceLabel });
   const login = await post(`${base}/oauth/device/sso/local/login`,
     new URLSearchParams({ user_code: started.user_code, username: user.username, password: user.password }).toString());
@@ -176,5 +181,5 @@ export async function accessToken(base, { clientId, scope, user, deviceLabel = '
   const token = await post(`${base}/oauth/token`,
     `grant_type=${encodeURIComponent(DEVICE_GRANT)}&client_id=${clientId}&device_code=${started.device_code}`);
   if (token.status !== 200) throw new Error(`token: ${JSON.stringify(token.json)}`);
-  return token.json.access_token;
+  return token.json;
 }
