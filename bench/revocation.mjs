@@ -69,8 +69,8 @@ try {
     const refreshed = await post(`${first.base}/oauth/token`, new URLSearchParams({
       grant_type: 'refresh_token', client_id: CLIENT, refresh_token: tokens.refresh_token,
     }).toString());
-    refreshes.push(microseconds(started));
     if (refreshed.status !== 200) throw new Error(`refresh answered ${refreshed.status}`);
+    refreshes.push(microseconds(started));
     if ((await me(second.base, tokens.access_token)) === 401) oldRefusedAtOnce++;
   }
 } finally {

@@ -46,5 +46,6 @@ export class TurnBatch<In, Out> {
  * cost of a pipeline around it and one more turn before it is written.
  */
 export function sendAtOnce(redis: Redis, scriptName: string): void {
-  redis.options.autoPipeliningIgnoredCommands = [...(redis.options.autoPipeliningIgnoredCommands ?? []), scriptName];
+  const ignored = redis.options.autoPipeliningIgnoredCommands ?? [];
+  if (!ignored.includes(scriptName)) redis.options.autoPipeliningIgnoredCommands = [...ignored, scriptName];
 }
