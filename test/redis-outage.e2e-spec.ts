@@ -21,7 +21,9 @@ class OwnRedis {
     this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      // disconnectTimeout 0: ioredis waits up to that long for a refused probe's socket to close, which it already
+      // has; its timer would hold this worker open for 2 s after the last test (Jest then kills the worker).
+      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, disconnectTimeout: 0 });
       try {
         await probe.connect();
         if ((await probe.ping()) === 'PONG') return;
