@@ -59,6 +59,11 @@ const PRODUCTION = { publicUrl: 'https://login.example.com', secrets: secretValu
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const README_VALUES = parse(/with, in `devicegate-values.yaml`:\n\n```yaml\n([\s\S]*?)```/.exec(README)?.[1] ?? '') as object;
 
+const namespaced = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
+const INGRESS_NAMESPACE = namespaced('ingress-nginx');
+const MONITORING_NAMESPACE = namespaced('monitoring');
+const DATA_EGRESS = { to: [namespaced('data')], ports: [{ port: 5432 }, { port: 6379 }] };
+
 /** The value sets the chart is rendered with: its defaults, each switch an operator turns, and the README's. */
 const VALUE_SETS: Record<string, object> = {
   defaults: {},
@@ -69,6 +74,11 @@ const VALUE_SETS: Record<string, object> = {
   initContainer: { ...PRODUCTION, migrations: { mode: 'initContainer' } },
   noMigrations: { migrations: { mode: 'none' } },
   ingress: { ingress: { enabled: true, className: 'nginx', tls: [{ secretName: 'devicegate-tls', hosts: ['login.example.com'] }] } },
+  networkPolicy: {
+    metrics: { serviceMonitor: { enabled: true } },
+    networkPolicy: { enabled: true, http: { from: [INGRESS_NAMESPACE] }, metrics: { from: [MONITORING_NAMESPACE] }, egress: { enabled: true, to: [DATA_EGRESS] } },
+  },
+  openNetworkPolicy: { networkPolicy: { enabled: true } },
   readme: README_VALUES,
 };
 
@@ -150,7 +160,7 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
     const all = Object.values(rendered).flat();
     expect(Object.keys(README_VALUES)).toContain('publicUrl');
     expect(new Set(all.map((object) => object.kind))).toEqual(
-      new Set(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Job', 'PodDisruptionBudget', 'Pod', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']),
+      new Set(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Job', 'NetworkPolicy', 'PodDisruptionBudget', 'Pod', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']),
     );
     expect(kubernetesProblems(all)).toEqual([]);
   }, 120_000);
@@ -380,6 +390,33 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
     expect(matches(one(objects, 'Deployment').spec.selector.matchLabels, serverLabels)).toBe(true);
   });
 
+  it('with networkPolicy.enabled, lets into the server pods only http (from the peers listed) and metrics (from its peers)', () => {
+    expect(find(rendered.defaults, 'NetworkPolicy')).toEqual([]);
+    const objects = rendered.networkPolicy;
+    const policy = one(objects, 'NetworkPolicy');
+    expect(matches(policy.spec.podSelector.matchLabels, deploymentPod(objects).metadata.labels)).toBe(true);
+    for (const labels of [one(objects, 'Job').spec.template.metadata.labels, one(objects, 'Pod').metadata.labels ?? {}]) {
+      expect(matches(policy.spec.podSelector.matchLabels, labels)).toBe(false);
+    }
+    expect(server(objects).ports?.map((port) => port.name)).toEqual(['http', 'metrics']);
+    expect(policy.spec.ingress).toEqual([
+      { ports: [{ port: 'http', protocol: 'TCP' }], from: [INGRESS_NAMESPACE] },
+      { ports: [{ port: 'metrics', protocol: 'TCP' }], from: [MONITORING_NAMESPACE] },
+    ]);
+    // Egress: DNS, then only what the operator listed.
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.egress).toEqual([
+      { ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] },
+      DATA_EGRESS,
+    ]);
+
+    // With no peers listed: http from anywhere, metrics from no one, egress not restricted.
+    const open = one(rendered.openNetworkPolicy, 'NetworkPolicy');
+    expect(open.spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+    expect(open.spec.policyTypes).toEqual(['Ingress']);
+    expect(open.spec.egress).toBeUndefined();
+  });
+
   it('spreads the server pods over nodes and zones, never leaving one Pending for it', () => {
     const pod = deploymentPod(rendered.defaults);
     const constraints = pod.spec.topologySpreadConstraints ?? [];
@@ -415,6 +452,10 @@ describe('the Helm chart in deploy/helm/devicegate', () => {
     expect(bare).toContain(`kubectl --namespace ${NAMESPACE} logs job/${RELEASE}-devicegate-migrate`);
     const complete = notes(PRODUCTION);
     expect(complete).not.toContain('WARNING');
+    const scrapedThroughPolicy = { ...PRODUCTION, ...VALUE_SETS.networkPolicy };
+    expect(notes(scrapedThroughPolicy)).not.toContain('WARNING');
+    const unscrapable = { ...scrapedThroughPolicy, networkPolicy: { enabled: true } };
+    expect(notes(unscrapable)).toContain('WARNING: the NetworkPolicy closes the metrics port to everyone');
     expect(complete).toContain(`http://${RELEASE}-devicegate-metrics.${NAMESPACE}:9464/metrics`);
   });
 });
