@@ -80,7 +80,7 @@ export abstract class DeviceFlowStore {
    * atomic step: a flow past one of them is not stored (and `created` is
    * false). The tallies come in the order of `limits`.
    */
-  createCounted(_flow: DeviceFlow, _retainMs: number, _auditEvent: string, _limits: LimitCount[]): Promise<CountedCreate> {
+  async createCounted(_flow: DeviceFlow, _retainMs: number, _auditEvent: string, _limits: LimitCount[]): Promise<CountedCreate> {
     throw new Error('This flow store does not count rate limits');
   }
 

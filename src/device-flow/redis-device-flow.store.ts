@@ -155,7 +155,7 @@ export class RedisDeviceFlowStore extends DeviceFlowStore {
     redis.defineCommand('deviceFlowConfirmDecision', { numberOfKeys: 1, lua: CONFIRM_DECISION });
     redis.defineCommand('deviceFlowUndoDecision', { numberOfKeys: 1, lua: UNDO_DECISION });
     this.redis = redis as ScriptedRedis;
-    if (!(redis instanceof Cluster)) {
+    if (!this.sharded) {
       this.createBatch = new TurnBatch((flows) => this.createAudited(flows), MAX_CREATE_BATCH);
       sendAtOnce(redis, 'deviceFlowCreateAudited');
     }

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisConnection } from './redis-connection';
 
 interface Waiting<In, Out> {
   input: In;
@@ -45,7 +45,7 @@ export class TurnBatch<In, Out> {
  * auto-pipelining would gather the one call per turn a second time, for the
  * cost of a pipeline around it and one more turn before it is written.
  */
-export function sendAtOnce(redis: Redis, scriptName: string): void {
+export function sendAtOnce(redis: RedisConnection, scriptName: string): void {
   const ignored = redis.options.autoPipeliningIgnoredCommands ?? [];
   if (!ignored.includes(scriptName)) redis.options.autoPipeliningIgnoredCommands = [...ignored, scriptName];
 }
